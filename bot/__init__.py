@@ -1,0 +1,1 @@
+"""The Telegram bot (added with the bot issue); the only package that imports `telegram`."""

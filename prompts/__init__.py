@@ -1,0 +1,1 @@
+"""Prompt templates live here as data files (added with the answers issue)."""

@@ -1,0 +1,1 @@
+"""Footnote's Telegram-free core: load, clean, chunk, embed, store and search news articles."""

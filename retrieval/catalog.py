@@ -1,0 +1,279 @@
+"""The ingest manifest in SQLite: articles, where they came from, their chunks, and a generation
+counter that tells readers in other processes that the index changed.
+
+Chroma holds the vectors; the catalog is what makes ingest incremental (content hashes, source
+mapping), lists sources without scanning vectors, feeds the keyword index, and records a
+high-water mark of chunk numbers before any vector is written, so a killed ingest can always
+remove the chunks it may have left behind.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from .models import Article, Chunk
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS articles (
+    article_id TEXT PRIMARY KEY,
+    title TEXT NOT NULL, url TEXT NOT NULL, source TEXT NOT NULL, date TEXT NOT NULL,
+    lang TEXT NOT NULL, content_hash TEXT NOT NULL, text TEXT NOT NULL,
+    chunks INTEGER NOT NULL DEFAULT 0,
+    hwm INTEGER NOT NULL DEFAULT 0,          -- highest chunk count ever written to the store
+    state TEXT NOT NULL DEFAULT 'pending',   -- 'pending' while vectors are being written
+    updated_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS articles_hash ON articles (content_hash);
+CREATE TABLE IF NOT EXISTS sources (
+    source TEXT PRIMARY KEY, article_id TEXT NOT NULL, seen_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sources_article ON sources (article_id);
+CREATE TABLE IF NOT EXISTS chunks (
+    chunk_id TEXT PRIMARY KEY, article_id TEXT NOT NULL, number INTEGER NOT NULL,
+    text TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, lang TEXT NOT NULL,
+    text_hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_article ON chunks (article_id);
+CREATE INDEX IF NOT EXISTS chunks_hash ON chunks (text_hash);
+"""
+
+
+def chunk_id(article_id: str, number: int) -> str:
+    return f"{article_id}-{number:04d}"
+
+
+class Catalog:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(path, check_same_thread=False, timeout=60, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _q(self, sql: str, args: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, tuple(args)).fetchall()
+
+    def _tx(self, statements: list[tuple[str, Iterable[Any]]]) -> None:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for sql, args in statements:
+                    self._db.execute(sql, tuple(args))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    # --- meta -----------------------------------------------------------------------------
+    def get_meta(self, key: str, default: str = "") -> str:
+        rows = self._q("SELECT value FROM meta WHERE key=?", (key,))
+        return rows[0]["value"] if rows else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._tx([("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))])
+
+    def generation(self) -> int:
+        return int(self.get_meta("generation", "0"))
+
+    def bump_generation(self) -> int:
+        with self._lock:
+            gen = self.generation() + 1
+            self.set_meta("generation", str(gen))
+            return gen
+
+    # --- articles and sources ---------------------------------------------------------------
+    def article(self, article_id: str) -> sqlite3.Row | None:
+        rows = self._q("SELECT * FROM articles WHERE article_id=?", (article_id,))
+        return rows[0] if rows else None
+
+    def article_with_hash(self, content_hash: str) -> str | None:
+        rows = self._q(
+            "SELECT article_id FROM articles WHERE content_hash=? AND state='ready' LIMIT 1",
+            (content_hash,),
+        )
+        return rows[0]["article_id"] if rows else None
+
+    def source_article(self, source: str) -> str | None:
+        rows = self._q("SELECT article_id FROM sources WHERE source=?", (source,))
+        return rows[0]["article_id"] if rows else None
+
+    def sources(self) -> list[sqlite3.Row]:
+        return self._q("SELECT * FROM sources ORDER BY source")
+
+    def sources_of(self, article_id: str) -> list[str]:
+        return [r["source"] for r in self._q("SELECT source FROM sources WHERE article_id=?", (article_id,))]
+
+    def map_source(self, source: str, article_id: str) -> None:
+        self._tx(
+            [
+                (
+                    "INSERT OR REPLACE INTO sources (source, article_id, seen_at) VALUES (?, ?, ?)",
+                    (source, article_id, time.time()),
+                )
+            ]
+        )
+
+    def unmap_source(self, source: str) -> None:
+        self._tx([("DELETE FROM sources WHERE source=?", (source,))])
+
+    def orphans(self) -> list[str]:
+        """Articles that no source refers to any more."""
+        return [
+            r["article_id"]
+            for r in self._q(
+                "SELECT article_id FROM articles a WHERE NOT EXISTS "
+                "(SELECT 1 FROM sources s WHERE s.article_id = a.article_id)"
+            )
+        ]
+
+    def pending(self) -> list[sqlite3.Row]:
+        return self._q("SELECT * FROM articles WHERE state='pending'")
+
+    def begin_article(self, article: Article, planned_chunks: int) -> int:
+        """Record the article as pending and raise its high-water mark before vectors are written."""
+        old = self.article(article.article_id)
+        hwm = max(planned_chunks, old["hwm"] if old else 0)
+        if old is None:
+            self._tx(
+                [
+                    (
+                        "INSERT INTO articles (article_id, title, url, source, date, lang, "
+                        "content_hash, text, chunks, hwm, state, updated_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 'pending', ?)",
+                        (
+                            article.article_id, article.title, article.url, article.source,
+                            article.date, article.lang, "", "", hwm, time.time(),
+                        ),
+                    )
+                ]
+            )  # fmt: skip
+        else:
+            self._tx(
+                [("UPDATE articles SET hwm=? WHERE article_id=?", (hwm, article.article_id))]
+            )
+        return hwm
+
+    def commit_article(self, article: Article, chunks: list[Chunk], text_hashes: list[str]) -> None:
+        """Make the article ready with exactly these chunks, in one transaction."""
+        rows = [
+            (
+                "INSERT INTO chunks (chunk_id, article_id, number, text, start, \"end\", lang, "
+                "text_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (c.chunk_id, c.article_id, c.number, c.text, c.start, c.end, c.lang, h),
+            )
+            for c, h in zip(chunks, text_hashes, strict=True)
+        ]
+        self._tx(
+            [
+                ("DELETE FROM chunks WHERE article_id=?", (article.article_id,)),
+                (
+                    "UPDATE articles SET title=?, url=?, source=?, date=?, lang=?, content_hash=?, "
+                    "text=?, chunks=?, hwm=?, state='ready', updated_at=? WHERE article_id=?",
+                    (
+                        article.title, article.url, article.source, article.date, article.lang,
+                        article.content_hash, article.text, len(chunks), len(chunks), time.time(),
+                        article.article_id,
+                    ),
+                ),
+                *rows,
+            ]
+        )  # fmt: skip
+
+    def delete_article(self, article_id: str) -> None:
+        self._tx(
+            [
+                ("DELETE FROM chunks WHERE article_id=?", (article_id,)),
+                ("DELETE FROM sources WHERE article_id=?", (article_id,)),
+                ("DELETE FROM articles WHERE article_id=?", (article_id,)),
+            ]
+        )
+
+    def articles(self) -> list[sqlite3.Row]:
+        return self._q(
+            "SELECT article_id, title, url, source, date, lang, chunks, state FROM articles "
+            "ORDER BY date DESC, title"
+        )
+
+    def all_articles_full(self) -> Iterator[sqlite3.Row]:
+        yield from self._q("SELECT * FROM articles WHERE state='ready' ORDER BY article_id")
+
+    # --- chunks ---------------------------------------------------------------------------
+    def chunks_by_id(self, ids: list[str]) -> dict[str, Chunk]:
+        out: dict[str, Chunk] = {}
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            marks = ",".join("?" * len(part))
+            for r in self._q(
+                "SELECT c.*, a.title, a.url, a.source, a.date FROM chunks c "
+                f"JOIN articles a USING (article_id) WHERE c.chunk_id IN ({marks})",
+                part,
+            ):
+                out[r["chunk_id"]] = _chunk(r)
+        return out
+
+    def chunks_of(self, article_id: str) -> list[Chunk]:
+        return [
+            _chunk(r)
+            for r in self._q(
+                "SELECT c.*, a.title, a.url, a.source, a.date FROM chunks c "
+                "JOIN articles a USING (article_id) WHERE c.article_id=? ORDER BY number",
+                (article_id,),
+            )
+        ]
+
+    def chunk_hashes(self, article_id: str) -> dict[str, str]:
+        """text_hash -> chunk_id of the article's current chunks (to reuse their vectors)."""
+        return {
+            r["text_hash"]: r["chunk_id"]
+            for r in self._q("SELECT chunk_id, text_hash FROM chunks WHERE article_id=?", (article_id,))
+        }
+
+    def iter_chunk_rows(self) -> list[sqlite3.Row]:
+        return self._q(
+            "SELECT c.chunk_id, c.article_id, c.text, c.lang, a.title, a.date FROM chunks c "
+            "JOIN articles a USING (article_id) WHERE a.state='ready' ORDER BY c.chunk_id"
+        )
+
+    def counts(self) -> dict[str, int]:
+        a = self._q("SELECT COUNT(*) n, COALESCE(SUM(chunks),0) c FROM articles WHERE state='ready'")[0]
+        p = self._q("SELECT COUNT(*) n FROM articles WHERE state='pending'")[0]
+        s = self._q("SELECT COUNT(*) n FROM sources")[0]
+        return {"articles": a["n"], "chunks": a["c"], "pending": p["n"], "sources": s["n"]}
+
+    def languages(self) -> dict[str, int]:
+        return {
+            r["lang"] or "?": r["n"]
+            for r in self._q(
+                "SELECT lang, COUNT(*) n FROM articles WHERE state='ready' GROUP BY lang ORDER BY n DESC"
+            )
+        }
+
+
+def _chunk(r: sqlite3.Row) -> Chunk:
+    return Chunk(
+        chunk_id=r["chunk_id"],
+        article_id=r["article_id"],
+        number=r["number"],
+        text=r["text"],
+        start=r["start"],
+        end=r["end"],
+        lang=r["lang"],
+        title=r["title"],
+        url=r["url"],
+        source=r["source"],
+        date=r["date"],
+    )

@@ -1,0 +1,138 @@
+"""Split an article into chunks that follow paragraphs and sentences and fit the embedder.
+
+Chunks are character spans of the cleaned text, so a citation can point at the exact passage.
+A paragraph is never split if it fits; a chunk ends at a paragraph boundary once it is well
+filled; a break inside a paragraph carries the last sentence(s) over as overlap.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+# A sentence ends at . ! ? … (plus closing quotes/brackets) followed by space, or at CJK stops.
+_SENT_END = re.compile(r"(?:[.!?…]+[\"'”’»)\]]*(?=\s+|$)|[。！？]+[」』”’)]*)")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    tokens: int
+    paragraph: int
+
+
+def estimate_tokens(text: str) -> int:
+    """A tokenizer-free estimate (used when the embedder has no tokenizer): CJK/Thai characters
+    count one each, other text about one token per four characters."""
+    cjk = len(_CJK.findall(text))
+    return cjk + max(1, (len(text) - cjk) // 4) + 2
+
+
+def paragraph_spans(text: str) -> list[tuple[int, int]]:
+    spans = []
+    for m in re.finditer(r"[^\n]+(?:\n(?!\s*\n)[^\n]+)*", text):
+        s, e = m.start(), m.end()
+        seg = m.group(0)
+        s += len(seg) - len(seg.lstrip())
+        e -= len(seg) - len(seg.rstrip())
+        if e > s:
+            spans.append((s, e))
+    return spans
+
+
+def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    out = []
+    pos = start
+    for m in _SENT_END.finditer(text, start, end):
+        s_end = m.end()
+        if s_end > pos:
+            out.append((pos, s_end))
+        pos = s_end
+        while pos < end and text[pos].isspace():
+            pos += 1
+    if pos < end:
+        out.append((pos, end))
+    return [(s, e) for s, e in out if text[s:e].strip()]
+
+
+def _split_long(text: str, s: int, e: int, count: Callable[[str], int], limit: int) -> list[tuple[int, int]]:
+    """A sentence longer than the budget is cut at spaces (or characters, for unspaced scripts)."""
+    pieces: list[tuple[int, int]] = []
+    pos = s
+    while pos < e:
+        lo, hi = pos + 1, e
+        # Binary search for the longest prefix within the budget.
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if count(text[pos:mid]) <= limit:
+                lo = mid
+            else:
+                hi = mid - 1
+        cut = lo
+        if cut < e:
+            space = text.rfind(" ", pos, cut)
+            if space > pos + (cut - pos) // 2:
+                cut = space
+        pieces.append((pos, cut))
+        pos = cut
+        while pos < e and text[pos].isspace():
+            pos += 1
+    return pieces
+
+
+def chunk_spans(
+    text: str,
+    count_tokens: Callable[[str], int],
+    max_tokens: int = 320,
+    overlap_tokens: int = 48,
+) -> list[tuple[int, int]]:
+    """Character spans of the chunks of `text`."""
+    units: list[Span] = []
+    for p_idx, (ps, pe) in enumerate(paragraph_spans(text)):
+        for ss, se in sentence_spans(text, ps, pe):
+            n = count_tokens(text[ss:se])
+            if n > max_tokens:
+                for a, b in _split_long(text, ss, se, count_tokens, max_tokens):
+                    units.append(Span(a, b, count_tokens(text[a:b]), p_idx))
+            else:
+                units.append(Span(ss, se, n, p_idx))
+    if not units:
+        return []
+
+    para_tokens: dict[int, int] = {}
+    for u in units:
+        para_tokens[u.paragraph] = para_tokens.get(u.paragraph, 0) + u.tokens
+
+    chunks: list[tuple[int, int]] = []
+    current: list[Span] = []
+    total = 0
+    for u in units:
+        new_paragraph = bool(current) and u.paragraph != current[-1].paragraph
+        fits = total + u.tokens <= max_tokens
+        # Prefer a paragraph boundary once the chunk is well filled and the next paragraph won't fit.
+        boundary_break = (
+            new_paragraph
+            and total >= 0.5 * max_tokens
+            and total + para_tokens[u.paragraph] > max_tokens
+        )
+        if current and (not fits or boundary_break):
+            chunks.append((current[0].start, current[-1].end))
+            carry: list[Span] = []
+            if not new_paragraph:
+                carried = 0
+                for prev in reversed(current):
+                    if carried + prev.tokens > overlap_tokens or len(carry) == len(current) - 1:
+                        break
+                    carry.insert(0, prev)
+                    carried += prev.tokens
+            current, total = carry, sum(c.tokens for c in carry)
+            if total + u.tokens > max_tokens:
+                current, total = [], 0
+        current.append(u)
+        total += u.tokens
+    if current:
+        chunks.append((current[0].start, current[-1].end))
+    return chunks

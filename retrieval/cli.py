@@ -1,0 +1,250 @@
+"""`footnote` command line. Errors from the core are translated to messages and exit codes here."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from .errors import FootnoteError
+from .settings import Settings
+
+log = logging.getLogger("footnote")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {}
+    if getattr(args, "data_dir", None):
+        overrides["data_dir"] = Path(args.data_dir)
+    return Settings.from_env(**overrides)
+
+
+def _index(args: argparse.Namespace) -> Any:
+    from .index import Index
+
+    return Index(_settings(args))
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None]]:
+    """A rich progress bar on stderr (only for a terminal)."""
+    if not enabled or not sys.stderr.isatty():
+        yield lambda phase, done, total: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        transient=True,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(phase, total=total or None)
+            bar.update(tasks[phase], completed=done, total=total or None)
+
+        yield update
+
+
+# --- commands ------------------------------------------------------------------------------------
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    index = _index(args)
+    with _progress(not args.json) as progress:
+        report = index.ingest(args.inputs, prune=args.prune, progress=progress)
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(
+            f"articles: {len(report.added)} added, {len(report.updated)} updated, "
+            f"{len(report.unchanged)} unchanged, {len(report.removed)} removed, "
+            f"{len(report.failed)} failed"
+        )
+        print(
+            f"chunks: {report.chunks_added} written ({report.chunks_embedded} embedded), "
+            f"{report.chunks_removed} removed; {report.seconds:.1f} s"
+        )
+        for w in report.warnings:
+            print(f"warning: {w}")
+        for f in report.failed:
+            print(f"failed: {f.source}: {f.reason}", file=sys.stderr)
+    return 0 if report.ok else 1
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from .search import Filters
+
+    index = _index(args)
+    filters = Filters(args.lang or "", args.date_from or "", args.date_to or "", args.article or "")
+
+    def run(q: str) -> None:
+        hits = index.search(q, k=args.k, filters=filters, mode=args.mode)
+        if args.json:
+            print(json.dumps([h.to_json() for h in hits], ensure_ascii=False, indent=2))
+            return
+        if not hits:
+            print("No matching passages.")
+        for n, h in enumerate(hits, 1):
+            c = h.chunk
+            meta = " · ".join(x for x in (c.lang, c.date, c.url or c.source) if x)
+            print(f"[{n}] {c.title}  ({meta})  score {h.score:.4f}")
+            text = c.text if len(c.text) <= 400 else c.text[:400].rsplit(" ", 1)[0] + " …"
+            print("    " + text.replace("\n\n", "\n    "))
+            print()
+
+    if args.question:
+        run(" ".join(args.question))
+        return 0
+    # No question: a small interactive loop (the main job until answers and the bot exist).
+    print("Ask about the articles (empty line or Ctrl-D to quit).")
+    while True:
+        try:
+            q = input("search> ").strip()
+        except EOFError:
+            print()
+            return 0
+        if not q:
+            return 0
+        run(q)
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    rows = _index(args).sources()
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    if not rows:
+        print("No articles yet: `footnote ingest PATH_OR_URL`.")
+    for r in rows:
+        print(f"{r['article_id']}  {r['lang'] or '??'}  {r['date'] or '          '}  {r['chunks']:>3} chunks  {r['title']}")
+        print(f"{'':18}{r['url'] or r['source']}")
+    return 0
+
+
+def cmd_forget(args: argparse.Namespace) -> int:
+    if _index(args).forget(args.article_id):
+        print(f"forgot {args.article_id}")
+        return 0
+    print(f"no article {args.article_id} (see `footnote sources`)", file=sys.stderr)
+    return 1
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    stats = _index(args).stats()
+    if args.json:
+        print(json.dumps(stats, ensure_ascii=False, indent=2))
+        return 0
+    for key, value in stats.items():
+        print(f"{key:>20}: {value}")
+    return 0
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    index = _index(args)
+    with _progress(True) as progress:
+        report = index.reindex(progress)
+    print(f"re-embedded {report.chunks_added} chunks of {len(report.updated)} articles in {report.seconds:.1f} s")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .evaluate import format_table, run_xquad
+
+    results = run_xquad(
+        dataset=Path(args.dataset),
+        index_langs=args.index_langs.split(","),
+        question_langs=None if args.question_langs == "all" else args.question_langs.split(","),
+        limit=args.limit,
+        k=args.k,
+        settings=_settings(args),
+        progress_enabled=not args.json,
+    )
+    print(json.dumps(results, indent=2) if args.json else format_table(results))
+    return 0
+
+
+# --- parser --------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="footnote",
+        description="Footnote: cited answers from a corpus of news articles, in the asker's language.",
+    )
+    p.add_argument("--data-dir", help="index directory (default: FOOTNOTE_DATA_DIR or ./data)")
+    p.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("ingest", help="add or update articles from files, directories or URLs")
+    s.add_argument("inputs", nargs="+", metavar="PATH_OR_URL")
+    s.add_argument("--prune", action="store_true", help="drop articles whose source is gone")
+    s.add_argument("--json", action="store_true", help="print the report as JSON")
+    s.set_defaults(func=cmd_ingest)
+
+    s = sub.add_parser("search", help="find passages (no question: interactive)")
+    s.add_argument("question", nargs="*")
+    s.add_argument("-k", type=int, default=None, help="number of hits (default FOOTNOTE_TOP_K)")
+    s.add_argument("--lang", help="only chunks in this language (ISO 639-1)")
+    s.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="only articles dated on/after")
+    s.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="only articles dated on/before")
+    s.add_argument("--article", metavar="ARTICLE_ID", help="only this article")
+    s.add_argument("--mode", choices=("hybrid", "dense", "keyword"), default="hybrid")
+    s.add_argument("--json", action="store_true", help="print hits as JSON")
+    s.set_defaults(func=cmd_search)
+
+    s = sub.add_parser("sources", help="list the indexed articles")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_sources)
+
+    s = sub.add_parser("forget", help="remove one article from the index")
+    s.add_argument("article_id")
+    s.set_defaults(func=cmd_forget)
+
+    s = sub.add_parser("stats", help="index size, languages, embedder, store")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_stats)
+
+    s = sub.add_parser("reindex", help="re-embed every article (after changing FOOTNOTE_EMBEDDER)")
+    s.set_defaults(func=cmd_reindex)
+
+    s = sub.add_parser("eval", help="measure retrieval on an evaluation set")
+    s.add_argument("dataset_name", choices=("xquad",))
+    s.add_argument("--dataset", default="../shared/eval/xquad", help="directory with articles.jsonl and questions.jsonl")
+    s.add_argument("--index-langs", default="en", help="article languages to index, comma-separated")
+    s.add_argument("--question-langs", default="all", help="question languages, comma-separated, or all")
+    s.add_argument("--limit", type=int, default=None, help="first N questions per language")
+    s.add_argument("--k", type=int, default=10, help="depth for recall (reports @1, @5, @k)")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_eval)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        return int(args.func(args))
+    except FootnoteError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

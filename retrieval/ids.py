@@ -1,0 +1,37 @@
+"""Stable identities: the same article always gets the same id, whichever file or run it came from."""
+
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+_TRACKING = ("utm_", "fbclid", "gclid", "mc_", "ref", "cmpid")
+
+
+def _h(text: str, n: int = 16) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:n]
+
+
+def canonical_url(url: str) -> str:
+    """Lower-case scheme and host, no fragment, no tracking parameters, no trailing slash."""
+    parts = urlsplit(url.strip())
+    query = [(k, v) for k, v in parse_qsl(parts.query) if not k.lower().startswith(_TRACKING)]
+    path = parts.path.rstrip("/") or "/"
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, urlencode(query), ""))
+
+
+def content_hash(title: str, text: str) -> str:
+    return _h(f"{title.strip()}\n{text.strip()}", 32)
+
+
+def article_id(explicit_key: str, url: str, content: str) -> str:
+    """An explicit record id wins, then the canonical URL, then the content itself."""
+    if explicit_key:
+        return _h(explicit_key)
+    if url:
+        return _h("url:" + canonical_url(url))
+    return _h("text:" + content)
+
+
+def text_hash(text: str) -> str:
+    return _h(text, 32)

@@ -1,0 +1,134 @@
+"""Plain value objects passed between the core's stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Document:
+    """One article as loaded, before cleaning. `source` names where it came from."""
+
+    source: str
+    text: str
+    title: str = ""
+    url: str = ""
+    date: str = ""
+    lang: str = ""
+    key: str = ""  # explicit identity (a record's id); else the URL, else the content
+    preclean: bool = False  # True when the loader already extracted the article text
+    markdown: bool = False
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Article:
+    article_id: str
+    title: str
+    text: str
+    url: str
+    source: str
+    date: str
+    lang: str
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class Chunk:
+    chunk_id: str
+    article_id: str
+    number: int
+    text: str
+    start: int  # character span in the cleaned article text
+    end: int
+    lang: str
+    title: str = ""
+    url: str = ""
+    source: str = ""
+    date: str = ""
+
+    @property
+    def embed_text(self) -> str:
+        """What the embedder and keyword index see: the headline gives a chunk its subject."""
+        return f"{self.title}\n{self.text}" if self.title else self.text
+
+    def metadata(self) -> dict[str, Any]:
+        return {
+            "article_id": self.article_id,
+            "number": self.number,
+            "title": self.title,
+            "url": self.url,
+            "source": self.source,
+            "date": self.date,
+            "date_num": int(self.date.replace("-", "")[:8] or 0) if self.date[:4].isdigit() else 0,
+            "lang": self.lang,
+            "start": self.start,
+            "end": self.end,
+        }
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk: Chunk
+    score: float
+    dense_rank: int | None = None
+    keyword_rank: int | None = None
+    dense_score: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        c = self.chunk
+        return {
+            "article_id": c.article_id,
+            "chunk_id": c.chunk_id,
+            "title": c.title,
+            "url": c.url,
+            "source": c.source,
+            "lang": c.lang,
+            "date": c.date,
+            "text": c.text,
+            "score": round(self.score, 6),
+        }
+
+
+@dataclass(frozen=True)
+class Failure:
+    source: str
+    reason: str
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    chunks_added: int = 0
+    chunks_removed: int = 0
+    chunks_embedded: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "added": len(self.added),
+            "updated": len(self.updated),
+            "unchanged": len(self.unchanged),
+            "removed": len(self.removed),
+            "failed": [{"source": f.source, "reason": f.reason} for f in self.failed],
+            "warnings": self.warnings,
+            "chunks_added": self.chunks_added,
+            "chunks_removed": self.chunks_removed,
+            "chunks_embedded": self.chunks_embedded,
+            "seconds": round(self.seconds, 3),
+            "articles": {
+                "added": self.added,
+                "updated": self.updated,
+                "removed": self.removed,
+            },
+        }

