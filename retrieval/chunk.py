@@ -88,8 +88,10 @@ def chunk_spans(
     count_tokens: Callable[[str], int],
     max_tokens: int = 320,
     overlap_tokens: int = 48,
+    min_tokens: int | None = None,
 ) -> list[tuple[int, int]]:
     """Character spans of the chunks of `text`."""
+    min_tokens = max_tokens // 3 if min_tokens is None else min_tokens
     units: list[Span] = []
     for p_idx, (ps, pe) in enumerate(paragraph_spans(text)):
         for ss, se in sentence_spans(text, ps, pe):
@@ -112,11 +114,10 @@ def chunk_spans(
     for u in units:
         new_paragraph = bool(current) and u.paragraph != current[-1].paragraph
         fits = total + u.tokens <= max_tokens
-        # Prefer a paragraph boundary once the chunk is well filled and the next paragraph won't fit.
-        boundary_break = (
-            new_paragraph
-            and total >= 0.5 * max_tokens
-            and total + para_tokens[u.paragraph] > max_tokens
+        # A paragraph is a unit of meaning: close the chunk at a paragraph boundary once it holds
+        # enough text to stand alone (short paragraphs and headings are merged into neighbours).
+        boundary_break = new_paragraph and (
+            total >= min_tokens or total + para_tokens[u.paragraph] > max_tokens
         )
         if current and (not fits or boundary_break):
             chunks.append((current[0].start, current[-1].end))

@@ -202,9 +202,10 @@ def clean_article(raw: str, detector: LanguageDetector | None = None, markdown: 
         elif counts[key] >= 2 and not _is_paragraph(line):
             drop(i, "repeated line")
         elif _is_paragraph(line):
-            if key in seen_paragraphs:
+            exact = line.casefold()  # numbers matter in paragraphs (scores, figures)
+            if exact in seen_paragraphs:
                 drop(i, "duplicate paragraph")
-            seen_paragraphs.add(key)
+            seen_paragraphs.add(exact)
 
     # 3. Source line: metadata; when it follows the body, everything after it is the page's footer.
     url = ""

@@ -140,13 +140,16 @@ def cmd_forget(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    stats = _index(args).stats()
+    index = _index(args)
+    stats = index.stats()
+    if args.verify:
+        stats["verify"] = index.verify()
     if args.json:
         print(json.dumps(stats, ensure_ascii=False, indent=2))
         return 0
     for key, value in stats.items():
         print(f"{key:>20}: {value}")
-    return 0
+    return 0 if stats.get("verify", {"ok": True})["ok"] else 1
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:
@@ -212,6 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("stats", help="index size, languages, embedder, store")
     s.add_argument("--json", action="store_true")
+    s.add_argument("--verify", action="store_true", help="check every chunk has exactly one vector")
     s.set_defaults(func=cmd_stats)
 
     s = sub.add_parser("reindex", help="re-embed every article (after changing FOOTNOTE_EMBEDDER)")

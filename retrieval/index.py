@@ -123,6 +123,20 @@ class Index:
             "store_ms": round((time.perf_counter() - started) * 1000, 1),
         }
 
+    def verify(self) -> dict[str, Any]:
+        """Compare catalog and vector store: every chunk has exactly one vector and vice versa."""
+        self.refresh()
+        catalog_ids = {r["chunk_id"] for r in self.catalog.iter_chunk_rows()}
+        vector_ids = self.store.all_ids()
+        return {
+            "ok": catalog_ids == vector_ids and not self.catalog.pending(),
+            "chunks": len(catalog_ids),
+            "vectors": len(vector_ids),
+            "vectors_without_chunk": sorted(vector_ids - catalog_ids)[:20],
+            "chunks_without_vector": sorted(catalog_ids - vector_ids)[:20],
+            "pending_articles": [r["article_id"] for r in self.catalog.pending()],
+        }
+
     def reindex(self, progress: Progress | None = None) -> IngestReport:
         """Re-embed every stored article (e.g. with a new embedder) from the catalog's text."""
         from .ingest import Ingestor, _Work  # noqa: PLC0415

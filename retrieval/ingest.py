@@ -9,6 +9,7 @@ its source. A rerun first clears articles left pending, then ingests them again 
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
@@ -282,7 +283,7 @@ class Ingestor:
     def _prune(self, inputs: list[str], seen: set[str], report: IngestReport) -> None:
         """Forget sources that are gone: files that no longer exist, and anything under the given
         directories that this run did not see."""
-        roots = [str(Path(i).expanduser().resolve()) for i in inputs if not is_url(i)]
+        roots = [os.path.abspath(Path(i).expanduser()) for i in inputs if not is_url(i)]
         for row in self.catalog.sources():
             source = row["source"]
             if source in seen or is_url(source):

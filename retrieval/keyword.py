@@ -4,6 +4,7 @@ model blurs. Built from the catalog, saved beside it, stamped with the catalog g
 from __future__ import annotations
 
 import json
+import logging
 import re
 import shutil
 import unicodedata
@@ -12,6 +13,8 @@ from pathlib import Path
 
 import bm25s
 import numpy as np
+
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\u0e00-\u0e7f]")
@@ -122,6 +125,14 @@ class KeywordIndex:
         return [
             (self.ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0
         ]
+
+    def coverage(self, query: str) -> float:
+        """Share of the query's tokens that occur in the indexed chunks."""
+        tokens = tokenize(query)
+        if self._bm25 is None or not tokens:
+            return 0.0
+        vocab = self._bm25.vocab_dict
+        return sum(1 for t in tokens if t in vocab) / len(tokens)
 
     def mask(
         self, lang: str = "", date_from: str = "", date_to: str = "", article_id: str = ""

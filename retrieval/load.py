@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,9 +50,9 @@ def iter_inputs(
             yield from _walk(path, limits, skipped)
         elif path.exists():
             if path.suffix.lower() not in SUPPORTED:
-                yield Failure(str(path.resolve()), f"unsupported file type {path.suffix or '(none)'}")
+                yield Failure(os.path.abspath(path), f"unsupported file type {path.suffix or '(none)'}")
             else:
-                yield from _guard(str(path.resolve()), lambda p=path: load_file(p, limits))
+                yield from _guard(os.path.abspath(path), lambda p=path: load_file(p, limits))
         else:
             yield Failure(item, "no such file or directory")
 
@@ -73,7 +74,7 @@ def _walk(root: Path, limits: LoadLimits, skipped: list[str] | None) -> Iterator
                 if skipped is not None:
                     skipped.append(str(path))
                 continue
-            yield from _guard(str(path.resolve()), lambda p=path: load_file(p, limits))
+            yield from _guard(os.path.abspath(path), lambda p=path: load_file(p, limits))
     yield from failures
 
 
@@ -89,7 +90,7 @@ def _guard(source: str, load: Any) -> Iterator[Document | Failure]:
 
 
 def load_file(path: Path, limits: LoadLimits) -> Iterator[Document | Failure]:
-    source = str(path.resolve())
+    source = os.path.abspath(path)
     ext = path.suffix.lower()
     size = path.stat().st_size
     cap = limits.max_records_file_bytes if ext in JSON_EXT else limits.max_file_bytes
@@ -155,8 +156,14 @@ def decode(data: bytes) -> tuple[str, str]:
     if best is None or best.chaos > 0.2:
         raise InputError(f"not valid UTF-8 (invalid byte at offset {bad_at}) and no other encoding fits")
     text = str(best)
-    controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\n\r\t")
-    if controls > 0.05 * max(1, len(text[:8192])):
+    sample = text[:8192]
+    odd = sum(
+        1
+        for ch in sample
+        if (ord(ch) < 32 and ch not in "\n\r\t") or unicodedata.category(ch) in ("Co", "Cn", "Cs")
+        or ch in "\ufeff\ufffe\ufffd"
+    )
+    if odd > 0.01 * max(1, len(sample)):
         raise InputError("binary data, not text")
     return text, f"not UTF-8; decoded as {best.encoding}"
 

@@ -51,7 +51,7 @@ class Chunk:
     @property
     def embed_text(self) -> str:
         """What the embedder and keyword index see: the headline gives a chunk its subject."""
-        return f"{self.title}\n{self.text}" if self.title else self.text
+        return self.text
 
     def metadata(self) -> dict[str, Any]:
         return {

@@ -59,6 +59,7 @@ def search(
     candidates: int | None = None,
     dense_weight: float = 1.0,
     keyword_weight: float = 1.0,
+    query_vector: Any = None,
 ) -> list[Hit]:
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}")
@@ -72,7 +73,7 @@ def search(
 
     dense: list[tuple[str, float]] = []
     if mode in ("hybrid", "dense"):
-        qv = index.embedder.embed_queries([query])[0]
+        qv = query_vector if query_vector is not None else index.embedder.embed_queries([query])[0]
         dense = index.store.query(qv, n)
         if filters:
             allowed = {index.keyword.ids[i] for i in mask.nonzero()[0]} if mask is not None else set()
@@ -82,6 +83,10 @@ def search(
     keyword: list[tuple[str, float]] = []
     if mode in ("hybrid", "keyword"):
         keyword = index.keyword.search(query, n, mask)
+        # BM25 only knows the words it has seen: a question in another language than the
+        # articles shares a name or two with them, and those should not outvote the dense
+        # ranking. Its vote counts in proportion to the share of the query it recognises.
+        keyword_weight *= index.keyword.coverage(query)
 
     fused: dict[str, float] = {}
     d_rank: dict[str, int] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -72,7 +73,21 @@ class Settings:
             except ValueError as exc:
                 raise ConfigError(f"{name}={raw!r} is not valid: {exc}") from None
         values.update(overrides)
-        return replace(cls(), **values)
+        settings = replace(cls(), **values)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9._-]{1,510}[a-zA-Z0-9]", self.collection):
+            raise ConfigError(
+                f"FOOTNOTE_COLLECTION={self.collection!r}: use 3-512 letters, digits, '.', '_' or '-', "
+                "starting and ending with a letter or digit"
+            )
+        for name in ("chunk_tokens", "top_k", "embed_workers", "embed_threads"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1")
+        if not 32 <= self.chunk_tokens <= 500:
+            raise ConfigError("FOOTNOTE_CHUNK_TOKENS must be between 32 and 500 (the model reads 512)")
 
     @property
     def chroma_server(self) -> bool:

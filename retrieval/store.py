@@ -67,6 +67,8 @@ class ChromaStore:
                     configuration={"hnsw": {"space": "cosine"}},
                 )
             except Exception as exc:
+                if not _is_connection_error(exc):
+                    raise
                 self._client = None
                 raise StoreUnavailableError(self._unavailable(exc)) from exc
             built_with = (col.metadata or {}).get(EMBEDDER_KEY)
@@ -152,6 +154,16 @@ class ChromaStore:
             include=["distances"],
         )
         return [(i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)]
+
+    def all_ids(self) -> set[str]:
+        ids: set[str] = set()
+        offset, page = 0, 5000
+        while True:
+            got = self._call("get", include=[], limit=page, offset=offset)
+            ids.update(got["ids"])
+            if len(got["ids"]) < page:
+                return ids
+            offset += page
 
     def count(self) -> int:
         return int(self._call("count"))

