@@ -37,7 +37,8 @@ CREATE INDEX IF NOT EXISTS sources_article ON sources (article_id);
 CREATE TABLE IF NOT EXISTS chunks (
     chunk_id TEXT PRIMARY KEY, article_id TEXT NOT NULL, number INTEGER NOT NULL,
     text TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, lang TEXT NOT NULL,
-    text_hash TEXT NOT NULL
+    text_hash TEXT NOT NULL,
+    sentences TEXT NOT NULL DEFAULT ''      -- sentence spans in the chunk: "s:e,s:e,..."
 );
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks (article_id);
 CREATE INDEX IF NOT EXISTS chunks_hash ON chunks (text_hash);
@@ -167,16 +168,26 @@ class Catalog:
             )
         return hwm
 
-    def commit_article(self, article: Article, chunks: list[Chunk], text_hashes: list[str]) -> None:
+    def commit_article(
+        self,
+        article: Article,
+        chunks: list[Chunk],
+        text_hashes: list[str],
+        sentences: list[list[tuple[int, int]]] | None = None,
+    ) -> None:
         """Make the article ready with exactly these chunks, in one transaction."""
+        spans = sentences or [[] for _ in chunks]
         rows = [
             (
                 "INSERT INTO chunks (chunk_id, article_id, number, text, start, \"end\", lang, "
-                "text_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (c.chunk_id, c.article_id, c.number, c.text, c.start, c.end, c.lang, h),
+                "text_hash, sentences) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    c.chunk_id, c.article_id, c.number, c.text, c.start, c.end, c.lang, h,
+                    ",".join(f"{a}:{b}" for a, b in sp),
+                ),
             )
-            for c, h in zip(chunks, text_hashes, strict=True)
-        ]
+            for c, h, sp in zip(chunks, text_hashes, spans, strict=True)
+        ]  # fmt: skip
         self._tx(
             [
                 ("DELETE FROM chunks WHERE article_id=?", (article.article_id,)),
@@ -235,12 +246,23 @@ class Catalog:
             )
         ]
 
-    def chunk_hashes(self, article_id: str) -> dict[str, str]:
-        """text_hash -> chunk_id of the article's current chunks (to reuse their vectors)."""
+    def chunk_hashes(self, article_id: str) -> dict[str, tuple[str, list[tuple[int, int]]]]:
+        """text_hash -> (chunk_id, sentence spans) of the article's chunks, to reuse vectors."""
         return {
-            r["text_hash"]: r["chunk_id"]
-            for r in self._q("SELECT chunk_id, text_hash FROM chunks WHERE article_id=?", (article_id,))
+            r["text_hash"]: (r["chunk_id"], parse_spans(r["sentences"]))
+            for r in self._q(
+                "SELECT chunk_id, text_hash, sentences FROM chunks WHERE article_id=?", (article_id,)
+            )
         }
+
+    def sentence_spans(self, chunk_ids: list[str]) -> dict[str, list[tuple[int, int]]]:
+        out: dict[str, list[tuple[int, int]]] = {}
+        for i in range(0, len(chunk_ids), 500):
+            part = chunk_ids[i : i + 500]
+            marks = ",".join("?" * len(part))
+            for r in self._q(f"SELECT chunk_id, sentences FROM chunks WHERE chunk_id IN ({marks})", part):
+                out[r["chunk_id"]] = parse_spans(r["sentences"])
+        return out
 
     def iter_chunk_rows(self) -> list[sqlite3.Row]:
         return self._q(
@@ -261,6 +283,20 @@ class Catalog:
                 "SELECT lang, COUNT(*) n FROM articles WHERE state='ready' GROUP BY lang ORDER BY n DESC"
             )
         }
+
+
+def sentence_id(chunk_id: str, n: int) -> str:
+    return f"{chunk_id}-s{n:03d}"
+
+
+def parse_spans(value: str) -> list[tuple[int, int]]:
+    if not value:
+        return []
+    out = []
+    for part in value.split(","):
+        a, b = part.split(":")
+        out.append((int(a), int(b)))
+    return out
 
 
 def _chunk(r: sqlite3.Row) -> Chunk:

@@ -137,3 +137,26 @@ def chunk_spans(
     if current:
         chunks.append((current[0].start, current[-1].end))
     return chunks
+
+
+def sentence_units(
+    text: str, count_tokens: Callable[[str], int] = estimate_tokens, min_tokens: int = 8
+) -> list[tuple[int, int]]:
+    """Sentences of a chunk for sentence-level vectors: very short ones ("Photo: X.") are merged
+    into the next, so every unit says something on its own."""
+    units: list[tuple[int, int]] = []
+    pending: int | None = None
+    for ps, pe in paragraph_spans(text):
+        for s, e in sentence_spans(text, ps, pe):
+            start = s if pending is None else pending
+            if count_tokens(text[start:e]) < min_tokens:
+                pending = start
+                continue
+            units.append((start, e))
+            pending = None
+    if pending is not None:
+        if units:
+            units[-1] = (units[-1][0], len(text.rstrip()))
+        else:
+            units.append((pending, len(text.rstrip())))
+    return units

@@ -85,10 +85,15 @@ class Index:
             row = self.catalog.article(article_id)
             if row is None:
                 return False
-            self.store.delete([chunk_id(article_id, n) for n in range(max(row["hwm"], row["chunks"]))])
+            self.delete_vectors(article_id, max(row["hwm"], row["chunks"]))
             self.catalog.delete_article(article_id)
             self.commit_generation()
             return True
+
+    def delete_vectors(self, article_id: str, chunks: int) -> None:
+        """Remove an article's chunk vectors (ids below `chunks`) and all its sentence vectors."""
+        self.store.delete([chunk_id(article_id, n) for n in range(chunks)])
+        self.store.delete_sentences_of(article_id)
 
     def sources(self) -> list[dict[str, Any]]:
         return [

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .catalog import chunk_id
-from .chunk import chunk_spans
+from .catalog import chunk_id, sentence_id
+from .chunk import chunk_spans, sentence_units
 from .clean import clean_article, normalize
 from .embed import EmbedPool
 from .errors import InputError
@@ -43,8 +43,9 @@ class _Work:
     kind: str  # "added" | "updated"
     chunks: list[Chunk] = field(default_factory=list)
     hashes: list[str] = field(default_factory=list)
-    vectors: list[np.ndarray | None] = field(default_factory=list)
-    missing: int = 0
+    sentences: list[list[tuple[int, int]]] = field(default_factory=list)
+    sentence_hashes: list[list[str]] = field(default_factory=list)
+    needs: set[str] = field(default_factory=set)
     replaces: set[str] = field(default_factory=set)
 
 
@@ -194,80 +195,109 @@ class Ingestor:
 
     # --- phase 2: chunk, embed what is new, write ---------------------------------------------
     def _embed_and_write(self, work: list[_Work], report: IngestReport) -> None:
-        todo: list[tuple[int, int, str]] = []  # (work index, chunk index, text) to embed
-        first_of_text: dict[str, tuple[int, int]] = {}
-        copies: list[tuple[int, int, int, int]] = []  # chunk gets the vector of another chunk
-        for wi, w in enumerate(work):
+        """Every distinct text (chunk or sentence) is embedded once; vectors of texts the article
+        already had are reused; an article is written as soon as all its vectors are there."""
+        sentence_vectors = self.index.settings.sentence_vectors
+        have: dict[str, np.ndarray] = {}
+        needed: dict[str, str] = {}  # text hash -> text, in first-seen order
+        refs: dict[str, int] = {}
+        for w in work:
             w.chunks = make_chunks(w.article, self.index)
             w.hashes = [text_hash(c.embed_text) for c in w.chunks]
-            w.vectors = [None] * len(w.chunks)
-            reuse = self._reusable(w)
-            for ci, h in enumerate(w.hashes):
-                if h in reuse:
-                    w.vectors[ci] = reuse[h]
-                elif h in first_of_text:
-                    copies.append((wi, ci, *first_of_text[h]))
-                else:
-                    first_of_text[h] = (wi, ci)
-                    todo.append((wi, ci, w.chunks[ci].embed_text))
-            w.missing = sum(v is None for v in w.vectors)
+            w.sentences = [sentence_units(c.text) if sentence_vectors else [] for c in w.chunks]
+            w.sentence_hashes = [
+                [text_hash(c.text[a:b]) for a, b in spans] for c, spans in zip(w.chunks, w.sentences, strict=True)
+            ]
+            have.update(self._reusable(w))
+            texts = {h: c.embed_text for h, c in zip(w.hashes, w.chunks, strict=True)}
+            for c, spans, hashes in zip(w.chunks, w.sentences, w.sentence_hashes, strict=True):
+                texts.update({h: c.text[a:b] for h, (a, b) in zip(hashes, spans, strict=True)})
+            w.needs = set(texts)
+            for h, t in texts.items():
+                refs[h] = refs.get(h, 0) + 1
+                if h not in have:
+                    needed.setdefault(h, t)
+        todo = list(needed.items())
         total = len(todo)
-        report.chunks_embedded = total
+        report.chunks_embedded = len({h for w in work for h in w.hashes if h in needed})
+        report.texts_embedded = total
         self.progress("embedding", 0, total)
 
-        waiting_copies: dict[tuple[int, int], list[tuple[int, int]]] = {}
-        for wi, ci, swi, sci in copies:
-            waiting_copies.setdefault((swi, sci), []).append((wi, ci))
+        pending = list(range(len(work)))
 
+        def write_ready() -> None:
+            still = []
+            for wi in pending:
+                w = work[wi]
+                if w.needs <= have.keys():
+                    self._write(w, have, report)
+                    for h in w.needs:  # free vectors no other article needs
+                        refs[h] -= 1
+                        if refs[h] == 0:
+                            have.pop(h, None)
+                else:
+                    still.append(wi)
+            pending[:] = still
+
+        write_ready()
         workers = self.index.settings.embed_workers if total >= 4 * BATCH else 1
         done = 0
         with EmbedPool(self.index.embedder, workers) as pool:
-            in_flight: dict[Future[np.ndarray], list[tuple[int, int, str]]] = {}
-            batches = [todo[i : i + BATCH] for i in range(0, len(todo), BATCH)]
+            in_flight: dict[Future[np.ndarray], list[tuple[str, str]]] = {}
+            batches = [todo[i : i + BATCH] for i in range(0, total, BATCH)]
             next_batch = 0
-            written: set[int] = set()
-            for wi, w in enumerate(work):
-                if w.missing == 0:
-                    self._write(w, report)
-                    written.add(wi)
             while next_batch < len(batches) or in_flight:
                 while next_batch < len(batches) and len(in_flight) < max(2, 2 * pool.workers):
-                    b = batches[next_batch]
-                    in_flight[pool.submit([t for _, _, t in b])] = b
+                    batch = batches[next_batch]
+                    in_flight[pool.submit([t for _, t in batch])] = batch
                     next_batch += 1
                 finished, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
                 for fut in finished:
                     batch = in_flight.pop(fut)
-                    vecs = fut.result()
-                    for (wi, ci, _), vec in zip(batch, vecs, strict=True):
-                        for twi, tci in [(wi, ci), *waiting_copies.get((wi, ci), [])]:
-                            work[twi].vectors[tci] = vec
-                            work[twi].missing -= 1
+                    for (h, _), vec in zip(batch, fut.result(), strict=True):
+                        have[h] = vec
                     done += len(batch)
                     self.progress("embedding", done, total)
-                for wi, w in enumerate(work):
-                    if wi not in written and w.missing == 0:
-                        self._write(w, report)
-                        written.add(wi)
+                write_ready()
 
     def _reusable(self, w: _Work) -> dict[str, np.ndarray]:
-        """Vectors of this article's previous chunks whose text did not change."""
+        """Vectors of this article's previous chunks (and their sentences) whose text is unchanged."""
         old = self.catalog.chunk_hashes(w.article.article_id)
-        wanted = {h: old[h] for h in w.hashes if h in old}
-        if not wanted:
+        reused = {h: old[h] for h in w.hashes if h in old}
+        if not reused:
             return {}
-        vecs = self.store.vectors(list(wanted.values()))
-        return {h: vecs[cid] for h, cid in wanted.items() if cid in vecs}
+        chunk_vecs = self.store.vectors([cid for cid, _ in reused.values()])
+        out = {h: chunk_vecs[cid] for h, (cid, _) in reused.items() if cid in chunk_vecs}
+        if self.index.settings.sentence_vectors:
+            old_text = {r.chunk_id: r.text for r in self.catalog.chunks_of(w.article.article_id)}
+            sids: dict[str, str] = {}
+            for cid, spans in reused.values():
+                for n, (a, b) in enumerate(spans):
+                    sids[sentence_id(cid, n)] = text_hash(old_text.get(cid, "")[a:b])
+            got = self.store.sentence_vectors(list(sids))
+            out.update({sids[sid]: vec for sid, vec in got.items()})
+        return out
 
-    def _write(self, w: _Work, report: IngestReport) -> None:
+    def _write(self, w: _Work, have: dict[str, np.ndarray], report: IngestReport) -> None:
         a = w.article
         hwm = self.catalog.begin_article(a, len(w.chunks))
-        self.store.upsert(w.chunks, np.stack([v for v in w.vectors if v is not None]))
+        if self.index.settings.sentence_vectors:
+            self.store.delete_sentences_of(a.article_id)
+        self.store.upsert(w.chunks, np.stack([have[h] for h in w.hashes]))
+        sids, svecs, smeta = [], [], []
+        for c, spans, hashes in zip(w.chunks, w.sentences, w.sentence_hashes, strict=True):
+            for n, ((s, e), h) in enumerate(zip(spans, hashes, strict=True)):
+                sids.append(sentence_id(c.chunk_id, n))
+                svecs.append(have[h])
+                smeta.append({"article_id": a.article_id, "chunk_id": c.chunk_id, "lang": c.lang,
+                              "date_num": c.metadata()["date_num"], "start": s, "end": e})
+        if sids:
+            self.store.upsert_sentences(sids, np.stack(svecs), smeta)
         stale = [chunk_id(a.article_id, n) for n in range(len(w.chunks), hwm)]
         if stale:
             self.store.delete(stale)
             report.chunks_removed += len(stale)
-        self.catalog.commit_article(a, w.chunks, w.hashes)
+        self.catalog.commit_article(a, w.chunks, w.hashes, w.sentences)
         for source in w.sources:
             self.catalog.map_source(source, a.article_id)
         report.chunks_added += len(w.chunks)
@@ -277,7 +307,7 @@ class Ingestor:
     def _recover_pending(self) -> None:
         """Articles a killed run left half-written: remove them; their sources bring them back."""
         for row in self.catalog.pending():
-            self.store.delete([chunk_id(row["article_id"], n) for n in range(row["hwm"])])
+            self.index.delete_vectors(row["article_id"], row["hwm"])
             self.catalog.delete_article(row["article_id"])
 
     def _prune(self, inputs: list[str], seen: set[str], report: IngestReport) -> None:
@@ -302,7 +332,7 @@ class Ingestor:
         row = self.catalog.article(aid)
         if row is None:
             return
-        self.store.delete([chunk_id(aid, n) for n in range(max(row["hwm"], row["chunks"]))])
+        self.index.delete_vectors(aid, max(row["hwm"], row["chunks"]))
         self.catalog.delete_article(aid)
         report.chunks_removed += row["chunks"]
         if count_removed:

@@ -108,6 +108,7 @@ class IngestReport:
     chunks_added: int = 0
     chunks_removed: int = 0
     chunks_embedded: int = 0
+    texts_embedded: int = 0  # chunks and sentences
     seconds: float = 0.0
 
     @property
@@ -125,6 +126,7 @@ class IngestReport:
             "chunks_added": self.chunks_added,
             "chunks_removed": self.chunks_removed,
             "chunks_embedded": self.chunks_embedded,
+            "texts_embedded": self.texts_embedded,
             "seconds": round(self.seconds, 3),
             "articles": {
                 "added": self.added,

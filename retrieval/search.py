@@ -16,7 +16,9 @@ if TYPE_CHECKING:
     from .index import Index
 
 RRF_K = 60
-MODES = ("hybrid", "dense", "keyword")
+# hybrid = chunk vectors + sentence vectors + BM25; dense = both vector rankings;
+# dense_chunks = chunk vectors alone (the plain baseline); keyword = BM25 alone.
+MODES = ("hybrid", "dense", "keyword", "dense_chunks")
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,16 @@ class Filters:
         if not conds:
             return None
         return conds[0] if len(conds) == 1 else {"$and": conds}
+
+
+def _best_sentence_per_chunk(hits: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """Sentence hits (best first) -> chunks ranked by their best sentence."""
+    seen: dict[str, float] = {}
+    for sid, sim in hits:
+        cid = sid.rsplit("-s", 1)[0]
+        if cid not in seen:
+            seen[cid] = sim
+    return list(seen.items())
 
 
 def _date_num(iso: str) -> int:
@@ -72,12 +84,16 @@ def search(
     mask = index.keyword.mask(filters.lang, filters.date_from, filters.date_to, filters.article_id)
 
     dense: list[tuple[str, float]] = []
-    if mode in ("hybrid", "dense"):
+    sentences: list[tuple[str, float]] = []
+    if mode != "keyword":
         qv = query_vector if query_vector is not None else index.embedder.embed_queries([query])[0]
         dense = index.store.query(qv, n)
+        if mode != "dense_chunks" and index.settings.sentence_vectors:
+            sentences = _best_sentence_per_chunk(index.store.query_sentences(qv, 3 * n))
         if filters:
             allowed = {index.keyword.ids[i] for i in mask.nonzero()[0]} if mask is not None else set()
             dense = [d for d in dense if d[0] in allowed]
+            sentences = [d for d in sentences if d[0] in allowed]
             if len(dense) < k:
                 dense = index.store.query(qv, n, where=filters.where())
     keyword: list[tuple[str, float]] = []
@@ -95,6 +111,10 @@ def search(
     for rank, (cid, sim) in enumerate(dense):
         fused[cid] = fused.get(cid, 0.0) + dense_weight / (RRF_K + rank + 1)
         d_rank[cid], d_score[cid] = rank, sim
+    # A factoid question matches one sentence better than a whole chunk's averaged meaning.
+    for rank, (cid, sim) in enumerate(sentences):
+        fused[cid] = fused.get(cid, 0.0) + dense_weight / (RRF_K + rank + 1)
+        d_score[cid] = max(sim, d_score.get(cid, -1.0))
     for rank, (cid, _) in enumerate(keyword):
         fused[cid] = fused.get(cid, 0.0) + keyword_weight / (RRF_K + rank + 1)
         k_rank[cid] = rank

@@ -33,7 +33,7 @@ class ChromaStore:
         self.port = port
         self.collection_name = collection
         self._client: Any = None
-        self._col: Any = None
+        self._cols: dict[str, Any] = {}
 
     # --- connection -------------------------------------------------------------------------
     def _connect(self) -> Any:
@@ -56,12 +56,19 @@ class ChromaStore:
 
     @property
     def collection(self) -> Any:
-        if self._col is None:
-            if self._client is None:
-                self._client = self._connect()
+        return self._collection(self.collection_name)
+
+    @property
+    def sentences(self) -> Any:
+        """Sentence-level vectors of the chunks (ids `<chunk_id>-s<n>`), for finer matching."""
+        return self._collection(f"{self.collection_name}_sentences")
+
+    def _collection(self, name: str) -> Any:
+        if name not in self._cols:
+            client = self._client_or_connect()
             try:
-                col = self._client.get_or_create_collection(
-                    self.collection_name,
+                col = client.get_or_create_collection(
+                    name,
                     embedding_function=None,
                     metadata={EMBEDDER_KEY: self.embedder_name},
                     configuration={"hnsw": {"space": "cosine"}},
@@ -78,12 +85,12 @@ class ChromaStore:
                     f"{self.embedder_name!r} is configured (FOOTNOTE_EMBEDDER). Switch back, or "
                     "rebuild the vectors with the new embedder: `footnote reindex`."
                 )
-            self._col = col
-        return self._col
+            self._cols[name] = col
+        return self._cols[name]
 
     def reopen(self) -> None:
         """Drop cached state so writes made by other processes become visible."""
-        self._col = None
+        self._cols = {}
         if not self.host:
             from chromadb.api.shared_system_client import SharedSystemClient
 
@@ -104,12 +111,13 @@ class ChromaStore:
     def drop(self) -> None:
         """Delete the collection (reindex); the next use creates it for the configured embedder."""
         client = self._client_or_connect()
-        try:
-            client.delete_collection(self.collection_name)
-        except Exception as exc:
-            if "does not exist" not in str(exc).lower() and "not found" not in str(exc).lower():
-                raise
-        self._col = None
+        for name in (self.collection_name, f"{self.collection_name}_sentences"):
+            try:
+                client.delete_collection(name)
+            except Exception as exc:
+                if "does not exist" not in str(exc).lower() and "not found" not in str(exc).lower():
+                    raise
+        self._cols = {}
 
     # --- domain verbs -------------------------------------------------------------------------
     def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
@@ -155,6 +163,46 @@ class ChromaStore:
         )
         return [(i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)]
 
+    def upsert_sentences(
+        self, ids: Sequence[str], vectors: np.ndarray, metadatas: Sequence[dict[str, Any]]
+    ) -> None:
+        batch = min(self.max_batch(), 5000)
+        for i in range(0, len(ids), batch):
+            self._call(
+                "upsert",
+                target=self.sentences,
+                ids=list(ids[i : i + batch]),
+                embeddings=np.asarray(vectors[i : i + batch], dtype=np.float32),
+                metadatas=list(metadatas[i : i + batch]),
+            )
+
+    def delete_sentences_of(self, article_id: str) -> None:
+        """A `where` delete scans the collection: fine on the write path, never on a query."""
+        self._call("delete", target=self.sentences, where={"article_id": article_id})
+
+    def sentence_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        if not ids:
+            return {}
+        got = self._call("get", target=self.sentences, ids=list(ids), include=["embeddings"])
+        embs = got.get("embeddings")
+        if embs is None:
+            return {}
+        return {i: np.asarray(e, dtype=np.float32) for i, e in zip(got["ids"], embs, strict=True)}
+
+    def query_sentences(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
+        """(sentence_id, cosine similarity), best first."""
+        count = int(self._call("count", target=self.sentences))
+        if count == 0:
+            return []
+        res = self._call(
+            "query",
+            target=self.sentences,
+            query_embeddings=[np.asarray(vector, dtype=np.float32)],
+            n_results=min(n, count),
+            include=["distances"],
+        )
+        return [(i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)]
+
     def all_ids(self) -> set[str]:
         ids: set[str] = set()
         offset, page = 0, 5000
@@ -168,14 +216,14 @@ class ChromaStore:
     def count(self) -> int:
         return int(self._call("count"))
 
-    def _call(self, method: str, **kwargs: Any) -> Any:
+    def _call(self, method: str, target: Any = None, **kwargs: Any) -> Any:
         try:
-            return getattr(self.collection, method)(**kwargs)
+            return getattr(target if target is not None else self.collection, method)(**kwargs)
         except (EmbedderMismatchError, StoreUnavailableError):
             raise
         except Exception as exc:
             if self.host and _is_connection_error(exc):
-                self._col = None
+                self._cols = {}
                 self._client = None
                 raise StoreUnavailableError(self._unavailable(exc)) from exc
             raise

@@ -33,7 +33,7 @@ def test_sample_corpus_ingests_and_reingest_embeds_nothing(index: Index, embedde
     first = index.ingest([str(CORPUS)])
     assert first.ok and len(first.added) == 2 and first.chunks_added > 0
     embedded = len(embedder.passages_embedded)
-    assert embedded == first.chunks_embedded > 0
+    assert embedded == first.texts_embedded > first.chunks_embedded > 0
     again = index.ingest([str(CORPUS)])
     assert sorted(again.unchanged) == sorted(first.added)
     assert not again.added and not again.updated and again.chunks_embedded == 0
@@ -86,12 +86,13 @@ def test_unchanged_paragraphs_are_not_reembedded(tmp_path: Path, index: Index, e
     f.write_text(article("T", *paragraphs, url="https://x.test/b"), encoding="utf-8")
     first = index.ingest([str(f)])
     assert first.chunks_embedded >= 5
-    paragraphs[-1] = para("changed", 120)
+    paragraphs[-1] = para("changed", 60) + " " + para("second", 60)
     f.write_text(article("T", *paragraphs, url="https://x.test/b"), encoding="utf-8")
     before = len(embedder.passages_embedded)
     second = index.ingest([str(f)])
     assert second.updated and second.chunks_embedded == 1
-    assert len(embedder.passages_embedded) - before == 1
+    assert len(embedder.passages_embedded) - before == second.texts_embedded
+    assert second.texts_embedded == 3, "the changed chunk and its two sentences, nothing else"
     assert_consistent(index)
 
 
