@@ -116,7 +116,10 @@ class Catalog:
         return self._q("SELECT * FROM sources ORDER BY source")
 
     def sources_of(self, article_id: str) -> list[str]:
-        return [r["source"] for r in self._q("SELECT source FROM sources WHERE article_id=?", (article_id,))]
+        return [
+            r["source"]
+            for r in self._q("SELECT source FROM sources WHERE article_id=?", (article_id,))
+        ]
 
     def map_source(self, source: str, article_id: str) -> None:
         self._tx(
@@ -163,9 +166,7 @@ class Catalog:
                 ]
             )  # fmt: skip
         else:
-            self._tx(
-                [("UPDATE articles SET hwm=? WHERE article_id=?", (hwm, article.article_id))]
-            )
+            self._tx([("UPDATE articles SET hwm=? WHERE article_id=?", (hwm, article.article_id))])
         return hwm
 
     def commit_article(
@@ -251,7 +252,8 @@ class Catalog:
         return {
             r["text_hash"]: (r["chunk_id"], parse_spans(r["sentences"]))
             for r in self._q(
-                "SELECT chunk_id, text_hash, sentences FROM chunks WHERE article_id=?", (article_id,)
+                "SELECT chunk_id, text_hash, sentences FROM chunks WHERE article_id=?",
+                (article_id,),
             )
         }
 
@@ -260,7 +262,9 @@ class Catalog:
         for i in range(0, len(chunk_ids), 500):
             part = chunk_ids[i : i + 500]
             marks = ",".join("?" * len(part))
-            for r in self._q(f"SELECT chunk_id, sentences FROM chunks WHERE chunk_id IN ({marks})", part):
+            for r in self._q(
+                f"SELECT chunk_id, sentences FROM chunks WHERE chunk_id IN ({marks})", part
+            ):
                 out[r["chunk_id"]] = parse_spans(r["sentences"])
         return out
 
@@ -271,7 +275,9 @@ class Catalog:
         )
 
     def counts(self) -> dict[str, int]:
-        a = self._q("SELECT COUNT(*) n, COALESCE(SUM(chunks),0) c FROM articles WHERE state='ready'")[0]
+        a = self._q(
+            "SELECT COUNT(*) n, COALESCE(SUM(chunks),0) c FROM articles WHERE state='ready'"
+        )[0]
         p = self._q("SELECT COUNT(*) n FROM articles WHERE state='pending'")[0]
         s = self._q("SELECT COUNT(*) n FROM sources")[0]
         return {"articles": a["n"], "chunks": a["c"], "pending": p["n"], "sources": s["n"]}

@@ -58,7 +58,9 @@ def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [(s, e) for s, e in out if text[s:e].strip()]
 
 
-def _split_long(text: str, s: int, e: int, count: Callable[[str], int], limit: int) -> list[tuple[int, int]]:
+def _split_long(
+    text: str, s: int, e: int, count: Callable[[str], int], limit: int
+) -> list[tuple[int, int]]:
     """A sentence longer than the budget is cut at spaces (or characters, for unspaced scripts)."""
     pieces: list[tuple[int, int]] = []
     pos = s

@@ -92,9 +92,7 @@ def find_date(text: str) -> str:
     """The first plausible date in `text` as YYYY-MM-DD, or ''."""
     m = _DATE_NUMERIC.search(text)
     if m:
-        y, mo, d = (
-            (m["y1"], m["m1"], m["d1"]) if m["y1"] else (m["y2"], m["m2"], m["d2"])
-        )
+        y, mo, d = (m["y1"], m["m1"], m["d1"]) if m["y1"] else (m["y2"], m["m2"], m["d2"])
         iso = _iso(int(y), int(mo), int(d))
         if iso:
             return iso
@@ -160,7 +158,9 @@ def _strip_markdown(line: str) -> str:
     return line
 
 
-def clean_article(raw: str, detector: LanguageDetector | None = None, markdown: bool = False) -> Cleaned:
+def clean_article(
+    raw: str, detector: LanguageDetector | None = None, markdown: bool = False
+) -> Cleaned:
     """Apply the rules in the module docstring to one scraped page."""
     lines = [ln.strip() for ln in normalize(raw).split("\n")]
     if markdown:

@@ -36,7 +36,13 @@ def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None]]:
     if not enabled or not sys.stderr.isatty():
         yield lambda phase, done, total: None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
     with Progress(
         TextColumn("{task.description}"),
@@ -126,7 +132,9 @@ def cmd_sources(args: argparse.Namespace) -> int:
     if not rows:
         print("No articles yet: `footnote ingest PATH_OR_URL`.")
     for r in rows:
-        print(f"{r['article_id']}  {r['lang'] or '??'}  {r['date'] or '          '}  {r['chunks']:>3} chunks  {r['title']}")
+        print(
+            f"{r['article_id']}  {r['lang'] or '??'}  {r['date'] or '          '}  {r['chunks']:>3} chunks  {r['title']}"
+        )
         print(f"{'':18}{r['url'] or r['source']}")
     return 0
 
@@ -156,7 +164,9 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     index = _index(args)
     with _progress(True) as progress:
         report = index.reindex(progress)
-    print(f"re-embedded {report.chunks_added} chunks of {len(report.updated)} articles in {report.seconds:.1f} s")
+    print(
+        f"re-embedded {report.chunks_added} chunks of {len(report.updated)} articles in {report.seconds:.1f} s"
+    )
     return 0
 
 
@@ -198,8 +208,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("question", nargs="*")
     s.add_argument("-k", type=int, default=None, help="number of hits (default FOOTNOTE_TOP_K)")
     s.add_argument("--lang", help="only chunks in this language (ISO 639-1)")
-    s.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="only articles dated on/after")
-    s.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="only articles dated on/before")
+    s.add_argument(
+        "--from", dest="date_from", metavar="YYYY-MM-DD", help="only articles dated on/after"
+    )
+    s.add_argument(
+        "--to", dest="date_to", metavar="YYYY-MM-DD", help="only articles dated on/before"
+    )
     s.add_argument("--article", metavar="ARTICLE_ID", help="only this article")
     s.add_argument("--mode", choices=("hybrid", "dense", "keyword"), default="hybrid")
     s.add_argument("--json", action="store_true", help="print hits as JSON")
@@ -223,9 +237,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("eval", help="measure retrieval on an evaluation set")
     s.add_argument("dataset_name", choices=("xquad",))
-    s.add_argument("--dataset", default="../shared/eval/xquad", help="directory with articles.jsonl and questions.jsonl")
-    s.add_argument("--index-langs", default="en", help="article languages to index, comma-separated")
-    s.add_argument("--question-langs", default="all", help="question languages, comma-separated, or all")
+    s.add_argument(
+        "--dataset",
+        default="../shared/eval/xquad",
+        help="directory with articles.jsonl and questions.jsonl",
+    )
+    s.add_argument(
+        "--index-langs", default="en", help="article languages to index, comma-separated"
+    )
+    s.add_argument(
+        "--question-langs", default="all", help="question languages, comma-separated, or all"
+    )
     s.add_argument("--limit", type=int, default=None, help="first N questions per language")
     s.add_argument("--k", type=int, default=10, help="depth for recall (reports @1, @5, @k)")
     s.add_argument("--json", action="store_true")

@@ -20,7 +20,9 @@ from .search import MODES, search
 from .settings import Settings
 
 
-def load_questions(dataset: Path, langs: list[str] | None, limit: int | None) -> dict[str, list[dict[str, Any]]]:
+def load_questions(
+    dataset: Path, langs: list[str] | None, limit: int | None
+) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
     with (dataset / "questions.jsonl").open(encoding="utf-8") as fh:
         for line in fh:
@@ -50,10 +52,15 @@ def run_xquad(
     with tempfile.TemporaryDirectory(prefix="footnote-eval-") as tmp:
         tmp_path = Path(tmp)
         if index is None:
-            s = replace(settings, data_dir=tmp_path / "data", chroma_host="", collection="xquad_eval")
+            s = replace(
+                settings, data_dir=tmp_path / "data", chroma_host="", collection="xquad_eval"
+            )
             index = Index(s)
         subset = tmp_path / "articles.jsonl"
-        with (dataset / "articles.jsonl").open(encoding="utf-8") as src, subset.open("w", encoding="utf-8") as dst:
+        with (
+            (dataset / "articles.jsonl").open(encoding="utf-8") as src,
+            subset.open("w", encoding="utf-8") as dst,
+        ):
             for line in src:
                 if json.loads(line)["lang"] in index_langs:
                     dst.write(line)
@@ -69,7 +76,10 @@ def run_xquad(
             for lang, qs in questions.items():
                 for q in qs:
                     gold = [
-                        (article_id(f"id:{q['gold_article_id']}:{il}", "", ""), *q["gold_spans"][il]["article_span"])
+                        (
+                            article_id(f"id:{q['gold_article_id']}:{il}", "", ""),
+                            *q["gold_spans"][il]["article_span"],
+                        )
                         for il in index_langs
                         if il in q["gold_spans"]
                     ]
@@ -81,7 +91,10 @@ def run_xquad(
                         rank = None
                         for r, h in enumerate(hits, 1):
                             c = h.chunk
-                            if any(c.article_id == ga and c.start < ge and c.end > gs for ga, gs, ge in gold):
+                            if any(
+                                c.article_id == ga and c.start < ge and c.end > gs
+                                for ga, gs, ge in gold
+                            ):
                                 rank = r
                                 break
                         ranks[mode][lang].append(rank)
@@ -119,7 +132,13 @@ def _metrics(ranks: list[int | None], k: int) -> dict[str, float]:
         return round(sum(1 for r in ranks if r is not None and r <= at) / max(1, n), 4)
 
     mrr = sum(1.0 / r for r in ranks if r is not None) / max(1, n)
-    return {"recall@1": recall(1), "recall@5": recall(5), f"recall@{k}": recall(k), "mrr": round(mrr, 4), "n": n}
+    return {
+        "recall@1": recall(1),
+        "recall@5": recall(5),
+        f"recall@{k}": recall(k),
+        "mrr": round(mrr, 4),
+        "n": n,
+    }
 
 
 def format_table(results: dict[str, Any]) -> str:
@@ -127,13 +146,17 @@ def format_table(results: dict[str, Any]) -> str:
     lines = []
     langs = [lang for lang in results["hybrid"] if lang != "avg"] + ["avg"]
     header = f"{'lang':>5} | " + " | ".join(f"{m:^27}" for m in MODES)
-    sub = f"{'':>5} | " + " | ".join(f"{'R@1':>6} {'R@5':>6} {'R@' + str(k):>6} {'MRR':>6}" for _ in MODES)
+    sub = f"{'':>5} | " + " | ".join(
+        f"{'R@1':>6} {'R@5':>6} {'R@' + str(k):>6} {'MRR':>6}" for _ in MODES
+    )
     lines += [header, sub, "-" * len(sub)]
     for lang in langs:
         cells = []
         for m in MODES:
             v = results[m][lang]
-            cells.append(f"{v['recall@1']:>6.3f} {v['recall@5']:>6.3f} {v[f'recall@{k}']:>6.3f} {v['mrr']:>6.3f}")
+            cells.append(
+                f"{v['recall@1']:>6.3f} {v['recall@5']:>6.3f} {v[f'recall@{k}']:>6.3f} {v['mrr']:>6.3f}"
+            )
         lines.append(f"{lang:>5} | " + " | ".join(cells))
     meta = results["meta"]
     lines.append(

@@ -58,7 +58,9 @@ def fetch(url: str, timeout: float, max_bytes: int, allow_private: bool = False)
                         raise InputError(f"{url}: HTTP {resp.status_code} {resp.reason_phrase}")
                     declared = resp.headers.get("content-length")
                     if declared and declared.isdigit() and int(declared) > max_bytes:
-                        raise InputError(f"{url}: too large ({_mb(int(declared))} > {_mb(max_bytes)})")
+                        raise InputError(
+                            f"{url}: too large ({_mb(int(declared))} > {_mb(max_bytes)})"
+                        )
                     buf = bytearray()
                     for part in resp.iter_bytes():
                         buf.extend(part)

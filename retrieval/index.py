@@ -73,10 +73,19 @@ class Index:
         self._generation = gen
 
     # --- verbs ----------------------------------------------------------------------------------
-    def ingest(self, inputs: list[str], prune: bool = False, progress: Progress | None = None) -> IngestReport:
+    def ingest(
+        self, inputs: list[str], prune: bool = False, progress: Progress | None = None
+    ) -> IngestReport:
         return Ingestor(self, progress).run(inputs, prune=prune)
 
-    def search(self, query: str, k: int | None = None, filters: Filters | None = None, mode: str = "hybrid", **kw: Any) -> list[Hit]:
+    def search(
+        self,
+        query: str,
+        k: int | None = None,
+        filters: Filters | None = None,
+        mode: str = "hybrid",
+        **kw: Any,
+    ) -> list[Hit]:
         return search(self, query, k or self.settings.top_k, filters, mode=mode, **kw)
 
     def forget(self, article_id: str) -> bool:
@@ -144,7 +153,7 @@ class Index:
 
     def reindex(self, progress: Progress | None = None) -> IngestReport:
         """Re-embed every stored article (e.g. with a new embedder) from the catalog's text."""
-        from .ingest import Ingestor, _Work  # noqa: PLC0415
+        from .ingest import Ingestor, _Work
         from .models import Article
 
         ing = Ingestor(self, progress)

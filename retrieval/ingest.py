@@ -160,7 +160,11 @@ class Ingestor:
         return list(work.values()), seen
 
     def _classify(
-        self, article: Article, work: dict[str, _Work], by_hash: dict[str, str], report: IngestReport
+        self,
+        article: Article,
+        work: dict[str, _Work],
+        by_hash: dict[str, str],
+        report: IngestReport,
     ) -> None:
         cat = self.catalog
         aid, source = article.article_id, article.source
@@ -169,7 +173,11 @@ class Ingestor:
         if aid in work:  # the same article again in this run (another file, same identity)
             work[aid].sources.append(source)
             return
-        if existing is not None and existing["state"] == "ready" and existing["content_hash"] == article.content_hash:
+        if (
+            existing is not None
+            and existing["state"] == "ready"
+            and existing["content_hash"] == article.content_hash
+        ):
             if prev != aid:
                 cat.map_source(source, aid)
                 if prev:
@@ -206,7 +214,8 @@ class Ingestor:
             w.hashes = [text_hash(c.embed_text) for c in w.chunks]
             w.sentences = [sentence_units(c.text) if sentence_vectors else [] for c in w.chunks]
             w.sentence_hashes = [
-                [text_hash(c.text[a:b]) for a, b in spans] for c, spans in zip(w.chunks, w.sentences, strict=True)
+                [text_hash(c.text[a:b]) for a, b in spans]
+                for c, spans in zip(w.chunks, w.sentences, strict=True)
             ]
             have.update(self._reusable(w))
             texts = {h: c.embed_text for h, c in zip(w.hashes, w.chunks, strict=True)}
@@ -289,8 +298,16 @@ class Ingestor:
             for n, ((s, e), h) in enumerate(zip(spans, hashes, strict=True)):
                 sids.append(sentence_id(c.chunk_id, n))
                 svecs.append(have[h])
-                smeta.append({"article_id": a.article_id, "chunk_id": c.chunk_id, "lang": c.lang,
-                              "date_num": c.metadata()["date_num"], "start": s, "end": e})
+                smeta.append(
+                    {
+                        "article_id": a.article_id,
+                        "chunk_id": c.chunk_id,
+                        "lang": c.lang,
+                        "date_num": c.metadata()["date_num"],
+                        "start": s,
+                        "end": e,
+                    }
+                )
         if sids:
             self.store.upsert_sentences(sids, np.stack(svecs), smeta)
         stale = [chunk_id(a.article_id, n) for n in range(len(w.chunks), hwm)]

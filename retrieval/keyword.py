@@ -9,6 +9,7 @@ import re
 import shutil
 import unicodedata
 from collections.abc import Sequence
+from itertools import pairwise
 from pathlib import Path
 
 import bm25s
@@ -29,7 +30,7 @@ def tokenize(text: str) -> list[str]:
         if _UNSPACED.search(tok):
             chars = [c for c in tok if _UNSPACED.match(c)]
             rest = _UNSPACED.sub(" ", tok).split()
-            out.extend(a + b for a, b in zip(chars, chars[1:], strict=False))
+            out.extend(a + b for a, b in pairwise(chars))
             if len(chars) == 1:
                 out.append(chars[0])
             out.extend(r for r in rest if len(r) > 1 or r.isdigit())

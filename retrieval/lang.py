@@ -6,6 +6,7 @@ import re
 import threading
 import unicodedata
 from collections import Counter
+from typing import Any
 
 from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
 
@@ -50,10 +51,10 @@ class LanguageDetector:
 
     def __init__(self, languages: tuple[str, ...] = LANGUAGES) -> None:
         self._codes = languages
-        self._detector = None
+        self._detector: Any = None
         self._lock = threading.Lock()
 
-    def _get(self):  # type: ignore[no-untyped-def]
+    def _get(self) -> Any:
         with self._lock:
             if self._detector is None:
                 langs = [

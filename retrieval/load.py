@@ -50,14 +50,18 @@ def iter_inputs(
             yield from _walk(path, limits, skipped)
         elif path.exists():
             if path.suffix.lower() not in SUPPORTED:
-                yield Failure(os.path.abspath(path), f"unsupported file type {path.suffix or '(none)'}")
+                yield Failure(
+                    os.path.abspath(path), f"unsupported file type {path.suffix or '(none)'}"
+                )
             else:
                 yield from _guard(os.path.abspath(path), lambda p=path: load_file(p, limits))
         else:
             yield Failure(item, "no such file or directory")
 
 
-def _walk(root: Path, limits: LoadLimits, skipped: list[str] | None) -> Iterator[Document | Failure]:
+def _walk(
+    root: Path, limits: LoadLimits, skipped: list[str] | None
+) -> Iterator[Document | Failure]:
     def onerror(exc: OSError) -> None:
         failures.append(Failure(str(exc.filename), f"cannot read directory ({exc.strerror})"))
 
@@ -154,13 +158,16 @@ def decode(data: bytes) -> tuple[str, str]:
         bad_at = exc.start
     best = from_bytes(data).best()
     if best is None or best.chaos > 0.2:
-        raise InputError(f"not valid UTF-8 (invalid byte at offset {bad_at}) and no other encoding fits")
+        raise InputError(
+            f"not valid UTF-8 (invalid byte at offset {bad_at}) and no other encoding fits"
+        )
     text = str(best)
     sample = text[:8192]
     odd = sum(
         1
         for ch in sample
-        if (ord(ch) < 32 and ch not in "\n\r\t") or unicodedata.category(ch) in ("Co", "Cn", "Cs")
+        if (ord(ch) < 32 and ch not in "\n\r\t")
+        or unicodedata.category(ch) in ("Co", "Cn", "Cs")
         or ch in "\ufeff\ufffe\ufffd"
     )
     if odd > 0.01 * max(1, len(sample)):
@@ -200,7 +207,7 @@ def _pdf(data: bytes, source: str, url: str) -> Document:
     try:
         reader = PdfReader(io.BytesIO(data))
         pages = [(page.extract_text() or "").strip() for page in reader.pages]
-        meta_title = ((reader.metadata or {}).get("/Title") or "").strip()
+        meta_title = str((reader.metadata or {}).get("/Title") or "").strip()  # type: ignore[call-overload]
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:
         raise InputError(f"unreadable PDF ({exc})") from None
     text = "\n\n".join(p for p in pages if p)

@@ -91,7 +91,9 @@ def search(
         if mode != "dense_chunks" and index.settings.sentence_vectors:
             sentences = _best_sentence_per_chunk(index.store.query_sentences(qv, 3 * n))
         if filters:
-            allowed = {index.keyword.ids[i] for i in mask.nonzero()[0]} if mask is not None else set()
+            allowed = (
+                {index.keyword.ids[i] for i in mask.nonzero()[0]} if mask is not None else set()
+            )
             dense = [d for d in dense if d[0] in allowed]
             sentences = [d for d in sentences if d[0] in allowed]
             if len(dense) < k:

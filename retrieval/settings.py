@@ -88,7 +88,9 @@ class Settings:
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1")
         if not 32 <= self.chunk_tokens <= 500:
-            raise ConfigError("FOOTNOTE_CHUNK_TOKENS must be between 32 and 500 (the model reads 512)")
+            raise ConfigError(
+                "FOOTNOTE_CHUNK_TOKENS must be between 32 and 500 (the model reads 512)"
+            )
 
     @property
     def chroma_server(self) -> bool:

@@ -52,7 +52,9 @@ class ChromaStore:
 
     def _unavailable(self, exc: Exception) -> str:
         where = f"the Chroma server at {self.host}:{self.port}" if self.host else f"{self.path}"
-        return f"the vector store ({where}) is not available: {type(exc).__name__}. Try again shortly."
+        return (
+            f"the vector store ({where}) is not available: {type(exc).__name__}. Try again shortly."
+        )
 
     @property
     def collection(self) -> Any:
@@ -161,7 +163,9 @@ class ChromaStore:
             where=where or None,
             include=["distances"],
         )
-        return [(i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)]
+        return [
+            (i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)
+        ]
 
     def upsert_sentences(
         self, ids: Sequence[str], vectors: np.ndarray, metadatas: Sequence[dict[str, Any]]
@@ -201,7 +205,9 @@ class ChromaStore:
             n_results=min(n, count),
             include=["distances"],
         )
-        return [(i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)]
+        return [
+            (i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)
+        ]
 
     def all_ids(self) -> set[str]:
         ids: set[str] = set()

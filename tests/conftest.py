@@ -60,7 +60,9 @@ def embedder() -> HashEmbedder:
 
 
 @pytest.fixture
-def index(settings: Settings, embedder: HashEmbedder, detector: LanguageDetector) -> Iterator[Index]:
+def index(
+    settings: Settings, embedder: HashEmbedder, detector: LanguageDetector
+) -> Iterator[Index]:
     idx = Index(settings, embedder=embedder, detector=detector)
     yield idx
     idx.close()

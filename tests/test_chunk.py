@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from retrieval.chunk import chunk_spans, estimate_tokens, paragraph_spans, sentence_spans
 
 
@@ -44,7 +46,7 @@ def test_long_paragraph_splits_at_sentences_with_overlap() -> None:
     chunks = [text[s:e] for s, e in spans]
     for c in chunks:
         assert c.endswith("words."), "breaks fall on sentence ends"
-    for a, b in zip(chunks, chunks[1:], strict=False):
+    for a, b in pairwise(chunks):
         last = a.rsplit("Sentence", 1)[1]
         assert b.startswith("Sentence" + last), "the last sentence carries over"
 

@@ -126,8 +126,13 @@ def test_subheadings_inside_the_body_are_kept(detector: LanguageDetector) -> Non
 
 
 def test_hard_wrapped_lines_are_joined() -> None:
-    lines = ["This paragraph was wrapped by an editor at a fixed width of", "sixty characters, like email."]
-    assert unwrap(lines) == ["This paragraph was wrapped by an editor at a fixed width of sixty characters, like email."]
+    lines = [
+        "This paragraph was wrapped by an editor at a fixed width of",
+        "sixty characters, like email.",
+    ]
+    assert unwrap(lines) == [
+        "This paragraph was wrapped by an editor at a fixed width of sixty characters, like email."
+    ]
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,9 @@ def assert_consistent(index: Index) -> None:
     assert report["ok"], report
 
 
-def test_sample_corpus_ingests_and_reingest_embeds_nothing(index: Index, embedder: HashEmbedder) -> None:
+def test_sample_corpus_ingests_and_reingest_embeds_nothing(
+    index: Index, embedder: HashEmbedder
+) -> None:
     first = index.ingest([str(CORPUS)])
     assert first.ok and len(first.added) == 2 and first.chunks_added > 0
     embedded = len(embedder.passages_embedded)
@@ -41,7 +43,9 @@ def test_sample_corpus_ingests_and_reingest_embeds_nothing(index: Index, embedde
     assert_consistent(index)
 
 
-def test_ids_are_stable_across_data_dirs_and_paths(tmp_path: Path, settings, embedder, detector) -> None:  # type: ignore[no-untyped-def]
+def test_ids_are_stable_across_data_dirs_and_paths(
+    tmp_path: Path, settings, embedder, detector
+) -> None:  # type: ignore[no-untyped-def]
     copy = tmp_path / "elsewhere"
     shutil.copytree(CORPUS, copy)
     a = Index(settings, embedder=embedder, detector=detector)
@@ -55,7 +59,10 @@ def test_ids_are_stable_across_data_dirs_and_paths(tmp_path: Path, settings, emb
 
 def test_changed_article_replaces_all_its_chunks(tmp_path: Path, index: Index) -> None:
     f = tmp_path / "a.txt"
-    f.write_text(article("Title", *(para(f"p{i}x", 120) for i in range(6)), url="https://x.test/a"), encoding="utf-8")
+    f.write_text(
+        article("Title", *(para(f"p{i}x", 120) for i in range(6)), url="https://x.test/a"),
+        encoding="utf-8",
+    )
     first = index.ingest([str(f)])
     [aid] = first.added
     many = index.catalog.article(aid)["chunks"]
@@ -68,7 +75,9 @@ def test_changed_article_replaces_all_its_chunks(tmp_path: Path, index: Index) -
     assert_consistent(index)
 
 
-def test_changed_article_without_url_gets_new_id_and_old_is_gone(tmp_path: Path, index: Index) -> None:
+def test_changed_article_without_url_gets_new_id_and_old_is_gone(
+    tmp_path: Path, index: Index
+) -> None:
     f = tmp_path / "a.txt"
     f.write_text(article("Title", para("old")), encoding="utf-8")
     [old] = index.ingest([str(f)]).added
@@ -80,7 +89,9 @@ def test_changed_article_without_url_gets_new_id_and_old_is_gone(tmp_path: Path,
     assert_consistent(index)
 
 
-def test_unchanged_paragraphs_are_not_reembedded(tmp_path: Path, index: Index, embedder: HashEmbedder) -> None:
+def test_unchanged_paragraphs_are_not_reembedded(
+    tmp_path: Path, index: Index, embedder: HashEmbedder
+) -> None:
     paragraphs = [para(f"p{i}y", 120) for i in range(5)]
     f = tmp_path / "a.txt"
     f.write_text(article("T", *paragraphs, url="https://x.test/b"), encoding="utf-8")
@@ -105,7 +116,9 @@ def test_same_text_from_two_files_is_stored_once(tmp_path: Path, index: Index) -
     assert len(index.sources()) == 1
     assert len(index.catalog.sources()) == 2, "both files are known sources of the one article"
     # the same text under a different URL is still stored once
-    (tmp_path / "three.txt").write_text(text.replace("Same\n\n", "Same\n\nSource: https://x.test/c\n\n"), encoding="utf-8")
+    (tmp_path / "three.txt").write_text(
+        text.replace("Same\n\n", "Same\n\nSource: https://x.test/c\n\n"), encoding="utf-8"
+    )
     rep = index.ingest([str(tmp_path / "three.txt")])
     assert not rep.added and len(index.sources()) == 1
 
@@ -136,12 +149,18 @@ def test_a_failing_file_is_not_pruned(tmp_path: Path, index: Index) -> None:
 def test_failures_are_reported_and_the_rest_is_ingested(tmp_path: Path, index: Index) -> None:
     (tmp_path / "good.txt").write_text(article("Good", para("good")), encoding="utf-8")
     (tmp_path / "bad.txt").write_bytes(b"\x00\x01\x02" * 100)
-    (tmp_path / "bad.jsonl").write_text('{"title": "R", "text": "Record text."}\n{oops\n', encoding="utf-8")
+    (tmp_path / "bad.jsonl").write_text(
+        '{"title": "R", "text": "Record text."}\n{oops\n', encoding="utf-8"
+    )
     (tmp_path / "nav.txt").write_text("Home\nNews\nSport\nWeather\nContact", encoding="utf-8")
     rep = index.ingest([str(tmp_path)])
     assert len(rep.added) == 2
     reasons = sorted(f.reason.split(" (")[0] for f in rep.failed)
-    assert reasons == ["binary data, not text", "invalid JSON line", "no article text left after removing page boilerplate"]
+    assert reasons == [
+        "binary data, not text",
+        "invalid JSON line",
+        "no article text left after removing page boilerplate",
+    ]
     assert not rep.ok
     assert_consistent(index)
 
@@ -149,7 +168,10 @@ def test_failures_are_reported_and_the_rest_is_ingested(tmp_path: Path, index: I
 def test_killed_write_is_recovered_on_rerun(tmp_path: Path, index: Index) -> None:
     """Simulate a kill between writing vectors and committing the catalog."""
     f = tmp_path / "a.txt"
-    f.write_text(article("A", *(para(f"k{i}", 120) for i in range(4)), url="https://x.test/k"), encoding="utf-8")
+    f.write_text(
+        article("A", *(para(f"k{i}", 120) for i in range(4)), url="https://x.test/k"),
+        encoding="utf-8",
+    )
     from retrieval.ingest import Ingestor, make_chunks, prepare
     from retrieval.load import LoadLimits, iter_inputs
 
@@ -159,7 +181,10 @@ def test_killed_write_is_recovered_on_rerun(tmp_path: Path, index: Index) -> Non
     index.catalog.begin_article(art, len(chunks) + 3)
     index.store.upsert(chunks, index.embedder.embed_passages([c.embed_text for c in chunks]))
     index.store.upsert(  # leftovers of an earlier, longer version with higher chunk numbers
-        [c.__class__(**{**c.__dict__, "chunk_id": chunk_id(art.article_id, len(chunks) + i)}) for i, c in enumerate(chunks[:3])],
+        [
+            c.__class__(**{**c.__dict__, "chunk_id": chunk_id(art.article_id, len(chunks) + i)})
+            for i, c in enumerate(chunks[:3])
+        ],
         index.embedder.embed_passages(["x", "y", "z"]),
     )
     assert not index.verify()["ok"]
@@ -169,8 +194,10 @@ def test_killed_write_is_recovered_on_rerun(tmp_path: Path, index: Index) -> Non
 
 
 def test_second_writer_is_refused_with_a_clear_message(index: Index, tmp_path: Path) -> None:
-    with WriteLock(index.settings.data_dir, timeout=0, what="footnote ingest"):
-        with pytest.raises(IndexBusyError) as err:
-            index.ingest([str(CORPUS)])
+    with (
+        WriteLock(index.settings.data_dir, timeout=0, what="footnote ingest"),
+        pytest.raises(IndexBusyError) as err,
+    ):
+        index.ingest([str(CORPUS)])
     assert "being written by pid" in str(err.value) and "footnote ingest" in str(err.value)
     assert index.ingest([str(CORPUS)]).ok, "after the first writer finishes, the second succeeds"

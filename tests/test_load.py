@@ -13,7 +13,9 @@ from retrieval.load import LoadLimits, iter_inputs
 from retrieval.models import Document, Failure
 from tests.helpers import ARTICLE_HTML, http_server, minimal_pdf
 
-LIMITS = LoadLimits(max_file_bytes=1_000_000, fetch_timeout=2.0, fetch_max_bytes=50_000, allow_private_urls=True)
+LIMITS = LoadLimits(
+    max_file_bytes=1_000_000, fetch_timeout=2.0, fetch_max_bytes=50_000, allow_private_urls=True
+)
 
 
 def load(*inputs: str, limits: LoadLimits = LIMITS) -> tuple[list[Document], list[Failure]]:
@@ -44,8 +46,12 @@ def test_html_through_trafilatura(tmp_path: Path) -> None:
 
 def test_json_and_jsonl_records(tmp_path: Path) -> None:
     (tmp_path / "a.json").write_text(
-        json.dumps([{"title": "One", "url": "https://x.test/1", "date": "2024-01-02", "text": "First."},
-                    {"title": "Two", "content": "Second.", "lang": "de"}]),
+        json.dumps(
+            [
+                {"title": "One", "url": "https://x.test/1", "date": "2024-01-02", "text": "First."},
+                {"title": "Two", "content": "Second.", "lang": "de"},
+            ]
+        ),
         encoding="utf-8",
     )
     (tmp_path / "b.jsonl").write_text(
@@ -60,12 +66,18 @@ def test_json_and_jsonl_records(tmp_path: Path) -> None:
     assert docs[0].url == "https://x.test/1" and docs[0].date == "2024-01-02"
     assert docs[1].lang == "de" and docs[2].key == "id:r1"
     reasons = sorted(f.reason.split(" (")[0] for f in fails)
-    assert reasons == ["invalid JSON line", "record has no text or content", "record is not a JSON object"]
+    assert reasons == [
+        "invalid JSON line",
+        "record has no text or content",
+        "record is not a JSON object",
+    ]
     assert any(f.source.endswith("b.jsonl:2") for f in fails), "a bad line is named by its number"
 
 
 def test_pdf(tmp_path: Path) -> None:
-    (tmp_path / "report.pdf").write_bytes(minimal_pdf("Quarterly results beat expectations.", "Q3 report"))
+    (tmp_path / "report.pdf").write_bytes(
+        minimal_pdf("Quarterly results beat expectations.", "Q3 report")
+    )
     [doc], fails = load(str(tmp_path / "report.pdf"))
     assert not fails
     assert "Quarterly results beat expectations." in doc.text
@@ -81,7 +93,9 @@ def test_bad_inputs_each_named_with_a_reason(tmp_path: Path) -> None:
     rng = random.Random(1)
     (d / "garbage.txt").write_bytes(bytes(rng.randrange(128, 256) for _ in range(500)))
     (d / "bom-garbage.txt").write_bytes(b"\xff\xfe\xfa\x00\x81" * 100)
-    (d / "latin1.txt").write_bytes("Café au lait à Zürich, été très chaud.\n\nUn texte français.".encode("latin-1"))
+    (d / "latin1.txt").write_bytes(
+        "Café au lait à Zürich, été très chaud.\n\nUn texte français.".encode("latin-1")
+    )
     with open(d / "huge.txt", "wb") as fh:  # 50 MB, sparse on disk
         fh.truncate(50_000_000)
     (d / "bad.pdf").write_bytes(b"%PDF-1.4 not really a pdf")
@@ -112,7 +126,7 @@ def test_missing_path_and_unsupported_file(tmp_path: Path) -> None:
 def test_urls_against_a_local_server() -> None:
     routes = {
         "/article": (200, "text/html; charset=utf-8", ARTICLE_HTML, 0),
-        "/plain": (200, "text/plain", "Plain headline\n\nPlain body.".encode(), 0),
+        "/plain": (200, "text/plain", b"Plain headline\n\nPlain body.", 0),
         "/report": (200, "application/pdf", minimal_pdf("Findings of the report."), 0),
         "/moved": (302, "text/plain", b"/article", 0),
         "/big": (200, "text/plain", b"x" * 60_000, 0),

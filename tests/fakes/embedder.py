@@ -35,7 +35,11 @@ class HashEmbedder:
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         self.passages_embedded.extend(texts)
-        return np.stack([self._vec(t) for t in texts]) if texts else np.zeros((0, self._dim), np.float32)
+        return (
+            np.stack([self._vec(t) for t in texts])
+            if texts
+            else np.zeros((0, self._dim), np.float32)
+        )
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         self.queries_embedded.extend(texts)

@@ -68,13 +68,21 @@ class FakeOpenAI:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 endpoint = "embeddings" if self.path.endswith("/embeddings") else "chat"
-                fake.requests.append({"path": self.path, "body": body, "headers": dict(self.headers)})
+                fake.requests.append(
+                    {
+                        "path": self.path,
+                        "body": body,
+                        "headers": {k.lower(): v for k, v in self.headers.items()},
+                    }
+                )
                 queue = fake.script.get(endpoint)
                 action = queue.popleft() if queue else {}
                 if action.get("hang"):
                     time.sleep(action["hang"])
                 if "status" in action and action["status"] != 200:
-                    err = action.get("body") or {"error": {"message": "scripted error", "type": "server_error"}}
+                    err = action.get("body") or {
+                        "error": {"message": "scripted error", "type": "server_error"}
+                    }
                     self._send(action["status"], err, action.get("headers"))
                     return
                 if endpoint == "embeddings":
@@ -83,8 +91,15 @@ class FakeOpenAI:
                         {"object": "embedding", "index": i, "embedding": fake.embedding(t)}
                         for i, t in enumerate(inputs)
                     ]
-                    self._send(200, {"object": "list", "data": data, "model": body.get("model"),
-                                     "usage": {"prompt_tokens": 1, "total_tokens": 1}})
+                    self._send(
+                        200,
+                        {
+                            "object": "list",
+                            "data": data,
+                            "model": body.get("model"),
+                            "usage": {"prompt_tokens": 1, "total_tokens": 1},
+                        },
+                    )
                     return
                 self._send(200, action.get("body") or {})
 

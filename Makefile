@@ -1,0 +1,42 @@
+# Footnote: `make run` starts it, `make test` tests it, `make check` runs every check.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+CORPUS ?= $(or $(FOOTNOTE_CORPUS_DIR),corpus)
+
+.PHONY: run test check lint types bench install clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Index the corpus (incremental: unchanged articles cost nothing), then the main job.
+run: $(STAMP)
+	-$(BIN)/footnote ingest $(CORPUS)
+	$(BIN)/footnote search
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check retrieval bot prompts tests bench
+	$(BIN)/ruff format --check retrieval bot prompts tests bench
+
+types: $(STAMP)
+	$(BIN)/mypy
+
+check: lint types test
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,115 @@
+"""The `footnote` command line: help, JSON shapes, exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from retrieval import cli
+from tests.conftest import CORPUS
+from tests.fakes.embedder import HashEmbedder
+
+
+@pytest.fixture
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, detector, capsys):  # type: ignore[no-untyped-def]
+    """Run the CLI in-process against a temporary data dir with the fake embedder."""
+    from retrieval.index import Index
+
+    monkeypatch.setenv("FOOTNOTE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("FOOTNOTE_EMBED_WORKERS", "1")
+    monkeypatch.chdir(tmp_path)
+    embedder = HashEmbedder()
+    monkeypatch.setattr(
+        cli, "_index", lambda args: Index(cli._settings(args), embedder=embedder, detector=detector)
+    )
+
+    def _run(*argv: str) -> tuple[int, str, str]:
+        code = cli.main(list(argv))
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return _run
+
+
+@pytest.mark.parametrize(
+    "command", ["ingest", "search", "sources", "forget", "stats", "reindex", "eval"]
+)
+def test_every_command_has_help(command: str, capsys) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SystemExit) as exit_:
+        cli.main([command, "--help"])
+    assert exit_.value.code == 0
+    assert "usage: footnote" in capsys.readouterr().out
+
+
+def test_ingest_search_sources_forget_stats(run) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = run("ingest", str(CORPUS))
+    assert code == 0 and "2 added" in out
+    code, out, _ = run("ingest", str(CORPUS), "--json")
+    report = json.loads(out)
+    assert report["unchanged"] == 2 and report["failed"] == []
+
+    code, out, _ = run("search", "Xiaomi iPhone", "--json", "-k", "2")
+    hits = json.loads(out)
+    assert code == 0 and len(hits) == 2
+    assert set(hits[0]) == {
+        "article_id",
+        "chunk_id",
+        "title",
+        "url",
+        "source",
+        "lang",
+        "date",
+        "text",
+        "score",
+    }
+
+    code, out, _ = run("search", "Lei Jun", "--lang", "de", "--json")
+    assert {h["lang"] for h in json.loads(out)} == {"de"}
+
+    code, out, _ = run("sources", "--json")
+    rows = json.loads(out)
+    assert [set(r) for r in rows] == [
+        {"article_id", "title", "lang", "date", "chunks", "url", "source"}
+    ] * 2
+
+    code, out, _ = run("forget", rows[0]["article_id"])
+    assert code == 0
+    code, out, err = run("forget", rows[0]["article_id"])
+    assert code == 1 and "no article" in err
+
+    code, out, _ = run("stats", "--json", "--verify")
+    stats = json.loads(out)
+    assert code == 0 and stats["articles"] == 1 and stats["verify"]["ok"]
+
+
+def test_ingest_exit_code_is_1_when_anything_failed(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "ok.txt").write_text(
+        "Title\n\nA body sentence that is long enough to keep.", encoding="utf-8"
+    )
+    (tmp_path / "in" / "empty.txt").write_bytes(b"")
+    code, out, err = run("ingest", str(tmp_path / "in"))
+    assert code == 1 and "1 added" in out and "empty.txt: empty file" in err
+
+
+def test_config_errors_are_messages_not_tracebacks(run, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("FOOTNOTE_TOP_K", "lots")
+    code, _, err = run("stats")
+    assert code == 1 and err.startswith("error: FOOTNOTE_TOP_K='lots' is not valid")
+
+
+def test_interactive_search_loop_ends_on_eof(run, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    run("ingest", str(CORPUS))
+    answers = iter(["Xiaomi iPhone"])
+
+    def fake_input(prompt: str) -> str:
+        try:
+            return next(answers)
+        except StopIteration:
+            raise EOFError from None
+
+    monkeypatch.setattr("builtins.input", fake_input)
+    code, out, _ = run("search")
+    assert code == 0 and "Xiaomi CEO uses an iPhone" in out

