@@ -183,4 +183,5 @@ class Index:
         return report
 
     def close(self) -> None:
+        self.store.close()
         self.catalog.close()

@@ -3,6 +3,7 @@ set. The only module that imports chromadb."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -92,11 +93,20 @@ class ChromaStore:
 
     def reopen(self) -> None:
         """Drop cached state so writes made by other processes become visible."""
-        self._cols = {}
-        if not self.host:
-            from chromadb.api.shared_system_client import SharedSystemClient
+        self.close()
 
-            SharedSystemClient.clear_system_cache()
+    def close(self) -> None:
+        """Release this store's Chroma system (per path, reference-counted) and HTTP connections."""
+        self._cols = {}
+        if self._client is not None:
+            # chromadb 1.5's HTTP client never closes its httpx sessions (one for the client, one
+            # for its admin client); close them so a long-running bot does not leak sockets.
+            for owner in (self._client, getattr(self._client, "_admin_client", None)):
+                session = getattr(getattr(owner, "_server", None), "_session", None)
+                with contextlib.suppress(Exception):
+                    session.close()
+            with contextlib.suppress(Exception):
+                self._client.close()
         self._client = None
 
     def max_batch(self) -> int:

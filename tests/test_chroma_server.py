@@ -67,6 +67,7 @@ def test_ingest_and_search_through_a_chroma_server(
     assert idx.verify()["ok"]
     assert "chroma server" in idx.stats()["store"]
     assert not (s.data_dir / "chroma").exists(), "no embedded store was created"
+    idx.close()
 
 
 def test_unreachable_server_is_a_clear_error(settings, embedder, detector) -> None:  # type: ignore[no-untyped-def]
@@ -74,3 +75,4 @@ def test_unreachable_server_is_a_clear_error(settings, embedder, detector) -> No
     idx = Index(s, embedder=embedder, detector=detector)
     with pytest.raises(StoreUnavailableError, match=r"Chroma server at 127\.0\.0\.1"):
         idx.search("anything")
+    idx.close()
