@@ -103,8 +103,9 @@ class ChromaStore:
             # for its admin client); close them so a long-running bot does not leak sockets.
             for owner in (self._client, getattr(self._client, "_admin_client", None)):
                 session = getattr(getattr(owner, "_server", None), "_session", None)
-                with contextlib.suppress(Exception):
-                    session.close()
+                if session is not None:
+                    with contextlib.suppress(Exception):
+                        session.close()
             with contextlib.suppress(Exception):
                 self._client.close()
         self._client = None
