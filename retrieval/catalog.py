@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS articles (
 );
 CREATE INDEX IF NOT EXISTS articles_hash ON articles (content_hash);
 CREATE TABLE IF NOT EXISTS sources (
-    source TEXT PRIMARY KEY, article_id TEXT NOT NULL, seen_at REAL NOT NULL
+    source TEXT PRIMARY KEY, article_id TEXT NOT NULL, seen_at REAL NOT NULL,
+    fingerprint TEXT NOT NULL DEFAULT ''    -- hash of the raw document, to skip unchanged input
 );
 CREATE INDEX IF NOT EXISTS sources_article ON sources (article_id);
 CREATE TABLE IF NOT EXISTS chunks (
@@ -59,6 +60,19 @@ class Catalog:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Add columns introduced after a catalog was created (SQLite has no IF NOT EXISTS here)."""
+        wanted = {
+            "sources": {"fingerprint": "TEXT NOT NULL DEFAULT ''"},
+            "chunks": {"sentences": "TEXT NOT NULL DEFAULT ''"},
+        }
+        for table, columns in wanted.items():
+            have = {r["name"] for r in self._q(f"PRAGMA table_info({table})")}
+            for name, decl in columns.items():
+                if name not in have:
+                    self._tx([(f"ALTER TABLE {table} ADD COLUMN {name} {decl}", ())])
 
     def close(self) -> None:
         with self._lock:
@@ -121,15 +135,25 @@ class Catalog:
             for r in self._q("SELECT source FROM sources WHERE article_id=?", (article_id,))
         ]
 
-    def map_source(self, source: str, article_id: str) -> None:
+    def map_source(self, source: str, article_id: str, fingerprint: str = "") -> None:
         self._tx(
             [
                 (
-                    "INSERT OR REPLACE INTO sources (source, article_id, seen_at) VALUES (?, ?, ?)",
-                    (source, article_id, time.time()),
+                    "INSERT OR REPLACE INTO sources (source, article_id, seen_at, fingerprint) "
+                    "VALUES (?, ?, ?, ?)",
+                    (source, article_id, time.time(), fingerprint),
                 )
             ]
         )
+
+    def unchanged_source(self, source: str, fingerprint: str) -> str | None:
+        """The article of `source` if its raw document is the one already ingested."""
+        rows = self._q(
+            "SELECT s.article_id FROM sources s JOIN articles a USING (article_id) "
+            "WHERE s.source=? AND s.fingerprint=? AND a.state='ready'",
+            (source, fingerprint),
+        )
+        return rows[0]["article_id"] if rows else None
 
     def unmap_source(self, source: str) -> None:
         self._tx([("DELETE FROM sources WHERE source=?", (source,))])

@@ -171,7 +171,7 @@ class Index:
                         r["article_id"], r["title"], r["text"], r["url"], r["source"],
                         r["date"], r["lang"], r["content_hash"],
                     ),
-                    self.catalog.sources_of(r["article_id"]) or [r["source"]],
+                    [(src, "") for src in self.catalog.sources_of(r["article_id"]) or [r["source"]]],
                     "updated",
                 )
                 for r in rows

@@ -33,13 +33,14 @@ if TYPE_CHECKING:
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
-BATCH = 16  # chunks per embedding job: small enough to keep both workers fed
+BATCH = 16
+CLEANER_VERSION = "1"  # bump when cleaning or chunking changes, so unchanged files are redone  # chunks per embedding job: small enough to keep both workers fed
 
 
 @dataclass
 class _Work:
     article: Article
-    sources: list[str]
+    sources: list[tuple[str, str]]  # (source, fingerprint of its raw document)
     kind: str  # "added" | "updated"
     chunks: list[Chunk] = field(default_factory=list)
     hashes: list[str] = field(default_factory=list)
@@ -47,6 +48,14 @@ class _Work:
     sentence_hashes: list[list[str]] = field(default_factory=list)
     needs: set[str] = field(default_factory=set)
     replaces: set[str] = field(default_factory=set)
+
+
+def fingerprint(doc: Document) -> str:
+    """Identity of a raw document plus the code that cleans it: any change means re-clean."""
+    return text_hash(
+        "\x1f".join([CLEANER_VERSION, doc.text, doc.title, doc.url, doc.date, doc.lang, doc.key,
+                     str(doc.preclean), str(doc.markdown)])
+    )  # fmt: skip
 
 
 def prepare(doc: Document, detector: Any) -> Article:
@@ -116,7 +125,7 @@ class Ingestor:
         report = IngestReport()
         with self.index.write_lock():
             self.index.refresh()
-            self._recover_pending()
+            recovered = self._recover_pending()
             work, seen = self._plan(inputs, report)
             self._embed_and_write(work, report)
             if prune:
@@ -125,7 +134,14 @@ class Ingestor:
                 for old in w.replaces:
                     if not self.catalog.sources_of(old):
                         self._delete(old, report, count_removed=False)
-            self.index.commit_generation()
+            if (
+                recovered
+                or report.added
+                or report.updated
+                or report.removed
+                or report.chunks_removed
+            ):
+                self.index.commit_generation()
         report.seconds = time.perf_counter() - started
         return report
 
@@ -151,17 +167,23 @@ class Ingestor:
                 continue
             seen.add(item.source)
             report.warnings.extend(f"{item.source}: {w}" for w in item.warnings)
+            fp = fingerprint(item)
+            known = self.catalog.unchanged_source(item.source, fp)
+            if known:  # same raw input as last time: no cleaning, no language detection
+                report.unchanged.append(known)
+                continue
             try:
                 article = prepare(item, self.index.detector)
             except InputError as exc:
                 report.failed.append(Failure(item.source, str(exc)))
                 continue
-            self._classify(article, work, by_hash, report)
+            self._classify(article, fp, work, by_hash, report)
         return list(work.values()), seen
 
     def _classify(
         self,
         article: Article,
+        fp: str,
         work: dict[str, _Work],
         by_hash: dict[str, str],
         report: IngestReport,
@@ -171,31 +193,30 @@ class Ingestor:
         prev = cat.source_article(source)
         existing = cat.article(aid)
         if aid in work:  # the same article again in this run (another file, same identity)
-            work[aid].sources.append(source)
+            work[aid].sources.append((source, fp))
             return
         if (
             existing is not None
             and existing["state"] == "ready"
             and existing["content_hash"] == article.content_hash
         ):
-            if prev != aid:
-                cat.map_source(source, aid)
-                if prev:
-                    self._delete_if_orphan(prev, report)
+            cat.map_source(source, aid, fp)
+            if prev and prev != aid:
+                self._delete_if_orphan(prev, report)
             report.unchanged.append(aid)
             return
         dup = by_hash.get(article.content_hash)
         if dup:
-            work[dup].sources.append(source)
+            work[dup].sources.append((source, fp))
             return
         dup = cat.article_with_hash(article.content_hash)
         if dup and dup != aid:  # same text under another identity: store it once
-            if prev != dup:
-                cat.map_source(source, dup)
+            cat.map_source(source, dup, fp)
             report.unchanged.append(dup)
             return
         replaced = existing is not None and existing["state"] == "ready"
-        w = _Work(article, [source], "updated" if (replaced or (prev and prev != aid)) else "added")
+        kind = "updated" if (replaced or (prev and prev != aid)) else "added"
+        w = _Work(article, [(source, fp)], kind)
         if prev and prev != aid:
             w.replaces.add(prev)
         work[aid] = w
@@ -315,17 +336,19 @@ class Ingestor:
             self.store.delete(stale)
             report.chunks_removed += len(stale)
         self.catalog.commit_article(a, w.chunks, w.hashes, w.sentences)
-        for source in w.sources:
-            self.catalog.map_source(source, a.article_id)
+        for source, fp in w.sources:
+            self.catalog.map_source(source, a.article_id, fp)
         report.chunks_added += len(w.chunks)
         (report.updated if w.kind == "updated" else report.added).append(a.article_id)
 
     # --- removal --------------------------------------------------------------------------------
-    def _recover_pending(self) -> None:
+    def _recover_pending(self) -> int:
         """Articles a killed run left half-written: remove them; their sources bring them back."""
-        for row in self.catalog.pending():
+        rows = self.catalog.pending()
+        for row in rows:
             self.index.delete_vectors(row["article_id"], row["hwm"])
             self.catalog.delete_article(row["article_id"])
+        return len(rows)
 
     def _prune(self, inputs: list[str], seen: set[str], report: IngestReport) -> None:
         """Forget sources that are gone: files that no longer exist, and anything under the given

@@ -43,6 +43,20 @@ def test_sample_corpus_ingests_and_reingest_embeds_nothing(
     assert_consistent(index)
 
 
+def test_unchanged_input_is_not_even_cleaned(index: Index, monkeypatch: pytest.MonkeyPatch) -> None:
+    index.ingest([str(CORPUS)])
+    generation = index.catalog.generation()
+
+    def no_detection(*args: object, **kw: object) -> str:
+        raise AssertionError("language detection ran for an unchanged file")
+
+    monkeypatch.setattr(index.detector, "detect", no_detection)
+    monkeypatch.setattr(index.detector, "rank", no_detection)
+    rep = index.ingest([str(CORPUS)])
+    assert len(rep.unchanged) == 2
+    assert index.catalog.generation() == generation, "readers are not told to reopen for nothing"
+
+
 def test_ids_are_stable_across_data_dirs_and_paths(
     tmp_path: Path, settings, embedder, detector
 ) -> None:  # type: ignore[no-untyped-def]
