@@ -171,8 +171,9 @@ class Catalog:
     def pending(self) -> list[sqlite3.Row]:
         return self._q("SELECT * FROM articles WHERE state='pending'")
 
-    def begin_article(self, article: Article, planned_chunks: int) -> int:
-        """Record the article as pending and raise its high-water mark before vectors are written."""
+    def begin_article(self, article: Article, planned_chunks: int) -> tuple[int, bool]:
+        """Record the article as pending and raise its high-water mark before vectors are written.
+        Returns (high-water mark, whether the article existed before)."""
         old = self.article(article.article_id)
         hwm = max(planned_chunks, old["hwm"] if old else 0)
         if old is None:
@@ -191,7 +192,7 @@ class Catalog:
             )  # fmt: skip
         else:
             self._tx([("UPDATE articles SET hwm=? WHERE article_id=?", (hwm, article.article_id))])
-        return hwm
+        return hwm, old is not None
 
     def commit_article(
         self,

@@ -310,8 +310,8 @@ class Ingestor:
 
     def _write(self, w: _Work, have: dict[str, np.ndarray], report: IngestReport) -> None:
         a = w.article
-        hwm = self.catalog.begin_article(a, len(w.chunks))
-        if self.index.settings.sentence_vectors:
+        hwm, existed = self.catalog.begin_article(a, len(w.chunks))
+        if existed:  # a new article has no old sentences (a killed run's are cleared on restart)
             self.store.delete_sentences_of(a.article_id)
         self.store.upsert(w.chunks, np.stack([have[h] for h in w.hashes]))
         sids, svecs, smeta = [], [], []

@@ -193,6 +193,11 @@ def test_killed_write_is_recovered_on_rerun(tmp_path: Path, index: Index) -> Non
     art = prepare(doc, index.detector)  # type: ignore[arg-type]
     chunks = make_chunks(art, index)
     index.catalog.begin_article(art, len(chunks) + 3)
+    index.store.upsert_sentences(
+        [f"{chunks[0].chunk_id}-s000"],
+        index.embedder.embed_passages(["s"]),
+        [{"article_id": art.article_id}],
+    )
     index.store.upsert(chunks, index.embedder.embed_passages([c.embed_text for c in chunks]))
     index.store.upsert(  # leftovers of an earlier, longer version with higher chunk numbers
         [

