@@ -21,7 +21,7 @@ install: $(STAMP)
 # Index the corpus (incremental: unchanged articles cost nothing), then the main job.
 run: $(STAMP)
 	-$(BIN)/footnote ingest $(CORPUS)
-	$(BIN)/footnote search
+	$(BIN)/footnote chat
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -43,10 +43,48 @@ def paragraph_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+# Words after which a period does not end a sentence (titles, Latin and German abbreviations).
+_ABBREV = {
+    "mr", "mrs", "ms", "dr", "prof", "st", "vs", "etc", "e.g", "i.e", "no", "nr", "ca", "bzw",
+    "z.b", "u.a", "d.h", "usw", "vgl", "hr", "fr", "jan", "feb", "aug", "sept", "oct", "okt",
+    "nov", "dec", "dez", "sr", "jr", "inc", "ltd", "co", "corp", "gen", "gov", "p", "pp", "s",
+}  # fmt: skip
+
+
+def _not_an_end(text: str, dot: int, next_start: int) -> bool:
+    """A period after an abbreviation, an initial, or a day number ("am 25. Dezember")."""
+    if text[dot] != ".":
+        return False
+    word = re.search(r"([\w.]+)$", text[:dot])
+    w = word.group(1).lower() if word else ""
+    nxt = text[next_start : next_start + 1]
+    if w in _ABBREV or (len(w) == 1 and w.isalpha() and nxt.isupper()):
+        return True
+    if w.isdigit() and len(w) <= 2 and nxt:  # German/Nordic ordinals: "25. Dezember", "3. Platz"
+        following = re.match(r"\w+", text[next_start:])
+        if following is None:
+            return False
+        return following.group(0).lower() in _MONTH_WORDS or nxt.islower()
+    return False
+
+
+_MONTH_WORDS = {
+    "januar", "jänner", "februar", "märz", "april", "mai", "juni", "juli", "august", "september",
+    "oktober", "november", "dezember", "january", "february", "march", "june", "july", "october",
+    "december", "janvier", "février", "mars", "avril", "juin", "juillet", "août", "septembre",
+    "octobre", "novembre", "décembre",
+}  # fmt: skip
+
+
 def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
     out = []
     pos = start
     for m in _SENT_END.finditer(text, start, end):
+        nxt = m.end()
+        while nxt < end and text[nxt].isspace():
+            nxt += 1
+        if _not_an_end(text, m.start(), nxt):
+            continue
         s_end = m.end()
         if s_end > pos:
             out.append((pos, s_end))
@@ -144,21 +182,23 @@ def chunk_spans(
 def sentence_units(
     text: str, count_tokens: Callable[[str], int] = estimate_tokens, min_tokens: int = 8
 ) -> list[tuple[int, int]]:
-    """Sentences of a chunk for sentence-level vectors: very short ones ("Photo: X.") are merged
-    into the next, so every unit says something on its own."""
+    """Sentences of a chunk for sentence-level vectors. A very short sentence ("Photo: X.") is
+    joined to its neighbour in the same paragraph, so every unit says something on its own."""
     units: list[tuple[int, int]] = []
-    pending: int | None = None
     for ps, pe in paragraph_spans(text):
+        para: list[tuple[int, int]] = []
+        pending: int | None = None
         for s, e in sentence_spans(text, ps, pe):
             start = s if pending is None else pending
             if count_tokens(text[start:e]) < min_tokens:
                 pending = start
                 continue
-            units.append((start, e))
+            para.append((start, e))
             pending = None
-    if pending is not None:
-        if units:
-            units[-1] = (units[-1][0], len(text.rstrip()))
-        else:
-            units.append((pending, len(text.rstrip())))
+        if pending is not None:
+            if para:
+                para[-1] = (para[-1][0], pe)
+            else:
+                para.append((pending, pe))
+        units.extend(para)
     return units

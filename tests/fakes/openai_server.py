@@ -17,6 +17,23 @@ from typing import Any
 import numpy as np
 
 
+def completion(model: str, content: str) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": 0,
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
+    }
+
+
 class FakeOpenAI:
     def __init__(self, dim: int = 32) -> None:
         self.dim = dim
@@ -39,8 +56,14 @@ class FakeOpenAI:
         self._server.server_close()
 
     def queue(self, endpoint: str, **action: Any) -> None:
-        """endpoint: 'embeddings' or 'chat'. action: status=, headers=, body=, hang=, content=."""
+        """endpoint: 'embeddings' or 'chat'. action: content= (the reply; streamed in chunk= pieces
+        when the request asks to stream; drop_after= pieces cuts the connection), status=,
+        headers=, body= (an error reply), hang= (seconds before answering)."""
         self.script.setdefault(endpoint, deque()).append(action)
+
+    def chats(self) -> list[dict[str, Any]]:
+        """Bodies of the chat requests received, in order."""
+        return [r["body"] for r in self.requests if r["path"].endswith("/chat/completions")]
 
     def embedding(self, text: str) -> list[float]:
         seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
@@ -101,6 +124,34 @@ class FakeOpenAI:
                         },
                     )
                     return
-                self._send(200, action.get("body") or {})
+                content = action.get("content", "")
+                if body.get("stream"):
+                    self._stream(content, action.get("chunk", 8), action.get("drop_after"))
+                    return
+                self._send(200, action.get("body") or completion(body.get("model", ""), content))
+
+            def _stream(self, content: str, size: int, drop_after: int | None) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Cache-Control", "no-cache")
+                self.end_headers()
+                pieces = [content[i : i + size] for i in range(0, len(content), size)]
+                for n, piece in enumerate(pieces):
+                    if drop_after is not None and n >= drop_after:
+                        self.wfile.flush()
+                        self.close_connection = True
+                        return  # the connection drops mid-answer
+                    event = {
+                        "id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0,
+                        "model": "fake", "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}],
+                    }  # fmt: skip
+                    self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
+                    self.wfile.flush()
+                done = {
+                    "id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0, "model": "fake",
+                    "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+                }  # fmt: skip
+                self.wfile.write(f"data: {json.dumps(done)}\n\ndata: [DONE]\n\n".encode())
+                self.wfile.flush()
 
         return Handler

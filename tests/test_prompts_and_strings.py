@@ -1,0 +1,79 @@
+"""Prompt templates fail loudly; interface strings exist in the languages we serve."""
+
+from __future__ import annotations
+
+import pytest
+
+from prompts import PromptError, render, template
+from retrieval.citations import check_citations
+from retrieval.lang import LanguageDetector
+from retrieval.messages import STRINGS, language_name, text
+
+
+def test_render_fills_every_variable() -> None:
+    out = render("not_found", marker="NOT_FOUND")
+    assert "NOT_FOUND" in out and "{{" not in out
+
+
+def test_missing_variable_fails_loudly() -> None:
+    with pytest.raises(PromptError, match="needs language_code"):
+        render("system", language_name="German", length_hint="short", not_found_rule="x")
+    with pytest.raises(PromptError, match="no prompt template"):
+        template("nope")
+
+
+@pytest.mark.parametrize("name", ["system", "user", "rewrite", "not_found", "language_retry"])
+def test_templates_exist(name: str) -> None:
+    assert template(name)
+
+
+@pytest.mark.parametrize("key", list(STRINGS))
+@pytest.mark.parametrize("lang", ["en", "de", "ru", "es", "fr", "vi", "zh", "uk"])
+def test_fixed_strings_in_required_languages(key: str, lang: str) -> None:
+    assert STRINGS[key].get(lang), f"{key} missing in {lang}"
+
+
+def test_unknown_language_falls_back_to_english() -> None:
+    assert text("not_covered", "sw") == STRINGS["not_covered"]["en"]
+    assert text("not_covered", "pt-BR") == STRINGS["not_covered"]["pt"]
+    assert language_name("de") == "German"
+
+
+@pytest.mark.parametrize(
+    ("raw", "n", "expected", "used"),
+    [
+        ("A [1][1].", 3, "A [1].", [1]),
+        ("A [2][1]. B [1].", 3, "A [1][2]. B [2].", [2, 1]),
+        ("A [1, 3]. B [3; 1].", 3, "A [1][2]. B [2][1].", [1, 3]),
+        ("A [4]. B [0].", 3, "A. B.", []),
+        ("A [3][9][3] B", 3, "A [1] B", [3]),
+    ],
+)
+def test_citation_checking(raw: str, n: int, expected: str, used: list[int]) -> None:
+    checked = check_citations(raw, n)
+    assert checked.text == expected and checked.used == used
+
+
+@pytest.mark.parametrize(
+    ("question", "hint", "expected"),
+    [
+        ("¿Qué?", "", "es"),
+        ("Warum?", "de", "de"),
+        (
+            "Почему?",
+            "uk",
+            "ru",
+        ),  # "Почему" is Russian; the hint cannot override the script's winner
+        ("Чому?", "", "uk"),
+        ("为什么？", "", "zh"),
+        ("なぜですか？", "", "ja"),
+        ("Tại sao Lei Jun dùng iPhone?", "", "vi"),
+        ("Who is the CEO of Xiaomi?", "de", "en"),
+        ("Quién es el jefe de Xiaomi", "", "es"),
+        ("", "fr", "fr"),
+    ],
+)
+def test_language_detection_with_hints(
+    detector: LanguageDetector, question: str, hint: str, expected: str
+) -> None:
+    assert detector.detect(question, hint) == expected
