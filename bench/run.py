@@ -252,6 +252,121 @@ def bench_scale(n_chunks: int) -> None:
     save("scale", out)
 
 
+class _InstantModel:
+    """An in-process chat model that answers at once: timing it measures only our own work."""
+
+    name = "instant"
+
+    async def complete(self, messages: list[dict[str, str]], max_tokens: int) -> str:
+        return "The answer is in the first source [1]."
+
+    async def stream(self, messages: list[dict[str, str]], max_tokens: int) -> Any:
+        yield await self.complete(messages, max_tokens)
+
+
+def bench_answers(per_lang: int) -> None:
+    """Language detection, offline answers, the not-covered gate, and answer-path latency."""
+    import asyncio
+
+    from retrieval.answer import Answerer
+    from retrieval.evaluate import load_questions
+    from retrieval.index import Index
+    from retrieval.lang import LanguageDetector
+
+    ds = SHARED / "eval" / "xquad"
+    out: dict[str, Any] = {"questions_per_language": per_lang}
+
+    # 1. Language detection on every XQuAD question, no hint.
+    detector = LanguageDetector()
+    detector.detect("warm up")
+    everything = load_questions(ds, None, None)
+    out["language_detection"] = {}
+    for lang, qs in everything.items():
+        t0 = time.perf_counter()
+        ok = sum(detector.detect(q["question"]) == lang for q in qs)
+        out["language_detection"][lang] = {
+            "accuracy": round(ok / len(qs), 4), "n": len(qs), "ms_per_question": round((time.perf_counter() - t0) * 1000 / len(qs), 2)
+        }  # fmt: skip
+    print("language detection", out["language_detection"], flush=True)
+
+    articles = [
+        json.loads(x) for x in (ds / "articles.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    en = [a for a in articles if a["lang"] == "en"]
+    half = {a["article_id"] for a in en if int(a["article_id"][2:]) % 2 == 0}
+    sample = load_questions(ds, None, None)
+    rng = random.Random(11)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        # 2. Offline answers on the full English index; 4. latency of the answer path.
+        full = Path(tmp) / "full.jsonl"
+        full.write_text("\n".join(json.dumps(a) for a in en), encoding="utf-8")
+        index = Index(_settings(Path(tmp) / "full"), detector=detector)
+        index.ingest([str(full)])
+        offline = Answerer(index, None)
+        instant = Answerer(index, _InstantModel())  # type: ignore[arg-type]
+        out["offline"] = {}
+        lat_offline: list[float] = []
+        lat_llm: list[float] = []
+        for lang, qs in sample.items():
+            picked = rng.sample(qs, min(per_lang, len(qs)))
+            found = answered = 0
+            for q in picked:
+                ans = asyncio.run(offline.answer(q["question"]))
+                lat_offline.append(ans.timings["total_ms"])
+                if ans.found:
+                    answered += 1
+                    quotes = " ".join(c.quote for c in ans.citations).lower()
+                    found += q["gold_spans"]["en"]["answer"].lower() in quotes
+            for q in picked[:20]:
+                ans = asyncio.run(instant.answer(q["question"]))
+                lat_llm.append(ans.timings["total_ms"] - ans.timings.get("llm_ms", 0.0))
+            out["offline"][lang] = {
+                "answer_in_quotes": round(found / len(picked), 4),
+                "answer_in_quotes_when_answered": round(found / max(1, answered), 4),
+                "gated_out": round(1 - answered / len(picked), 4),
+                "n": len(picked),
+            }
+        out["latency_ms"] = {
+            "offline_p50": round(_pct(lat_offline, 50), 1), "offline_p95": round(_pct(lat_offline, 95), 1),
+            "llm_path_without_model_p50": round(_pct(lat_llm, 50), 1),
+            "llm_path_without_model_p95": round(_pct(lat_llm, 95), 1),
+        }  # fmt: skip
+        print("offline", out["offline"], out["latency_ms"], flush=True)
+        index.close()
+
+        # 3. The gate, at the shipped threshold, on an index holding half of the articles.
+        part = Path(tmp) / "half.jsonl"
+        part.write_text(
+            "\n".join(json.dumps(a) for a in en if a["article_id"] in half), encoding="utf-8"
+        )
+        index = Index(_settings(Path(tmp) / "half"), detector=detector)
+        index.ingest([str(part)])
+        ans_gate = Answerer(index, None)
+        out["gate"] = {"threshold": index.settings.gate_min_score}
+        for lang, qs in sample.items():
+            covered = [q for q in qs if q["gold_article_id"] in half]
+            absent = [q for q in qs if q["gold_article_id"] not in half]
+            fn = sum(
+                not _covered(ans_gate, q["question"]) for q in rng.sample(covered, per_lang // 2)
+            )
+            fp = sum(_covered(ans_gate, q["question"]) for q in rng.sample(absent, per_lang // 2))
+            out["gate"][lang] = {
+                "false_negative": round(fn / (per_lang // 2), 4),
+                "false_positive": round(fp / (per_lang // 2), 4),
+                "n": per_lang,
+            }
+        print("gate", out["gate"], flush=True)
+        index.close()
+    out.update(_mem_mb())
+    save("answers", out)
+
+
+def _covered(answerer: Any, question: str) -> bool:
+    _, result = answerer._search(question)
+    return bool(answerer.gate.covered(result))
+
+
 # --- report --------------------------------------------------------------------------------------
 
 
@@ -350,6 +465,47 @@ def report() -> None:
             f"{sc['keyword_index_build_seconds']} s. Peak memory {sc.get('peak_rss_main_mb')} MB.",
             "",
         ]
+    an = _load("answers")
+    if an:
+        langs = list(an["language_detection"])
+        avg = lambda d, key: round(sum(d[lang][key] for lang in langs) / len(langs), 3)  # noqa: E731
+        parts += [
+            "## Answers",
+            "",
+            f"Measured {an.get('measured_at')}; {an['questions_per_language']} XQuAD questions per language "
+            "(language detection: all 1,190 per language). Command: `python -m bench.run --only answers`.",
+            "",
+            "| lang | language detected (no hint) | offline: gold answer inside the quotes | … when not gated out | gate false negative | gate false positive |",
+            "|---|---|---|---|---|---|",
+        ]
+        for lang in langs:
+            ld, off, gate = (
+                an["language_detection"][lang],
+                an["offline"].get(lang, {}),
+                an["gate"].get(lang, {}),
+            )
+            parts.append(
+                f"| {lang} | {ld['accuracy']:.3f} | {off.get('answer_in_quotes', 0):.3f} | "
+                f"{off.get('answer_in_quotes_when_answered', 0):.3f} | {gate.get('false_negative', 0):.3f} | {gate.get('false_positive', 0):.3f} |"
+            )
+        parts.append(
+            f"| avg | {avg(an['language_detection'], 'accuracy')} | {avg(an['offline'], 'answer_in_quotes')} | "
+            f"{avg(an['offline'], 'answer_in_quotes_when_answered')} | {avg({k: v for k, v in an['gate'].items() if k != 'threshold'}, 'false_negative')} | "
+            f"{avg({k: v for k, v in an['gate'].items() if k != 'threshold'}, 'false_positive')} |"
+        )
+        la = an["latency_ms"]
+        parts += [
+            "",
+            f"Gate threshold {an['gate']['threshold']} (`FOOTNOTE_GATE_MIN_SCORE`): false negative = a question about an "
+            "indexed article judged not covered; false positive = a question about one of the 24 articles left out "
+            "of the index judged covered. Offline: English index of all 48 articles; a quote counts when it "
+            "contains the gold answer string.",
+            "",
+            f"Time from question to answer without the model's own time: offline answers p50 {la['offline_p50']} ms, "
+            f"p95 {la['offline_p95']} ms; the model path (detect, search, prompt, checks, quotes) p50 "
+            f"{la['llm_path_without_model_p50']} ms, p95 {la['llm_path_without_model_p95']} ms.",
+            "",
+        ]
     notes = ROOT / "bench" / "NOTES.md"
     if notes.exists():
         parts += [notes.read_text(encoding="utf-8").strip(), ""]
@@ -367,7 +523,8 @@ def main() -> int:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("--only", default="xquad,ingest,scale")
+    p.add_argument("--only", default="xquad,answers,scale,ingest")
+    p.add_argument("--answers-per-lang", type=int, default=100)
     p.add_argument("--xquad-limit", type=int, default=300)
     p.add_argument(
         "--news-limit", type=int, default=None, help="first N news-de articles (default all)"
@@ -382,6 +539,8 @@ def main() -> int:
         sections = args.only.split(",")
         if "xquad" in sections:
             bench_xquad(args.xquad_limit)
+        if "answers" in sections:
+            bench_answers(args.answers_per_lang)
         if "ingest" in sections:
             bench_ingest(args.news_limit)
         if "scale" in sections:

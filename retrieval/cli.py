@@ -6,12 +6,11 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from .errors import FootnoteError
+from .progress import progress_bar as _progress
 from .settings import Settings
 
 log = logging.getLogger("footnote")
@@ -28,37 +27,6 @@ def _index(args: argparse.Namespace) -> Any:
     from .index import Index
 
     return Index(_settings(args))
-
-
-@contextmanager
-def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None]]:
-    """A rich progress bar on stderr (only for a terminal)."""
-    if not enabled or not sys.stderr.isatty():
-        yield lambda phase, done, total: None
-        return
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        transient=True,
-    ) as bar:
-        tasks: dict[str, Any] = {}
-
-        def update(phase: str, done: int, total: int) -> None:
-            if phase not in tasks:
-                tasks[phase] = bar.add_task(phase, total=total or None)
-            bar.update(tasks[phase], completed=done, total=total or None)
-
-        yield update
 
 
 # --- commands ------------------------------------------------------------------------------------

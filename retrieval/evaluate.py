@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .ids import article_id
+from .progress import progress_bar as _progress
 from .search import MODES, search
 from .settings import Settings
 
@@ -45,7 +46,6 @@ def run_xquad(
     progress_enabled: bool = False,
     index: Any = None,
 ) -> dict[str, Any]:
-    from .cli import _progress
     from .index import Index
 
     questions = load_questions(dataset, question_langs, limit)
