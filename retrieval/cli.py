@@ -220,8 +220,23 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from .evaluate import format_table, run_xquad
 
+    candidates = (
+        [Path(args.dataset)]
+        if args.dataset
+        else [
+            Path("../shared/eval/xquad"),
+            Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "xquad",
+        ]
+    )
+    dataset = next((c for c in candidates if (c / "questions.jsonl").is_file()), None)
+    if dataset is None:
+        raise FootnoteError(
+            "no XQuAD data found (looked in "
+            + ", ".join(str(c) for c in candidates)
+            + "); pass --dataset DIR with articles.jsonl and questions.jsonl"
+        )
     results = run_xquad(
-        dataset=Path(args.dataset),
+        dataset=dataset,
         index_langs=args.index_langs.split(","),
         question_langs=None if args.question_langs == "all" else args.question_langs.split(","),
         limit=args.limit,
@@ -296,8 +311,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("dataset_name", choices=("xquad",))
     s.add_argument(
         "--dataset",
-        default="../shared/eval/xquad",
-        help="directory with articles.jsonl and questions.jsonl",
+        default=None,
+        help="directory with articles.jsonl and questions.jsonl (default ../shared/eval/xquad)",
     )
     s.add_argument(
         "--index-langs", default="en", help="article languages to index, comma-separated"
