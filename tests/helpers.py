@@ -9,6 +9,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+# `footnote search --json` hit fields, in their documented order (public interface).
+HIT_FIELDS = ("article_id", "chunk_id", "title", "url", "source", "lang", "date", "text", "score")
+
 
 def minimal_pdf(text: str, title: str = "") -> bytes:
     """A one-page PDF with `text` in Helvetica, built by hand (valid xref offsets)."""

