@@ -50,6 +50,13 @@ class _Work:
     replaces: set[str] = field(default_factory=set)
 
 
+def _file_of(source: str) -> str:
+    """The file a source came from: records are `path#n` or `path#id`, bad lines `path:n`."""
+    path = source.split("#", 1)[0]
+    head, _, tail = path.rpartition(":")
+    return head if head and tail.isdigit() else path
+
+
 def fingerprint(doc: Document) -> str:
     """Identity of a raw document plus the code that cleans it: any change means re-clean."""
     return text_hash(
@@ -163,7 +170,10 @@ class Ingestor:
             self.progress("reading", loaded, 0)
             if isinstance(item, Failure):
                 report.failed.append(item)
-                seen.add(item.source)  # a failing source is still there: never prune it
+                # A source that failed to read is still there: never prune it, nor the records
+                # of a JSON/JSONL file that failed as a whole ("path", "path:12" for one line).
+                seen.add(item.source)
+                seen.add(_file_of(item.source))
                 continue
             seen.add(item.source)
             report.warnings.extend(f"{item.source}: {w}" for w in item.warnings)
@@ -358,7 +368,9 @@ class Ingestor:
             source = row["source"]
             if source in seen or is_url(source):
                 continue
-            path = source.split("#", 1)[0]
+            path = _file_of(source)
+            if path in seen:
+                continue
             under_root = any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
             if under_root or not Path(path).exists():
                 self.catalog.unmap_source(source)

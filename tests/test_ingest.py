@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -158,6 +159,21 @@ def test_a_failing_file_is_not_pruned(tmp_path: Path, index: Index) -> None:
     rep = index.ingest([str(tmp_path)], prune=True)
     assert not rep.ok and rep.failed[0].reason == "empty file"
     assert len(index.sources()) == 1, "a file that failed to read still exists: keep its article"
+
+
+def test_a_collection_that_fails_as_a_whole_keeps_its_records(tmp_path: Path, index: Index) -> None:
+    f = tmp_path / "feed.jsonl"
+    f.write_text(
+        '{"title": "One", "text": "First record."}\n{"title": "Two", "text": "Second."}\n',
+        encoding="utf-8",
+    )
+    assert len(index.ingest([str(tmp_path)]).added) == 2
+    f.unlink()
+    os.symlink(f.name, f)  # the file is still there but cannot be read
+    rep = index.ingest([str(tmp_path)], prune=True)
+    assert "cannot read" in rep.failed[0].reason
+    assert not rep.ok and not rep.removed
+    assert len(index.sources()) == 2
 
 
 def test_failures_are_reported_and_the_rest_is_ingested(tmp_path: Path, index: Index) -> None:
