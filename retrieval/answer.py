@@ -159,7 +159,7 @@ class Answerer:
             )
         if self.llm is None:
             return finish(
-                self._extractive(
+                await self._extractive_async(
                     question, lang, hits, qv, "offline_header", "no language model configured"
                 )
             )
@@ -172,14 +172,16 @@ class Answerer:
         except LLMError as exc:
             log.warning("answering offline: %s", exc)
             t["llm_ms"] = _ms(mark)
-            return finish(self._extractive(question, lang, hits, qv, "offline_header", str(exc)))
+            return finish(
+                await self._extractive_async(question, lang, hits, qv, "offline_header", str(exc))
+            )
         t["llm_ms"] = _ms(mark)
 
         mark = time.perf_counter()
         reply = reply.strip()
         if not reply:
             return finish(
-                self._extractive(
+                await self._extractive_async(
                     question, lang, hits, qv, "offline_header", "the model returned an empty reply"
                 )
             )
@@ -192,7 +194,7 @@ class Answerer:
             log.info("removed invented citation numbers %s", checked.invalid)
         if not checked.used:
             return finish(
-                self._extractive(
+                await self._extractive_async(
                     question, lang, hits, qv, "unverified_header", "the model cited no valid source"
                 )
             )
@@ -201,7 +203,7 @@ class Answerer:
             retried = await self._retry_language(messages, reply, lang, max_tokens, len(hits))
             if retried is not None:
                 checked = retried
-        citations = self._citations(hits, checked.used, qv)
+        citations = await asyncio.to_thread(self._citations, hits, checked.used, qv)
         t["check_ms"] = _ms(mark)
         return finish(
             Answer(question, checked.text, lang, True, citations, "llm", model=self.llm.name)
@@ -303,6 +305,10 @@ class Answerer:
             vec = stored[sid] if sid in stored else next(fresh)
             out.append((float(vec @ qv), i, sentence))
         return out
+
+    async def _extractive_async(self, *args: Any) -> Answer:
+        """Sentence scoring reads the catalog and the store: keep it off the event loop."""
+        return await asyncio.to_thread(self._extractive, *args)
 
     def _extractive(
         self, question: str, lang: str, hits: Sequence[Hit], qv: np.ndarray, header: str, note: str
