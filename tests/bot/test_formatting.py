@@ -1,0 +1,97 @@
+"""Answers as Telegram HTML: escaped, linked, split under the limit without breaking tags."""
+
+from __future__ import annotations
+
+import html
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from bot.formatting import LIMIT, render_html, render_plain, safe_url, visible_length
+from retrieval.models import Answer, Citation
+
+
+def answer(text: str, citations: list[Citation], lang: str = "en") -> Answer:
+    return Answer("q", text, lang, True, citations, "llm")
+
+
+def cite(n: int, url: str = "https://news.example/a", title: str = "Title") -> Citation:
+    return Citation(n, f"a{n}", f"a{n}-0000", title, url, "2025-12-27", "quote")
+
+
+class TagBalance(HTMLParser):
+    """Fails on tags Telegram does not know, and on unbalanced ones."""
+
+    ALLOWED = frozenset({"a", "b", "i", "u", "s", "code", "pre", "blockquote"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        assert tag in self.ALLOWED, tag
+        self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        assert self.stack and self.stack.pop() == tag, tag
+
+
+def assert_valid(fragment: str) -> None:
+    parser = TagBalance()
+    parser.feed(fragment)
+    parser.close()
+    assert parser.stack == []
+    assert visible_length(fragment) <= LIMIT
+
+
+def test_model_and_article_text_is_escaped() -> None:
+    a = answer("x < y & <b>bold</b> [1]", [cite(1, title="<script>alert(1)</script>")])
+    [msg] = render_html(a)
+    assert "x &lt; y &amp; &lt;b&gt;bold&lt;/b&gt;" in msg
+    assert "&lt;script&gt;" in msg and "<script>" not in msg
+    assert_valid(msg)
+
+
+def test_citations_link_to_the_article_and_sources_are_in_an_expandable_quote() -> None:
+    a = answer("He used an iPhone [1][2].", [cite(1), cite(2, url="")], lang="de")
+    [msg] = render_html(a)
+    assert '<a href="https://news.example/a">[1]</a>' in msg
+    assert "[2]" in msg and 'href=""' not in msg, "no URL, no link"
+    assert "<blockquote expandable><b>Quellen</b>" in msg
+    assert '[1] <a href="https://news.example/a">Title</a> · 2025-12-27' in msg
+    assert_valid(msg)
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "file:///etc/passwd", "news.example/a"])
+def test_only_http_links(url: str) -> None:
+    assert safe_url(url) == ""
+
+
+def test_long_answers_split_under_the_limit_at_boundaries() -> None:
+    para = " ".join(f"Sentence {i} says something about the news [1]." for i in range(60))
+    a = answer("\n\n".join([para] * 5), [cite(1)])
+    messages = render_html(a)
+    assert len(messages) > 1
+    for m in messages:
+        assert_valid(m)
+        assert m.rstrip().endswith((".", "</blockquote>"))
+    joined = " ".join(re.sub(r"<[^>]+>", "", m) for m in messages)
+    assert joined.count("Sentence 59 says") == 5, "nothing lost"
+
+
+def test_one_enormous_sentence_is_cut_at_spaces() -> None:
+    a = answer("word " * 3000, [])
+    messages = render_html(a)
+    assert len(messages) >= 4 and all(visible_length(m) <= LIMIT for m in messages)
+
+
+def test_utf16_length_counts_emoji_as_two() -> None:
+    assert visible_length("😀") == 2 and visible_length("&lt;") == 1
+
+
+def test_plain_fallback_has_no_markup_and_keeps_links_visible() -> None:
+    a = answer("A & B [1].", [cite(1)])
+    [msg] = render_plain(a)
+    assert msg == "A & B [1].\n\nSources:\n[1] Title · 2025-12-27 — https://news.example/a"
+    assert html.unescape(msg) == msg
