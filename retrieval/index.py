@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -45,19 +46,24 @@ class Index:
         )
         self.keyword = KeywordIndex(data / "bm25")
         self._generation: int | None = None
+        self._refresh_lock = threading.Lock()
 
     def write_lock(self) -> WriteLock:
         return WriteLock(self.settings.data_dir, self.settings.lock_timeout)
 
     def refresh(self) -> None:
+        """Reopen the store and reload BM25 if another process (or thread) changed the index."""
         gen = self.catalog.generation()
         if gen == self._generation:
             return
-        if self._generation is not None:
-            self.store.reopen()
-        if not self.keyword.load(gen):
-            self.keyword.build(self._keyword_rows(), gen, save=False)
-        self._generation = gen
+        with self._refresh_lock:  # searches run in threads: reopen once, not once per thread
+            if gen == self._generation:
+                return
+            if self._generation is not None:
+                self.store.reopen()
+            if not self.keyword.load(gen):
+                self.keyword.build(self._keyword_rows(), gen, save=False)
+            self._generation = gen
 
     def _keyword_rows(self) -> list[tuple[str, str, str, str, str]]:
         return [
