@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from typing import Any
+
+import numpy as np
 
 from .catalog import Catalog, chunk_id
 from .embed import Embedder, make_embedder
@@ -16,6 +19,8 @@ from .models import Hit, IngestReport
 from .search import Filters, search
 from .settings import Settings
 from .store import ChromaStore
+
+BACKGROUND_SAMPLE = 200
 
 
 class Index:
@@ -47,6 +52,7 @@ class Index:
         self.keyword = KeywordIndex(data / "bm25")
         self._generation: int | None = None
         self._refresh_lock = threading.Lock()
+        self._background: np.ndarray | None = None
 
     def write_lock(self) -> WriteLock:
         return WriteLock(self.settings.data_dir, self.settings.lock_timeout)
@@ -63,7 +69,22 @@ class Index:
                 self.store.reopen()
             if not self.keyword.load(gen):
                 self.keyword.build(self._keyword_rows(), gen, save=False)
+            self._background = None
             self._generation = gen
+
+    def background(self, query_vector: np.ndarray) -> float:
+        """The query's mean similarity to a fixed random sample of chunks: its baseline level,
+        which is lower for a question in another language than the articles."""
+        if self._background is None:
+            ids = self.keyword.ids
+            sample = random.Random(0).sample(ids, min(BACKGROUND_SAMPLE, len(ids)))
+            vectors = self.store.vectors(sample)
+            self._background = (
+                np.stack(list(vectors.values())) if vectors else np.zeros((0, len(query_vector)))
+            )
+        if len(self._background) == 0:
+            return 0.0
+        return float(np.mean(self._background @ query_vector))
 
     def _keyword_rows(self) -> list[tuple[str, str, str, str, str]]:
         return [

@@ -67,6 +67,7 @@ class SearchResult:
     chunk_sims: list[float]  # dense similarities of the chunk candidates, best first
     sentence_sims: list[float]  # of the sentence candidates, best first
     keyword_coverage: float
+    background: float = 0.0  # the query's mean similarity to random chunks
 
 
 def search(*args: Any, **kwargs: Any) -> list[Hit]:
@@ -100,9 +101,11 @@ def search_detailed(
     sentences: list[tuple[str, float]] = []
     raw_sentences: list[tuple[str, float]] = []
     coverage = 0.0
+    background = 0.0
     if mode != "keyword":
         qv = query_vector if query_vector is not None else index.embedder.embed_queries([query])[0]
         dense = index.store.query(qv, n)
+        background = index.background(qv)
         if mode != "dense_chunks" and index.settings.sentence_vectors:
             raw_sentences = index.store.query_sentences(qv, 3 * n)
             sentences = _best_sentence_per_chunk(raw_sentences)
@@ -153,4 +156,6 @@ def search_detailed(
         hits.append(Hit(chunk, fused[cid], d_rank.get(cid), k_rank.get(cid), d_score.get(cid)))
         if len(hits) >= k:
             break
-    return SearchResult(hits, [d[1] for d in dense], [d[1] for d in raw_sentences], coverage)
+    return SearchResult(
+        hits, [d[1] for d in dense], [d[1] for d in raw_sentences], coverage, background
+    )
