@@ -6,7 +6,7 @@ import io
 import json
 import os
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from .models import Document, Failure
 TEXT_EXT = {".txt", ".md", ".markdown"}
 HTML_EXT = {".html", ".htm"}
 JSON_EXT = {".json", ".jsonl", ".ndjson"}
+JSONL_EXT = {".jsonl", ".ndjson"}
 PDF_EXT = {".pdf"}
 SUPPORTED = TEXT_EXT | HTML_EXT | JSON_EXT | PDF_EXT
 
@@ -99,14 +100,15 @@ def load_file(path: Path, limits: LoadLimits) -> Iterator[Document | Failure]:
     size = path.stat().st_size
     cap = limits.max_records_file_bytes if ext in JSON_EXT else limits.max_file_bytes
     if size > cap:
+        setting = "" if ext in JSON_EXT else ", FOOTNOTE_MAX_FILE_MB"
         raise InputError(
-            f"too large ({size / 1e6:.1f} MB; the limit is {cap / 1e6:.0f} MB, "
-            "FOOTNOTE_MAX_FILE_MB)"
+            f"too large ({size / 1e6:.1f} MB; the limit is {cap / 1e6:.0f} MB{setting})"
         )
     if size == 0:
         raise InputError("empty file")
-    if ext == ".jsonl" or ext == ".ndjson":
-        yield from _jsonl(path, source)
+    if ext in JSONL_EXT:
+        with path.open("rb") as fh:
+            yield from _jsonl(fh, source)
         return
     data = path.read_bytes()
     yield from parse_bytes(data, ext, source, content_type="")
@@ -128,6 +130,8 @@ def parse_bytes(
         yield _pdf(data, source, url)
     elif "html" in content_type or ext in HTML_EXT or (not content_type and _looks_html(data)):
         yield _html(data, source, url)
+    elif ext in JSONL_EXT or "ndjson" in content_type or "jsonl" in content_type:
+        yield from _jsonl(data.splitlines(), source)
     elif "json" in content_type or ext in JSON_EXT:
         text, _ = decode(data)
         yield from _json_records(text, source)
@@ -216,18 +220,17 @@ def _pdf(data: bytes, source: str, url: str) -> Document:
     return Document(source=source, text=text, title=str(meta_title), url=url)
 
 
-def _jsonl(path: Path, source: str) -> Iterator[Document | Failure]:
-    with path.open("rb") as fh:
-        for n, raw in enumerate(fh, start=1):
-            if not raw.strip():
-                continue
-            where = f"{source}:{n}"
-            try:
-                record = json.loads(raw.decode("utf-8-sig"))
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                yield Failure(where, f"invalid JSON line ({exc})")
-                continue
-            yield _record(record, source, f"#{n}", where)
+def _jsonl(lines: Iterable[bytes], source: str) -> Iterator[Document | Failure]:
+    for n, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        where = f"{source}:{n}"
+        try:
+            record = json.loads(raw.decode("utf-8-sig"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            yield Failure(where, f"invalid JSON line ({exc})")
+            continue
+        yield _record(record, source, f"#{n}", where)
 
 
 def _json_records(text: str, source: str) -> Iterator[Document | Failure]:

@@ -131,16 +131,23 @@ def test_urls_against_a_local_server() -> None:
         "/moved": (302, "text/plain", b"/article", 0),
         "/big": (200, "text/plain", b"x" * 60_000, 0),
         "/slow": (200, "text/plain", b"late", 3.0),
+        "/feed.jsonl": (
+            200,
+            "application/octet-stream",
+            b'{"title": "A", "text": "One."}\n{"title": "B", "text": "Two."}\n',
+            0,
+        ),
     }
     with http_server(routes) as base:
         docs, fails = load(
             f"{base}/article", f"{base}/plain", f"{base}/report", f"{base}/moved",
-            f"{base}/big", f"{base}/slow", f"{base}/missing",
+            f"{base}/big", f"{base}/slow", f"{base}/missing", f"{base}/feed.jsonl",
         )  # fmt: skip
     assert [d.title for d in docs[:1]] == ["Harbour closed by storm"]
     assert docs[1].text.startswith("Plain headline")
     assert "Findings of the report." in docs[2].text
     assert docs[3].title == "Harbour closed by storm", "redirects are followed"
+    assert [d.title for d in docs[4:]] == ["A", "B"], "JSON lines over HTTP"
     reasons = {f.source.rsplit("/", 1)[1]: f.reason for f in fails}
     assert reasons["big"].startswith("too large")
     assert reasons["slow"].startswith("timed out after 2 s")
