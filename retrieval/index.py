@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from .catalog import Catalog, chunk_id
-from .embed import Embedder, make_embedder
+from .embed import Embedder, EmbedPool, make_embedder
 from .ingest import Ingestor, Progress
 from .keyword import KeywordIndex
 from .lang import LanguageDetector
@@ -203,7 +203,9 @@ class Index:
                 )
                 for r in rows
             ]  # fmt: skip
-            ing._embed_and_write(work, report)
+            with EmbedPool(self.embedder, self.settings.embed_workers) as pool:
+                ing.pool = pool
+                ing._embed_and_write(work, report)
             self.catalog.set_meta("reindex", "")
             self.commit_generation()
         report.seconds = time.perf_counter() - started

@@ -121,6 +121,8 @@ def make_chunks(article: Article, index: Index) -> list[Chunk]:
 
 
 class Ingestor:
+    pool: EmbedPool
+
     def __init__(self, index: Index, progress: Progress | None = None) -> None:
         self.index = index
         self.catalog = index.catalog
@@ -130,7 +132,11 @@ class Ingestor:
     def run(self, inputs: list[str], prune: bool = False) -> IngestReport:
         started = time.perf_counter()
         report = IngestReport()
-        with self.index.write_lock():
+        with (
+            self.index.write_lock(),
+            EmbedPool(self.index.embedder, self.index.settings.embed_workers) as pool,
+        ):
+            self.pool = pool
             self.index.refresh()
             recovered = self._recover_pending()
             work, seen = self._plan(inputs, report)
@@ -164,7 +170,7 @@ class Ingestor:
         work: dict[str, _Work] = {}
         by_hash: dict[str, str] = {}
         seen: set[str] = set()
-        loaded = 0
+        loaded = changed = 0
         for item in iter_inputs(inputs, limits):
             loaded += 1
             self.progress("reading", loaded, 0)
@@ -182,6 +188,9 @@ class Ingestor:
             if known:  # same raw input as last time: no cleaning, no language detection
                 report.unchanged.append(known)
                 continue
+            changed += 1
+            if changed == 2:  # more than one article to embed: start the workers meanwhile
+                self.pool.warm()
             try:
                 article = prepare(item, self.index.detector)
             except InputError as exc:
@@ -280,25 +289,25 @@ class Ingestor:
             pending[:] = still
 
         write_ready()
-        workers = self.index.settings.embed_workers if total >= 4 * BATCH else 1
+        small = total < 4 * BATCH  # not worth starting worker processes for
         done = 0
-        with EmbedPool(self.index.embedder, workers) as pool:
-            in_flight: dict[Future[np.ndarray], list[tuple[str, str]]] = {}
-            batches = [todo[i : i + BATCH] for i in range(0, total, BATCH)]
-            next_batch = 0
-            while next_batch < len(batches) or in_flight:
-                while next_batch < len(batches) and len(in_flight) < max(2, 2 * pool.workers):
-                    batch = batches[next_batch]
-                    in_flight[pool.submit([t for _, t in batch])] = batch
-                    next_batch += 1
-                finished, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    batch = in_flight.pop(fut)
-                    for (h, _), vec in zip(batch, fut.result(), strict=True):
-                        have[h] = vec
-                    done += len(batch)
-                    self.progress("embedding", done, total)
-                write_ready()
+        pool = self.pool
+        in_flight: dict[Future[np.ndarray], list[tuple[str, str]]] = {}
+        batches = [todo[i : i + BATCH] for i in range(0, total, BATCH)]
+        next_batch = 0
+        while next_batch < len(batches) or in_flight:
+            while next_batch < len(batches) and len(in_flight) < max(2, 2 * pool.workers):
+                batch = batches[next_batch]
+                in_flight[pool.submit([t for _, t in batch], in_process=small)] = batch
+                next_batch += 1
+            finished, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
+            for fut in finished:
+                batch = in_flight.pop(fut)
+                for (h, _), vec in zip(batch, fut.result(), strict=True):
+                    have[h] = vec
+                done += len(batch)
+                self.progress("embedding", done, total)
+            write_ready()
 
     def _reusable(self, w: _Work) -> dict[str, np.ndarray]:
         """Vectors of this article's previous chunks (and their sentences) whose text is unchanged."""

