@@ -149,6 +149,7 @@ def bench_ingest(news_limit: int | None, corpora: list[str] | None = None) -> No
                 lat.append((time.perf_counter() - t0) * 1000)
             chunks = report.chunks_added
             results[name] = {
+                **_mem_mb(),
                 "articles": len(records),
                 "chunks": chunks,
                 "texts_embedded": report.texts_embedded,
@@ -169,7 +170,6 @@ def bench_ingest(news_limit: int | None, corpora: list[str] | None = None) -> No
             }
             index.close()
             print(name, results[name], flush=True)
-    results.update(_mem_mb())
     results["embed_workers"] = 2
     save("ingest", results)
 
@@ -450,12 +450,17 @@ def report() -> None:
                     f"{r['chunks_per_second']} | {r['texts_per_second_pipeline']} | {r['texts_per_second_embedder_alone']} | "
                     f"{r['pipeline_vs_embedder']} | {r['reingest_unchanged_seconds']} | {r['search_ms_p50']} / {r['search_ms_p95']} |"
                 )
-        parts += [
-            "",
-            f"Peak memory: main process {ing.get('peak_rss_main_mb')} MB, largest embedding worker "
-            f"{ing.get('peak_rss_largest_worker_mb')} MB.",
-            "",
-        ]
+        parts.append("")
+        for name in ("xquad_en", "news_de"):
+            r = ing.get(name) or {}
+            main_mb = r.get("peak_rss_main_mb", ing.get("peak_rss_main_mb"))
+            worker_mb = r.get("peak_rss_largest_worker_mb", ing.get("peak_rss_largest_worker_mb"))
+            if r:
+                parts.append(
+                    f"- {name}: peak memory {main_mb} MB (main process), {worker_mb} MB (largest "
+                    "embedding worker)" + (f"; {r['note']}" if r.get("note") else "") + "."
+                )
+        parts.append("")
     sc = _load("scale")
     if sc:
         parts += [
