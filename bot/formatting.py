@@ -11,7 +11,7 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from retrieval.messages import text as ui_text
-from retrieval.models import Answer, Citation
+from retrieval.models import Answer, Citation, group_citations
 
 Measure = Callable[[str], int]
 LIMIT = 4096  # Telegram counts the text after entity parsing, in UTF-16 code units
@@ -43,16 +43,17 @@ def _link_citations(escaped: str, citations: list[Citation]) -> str:
 
 def source_lines(answer: Answer, html_mode: bool = True) -> list[str]:
     out = []
-    for c in answer.citations:
+    for numbers, c in group_citations(answer.citations):
+        marks = "".join(f"[{n}]" for n in numbers)
         title = c.title or c.article_id
         url = safe_url(c.url)
         date = f" · {c.date}" if c.date else ""
         if html_mode:
             name = html.escape(title)
             name = f'<a href="{html.escape(url, quote=True)}">{name}</a>' if url else name
-            out.append(f"[{c.number}] {name}{html.escape(date)}")
+            out.append(f"{marks} {name}{html.escape(date)}")
         else:
-            out.append(f"[{c.number}] {title}{date}" + (f" — {url}" if url else ""))
+            out.append(f"{marks} {title}{date}" + (f" — {url}" if url else ""))
     return out
 
 

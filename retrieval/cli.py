@@ -103,13 +103,15 @@ def _answerer(args: argparse.Namespace) -> Any:
 def format_answer(answer: Any) -> str:
     """An Answer for a terminal: the text, then its numbered sources."""
     from .messages import text
+    from .models import group_citations
 
     lines = [answer.text]
     if answer.citations:
         lines += ["", text("sources", answer.language) + ":"]
-        for c in answer.citations:
+        for numbers, c in group_citations(answer.citations):
             where = " · ".join(x for x in (c.date, c.url) if x)
-            lines.append(f"[{c.number}] {c.title}" + (f" ({where})" if where else ""))
+            marks = "".join(f"[{n}]" for n in numbers)
+            lines.append(f"{marks} {c.title}" + (f" ({where})" if where else ""))
     return "\n".join(lines)
 
 

@@ -158,6 +158,14 @@ class Citation:
         }
 
 
+def group_citations(citations: list[Citation]) -> list[tuple[list[int], Citation]]:
+    """Citations of the same article on one line: ([numbers], first citation), in order."""
+    groups: dict[str, tuple[list[int], Citation]] = {}
+    for c in citations:
+        groups.setdefault(c.article_id, ([], c))[0].append(c.number)
+    return list(groups.values())
+
+
 @dataclass
 class Answer:
     question: str

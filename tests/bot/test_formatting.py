@@ -95,3 +95,14 @@ def test_plain_fallback_has_no_markup_and_keeps_links_visible() -> None:
     [msg] = render_plain(a)
     assert msg == "A & B [1].\n\nSources:\n[1] Title · 2025-12-27 — https://news.example/a"
     assert html.unescape(msg) == msg
+
+
+def test_citations_of_one_article_share_a_source_line() -> None:
+    same = [
+        Citation(n, "a1", f"a1-000{n}", "One article", "https://news.example/a", "", "q")
+        for n in (1, 2)
+    ]
+    a = answer("First [1]. Second [2].", [*same, cite(3, title="Other")])
+    [msg] = render_html(a)
+    assert '[1][2] <a href="https://news.example/a">One article</a>' in msg
+    assert msg.count("One article") == 1 and "[3] <a" in msg
