@@ -164,13 +164,11 @@ class ChromaStore:
         self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None
     ) -> list[tuple[str, float]]:
         """(chunk_id, cosine similarity), best first."""
-        count = self.count()
-        if count == 0:
-            return []
+        # chromadb 1.5 caps n_results at the collection size itself (measured): no count() first.
         res = self._call(
             "query",
             query_embeddings=[np.asarray(vector, dtype=np.float32)],
-            n_results=min(n, count),
+            n_results=n,
             where=where or None,
             include=["distances"],
         )
@@ -206,14 +204,11 @@ class ChromaStore:
 
     def query_sentences(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
         """(sentence_id, cosine similarity), best first."""
-        count = int(self._call("count", target=self.sentences))
-        if count == 0:
-            return []
         res = self._call(
             "query",
             target=self.sentences,
             query_embeddings=[np.asarray(vector, dtype=np.float32)],
-            n_results=min(n, count),
+            n_results=n,
             include=["distances"],
         )
         return [
