@@ -43,6 +43,24 @@ def paragraph_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+# Month names (en, de, fr, es, it, nl): sentence splitting ("am 25. Dezember") and date parsing.
+MONTHS = {
+    # English, German, French, Spanish, Italian, Dutch: enough for bylines; numeric dates cover more.
+    "jan": 1, "january": 1, "januar": 1, "jänner": 1, "janvier": 1, "enero": 1, "gennaio": 1, "januari": 1,
+    "feb": 2, "february": 2, "februar": 2, "février": 2, "febrero": 2, "febbraio": 2,
+    "mar": 3, "march": 3, "märz": 3, "mars": 3, "marzo": 3, "maart": 3,
+    "apr": 4, "april": 4, "avril": 4, "abril": 4, "aprile": 4,
+    "may": 5, "mai": 5, "mayo": 5, "maggio": 5, "mei": 5,
+    "jun": 6, "june": 6, "juni": 6, "juin": 6, "junio": 6, "giugno": 6,
+    "jul": 7, "july": 7, "juli": 7, "juillet": 7, "julio": 7, "luglio": 7,
+    "aug": 8, "august": 8, "août": 8, "agosto": 8, "augustus": 8,
+    "sep": 9, "sept": 9, "september": 9, "septembre": 9, "septiembre": 9, "settembre": 9,
+    "oct": 10, "october": 10, "oktober": 10, "octobre": 10, "octubre": 10, "ottobre": 10,
+    "nov": 11, "november": 11, "novembre": 11, "noviembre": 11,
+    "dec": 12, "december": 12, "dezember": 12, "décembre": 12, "diciembre": 12, "dicembre": 12,
+}  # fmt: skip
+
+
 # Words after which a period does not end a sentence (titles, Latin and German abbreviations).
 _ABBREV = {
     "mr", "mrs", "ms", "dr", "prof", "st", "vs", "etc", "e.g", "i.e", "no", "nr", "ca", "bzw",
@@ -64,16 +82,8 @@ def _not_an_end(text: str, dot: int, next_start: int) -> bool:
         following = re.match(r"\w+", text[next_start:])
         if following is None:
             return False
-        return following.group(0).lower() in _MONTH_WORDS or nxt.islower()
+        return following.group(0).lower() in MONTHS or nxt.islower()
     return False
-
-
-_MONTH_WORDS = {
-    "januar", "jänner", "februar", "märz", "april", "mai", "juni", "juli", "august", "september",
-    "oktober", "november", "dezember", "january", "february", "march", "june", "july", "october",
-    "december", "janvier", "février", "mars", "avril", "juin", "juillet", "août", "septembre",
-    "octobre", "novembre", "décembre",
-}  # fmt: skip
 
 
 def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:

@@ -16,6 +16,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
+from .chunk import MONTHS
 from .lang import LanguageDetector
 
 # "Source" in the languages we serve, as used before a link at the foot of an article.
@@ -50,21 +51,6 @@ _DATE_NUMERIC = re.compile(
     r"(?<!\d)(?:(?P<y1>(?:19|20)\d\d)[-/.](?P<m1>\d{1,2})[-/.](?P<d1>\d{1,2})"
     r"|(?P<d2>\d{1,2})[/.](?P<m2>\d{1,2})[/.](?P<y2>(?:19|20)\d\d))(?!\d)"
 )
-_MONTHS = {
-    # English, German, French, Spanish, Italian, Dutch: enough for bylines; numeric dates cover more.
-    "jan": 1, "january": 1, "januar": 1, "janvier": 1, "enero": 1, "gennaio": 1, "januari": 1,
-    "feb": 2, "february": 2, "februar": 2, "février": 2, "febrero": 2, "febbraio": 2,
-    "mar": 3, "march": 3, "märz": 3, "mars": 3, "marzo": 3, "maart": 3,
-    "apr": 4, "april": 4, "avril": 4, "abril": 4, "aprile": 4,
-    "may": 5, "mai": 5, "mayo": 5, "maggio": 5, "mei": 5,
-    "jun": 6, "june": 6, "juni": 6, "juin": 6, "junio": 6, "giugno": 6,
-    "jul": 7, "july": 7, "juli": 7, "juillet": 7, "julio": 7, "luglio": 7,
-    "aug": 8, "august": 8, "août": 8, "agosto": 8, "augustus": 8,
-    "sep": 9, "sept": 9, "september": 9, "septembre": 9, "septiembre": 9, "settembre": 9,
-    "oct": 10, "october": 10, "oktober": 10, "octobre": 10, "octubre": 10, "ottobre": 10,
-    "nov": 11, "november": 11, "novembre": 11, "noviembre": 11,
-    "dec": 12, "december": 12, "dezember": 12, "décembre": 12, "diciembre": 12, "dicembre": 12,
-}  # fmt: skip
 _DATE_WORDY = re.compile(
     r"(?:(?P<d1>\d{1,2})\.?\s+(?P<mon1>[^\W\d_]{3,10})\.?,?\s+(?P<y1>(?:19|20)\d\d)"
     r"|(?P<mon2>[^\W\d_]{3,10})\.?\s+(?P<d2>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y2>(?:19|20)\d\d))",
@@ -98,9 +84,9 @@ def find_date(text: str) -> str:
             return iso
     for m in _DATE_WORDY.finditer(text):
         mon = (m["mon1"] or m["mon2"]).lower()
-        if mon in _MONTHS:
+        if mon in MONTHS:
             y, d = (m["y1"], m["d1"]) if m["y1"] else (m["y2"], m["d2"])
-            iso = _iso(int(y), _MONTHS[mon], int(d))
+            iso = _iso(int(y), MONTHS[mon], int(d))
             if iso:
                 return iso
     return ""

