@@ -18,10 +18,11 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 install: $(STAMP)
 
-# Index the corpus (incremental: unchanged articles cost nothing), then the main job.
+# Index the corpus (incremental: unchanged articles cost nothing), then the bot (with
+# TELEGRAM_BOT_TOKEN in the environment or .env) or, without a token, the terminal chat.
 run: $(STAMP)
 	-$(BIN)/footnote ingest $(CORPUS)
-	$(BIN)/footnote chat
+	$(BIN)/footnote run --fallback-chat
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

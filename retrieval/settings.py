@@ -57,6 +57,35 @@ class Settings:
     )
     openai_api_key: str = field(default="", metadata={"env": "OPENAI_API_KEY", "secret": True})
     openai_base_url: str = field(default="", metadata={"env": "OPENAI_BASE_URL"})
+    # --- the Telegram bot (bot/) ---------------------------------------------------------------
+    telegram_bot_token: str = field(
+        default="", metadata={"env": "TELEGRAM_BOT_TOKEN", "secret": True}
+    )
+    telegram_base_url: str = field(
+        default="https://api.telegram.org/bot", metadata={"env": "TELEGRAM_BASE_URL"}
+    )
+    telegram_base_file_url: str = field(
+        default="https://api.telegram.org/file/bot", metadata={"env": "TELEGRAM_BASE_FILE_URL"}
+    )
+    admin_ids: str = field(default="", metadata={"env": "FOOTNOTE_ADMIN_IDS"})
+    webhook_url: str = field(default="", metadata={"env": "WEBHOOK_URL"})
+    webhook_secret: str = field(default="", metadata={"env": "WEBHOOK_SECRET", "secret": True})
+    webhook_listen: str = field(default="0.0.0.0", metadata={"env": "WEBHOOK_LISTEN"})
+    webhook_port: int = field(default=8443, metadata={"env": "WEBHOOK_PORT"})
+    user_rate: int = field(default=8, metadata={"env": "FOOTNOTE_USER_RATE"})
+    chat_rate: int = field(default=20, metadata={"env": "FOOTNOTE_CHAT_RATE"})
+    rate_window: float = field(default=60.0, metadata={"env": "FOOTNOTE_RATE_WINDOW"})
+    telegram_group_rate: int = field(default=20, metadata={"env": "TELEGRAM_GROUP_RATE"})
+    telegram_max_retries: int = field(default=3, metadata={"env": "TELEGRAM_MAX_RETRIES"})
+    max_answers: int = field(default=64, metadata={"env": "FOOTNOTE_MAX_CONCURRENT_ANSWERS"})
+    core_threads: int = field(default=4, metadata={"env": "FOOTNOTE_CORE_THREADS"})
+    edit_interval: float = field(default=1.0, metadata={"env": "FOOTNOTE_EDIT_INTERVAL"})
+    group_edit_interval: float = field(
+        default=3.0, metadata={"env": "FOOTNOTE_GROUP_EDIT_INTERVAL"}
+    )
+    history_turns: int = field(default=3, metadata={"env": "FOOTNOTE_HISTORY_TURNS"})
+    history_minutes: float = field(default=30.0, metadata={"env": "FOOTNOTE_HISTORY_MINUTES"})
+    log_text: bool = field(default=False, metadata={"env": "FOOTNOTE_LOG_TEXT"})
 
     @classmethod
     def from_env(
@@ -94,10 +123,31 @@ class Settings:
         for name in ("chunk_tokens", "top_k", "embed_workers", "embed_threads"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1")
+        try:
+            self.owners  # noqa: B018 - validates FOOTNOTE_ADMIN_IDS
+        except ValueError:
+            raise ConfigError(
+                f"FOOTNOTE_ADMIN_IDS={self.admin_ids!r}: use numeric Telegram user ids, comma-separated"
+            ) from None
+        if self.webhook_url and not self.webhook_url.startswith(("https://", "http://127.0.0.1")):
+            raise ConfigError("WEBHOOK_URL must be an https:// address Telegram can reach")
+        if self.webhook_url and not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", self.webhook_secret):
+            raise ConfigError(
+                "webhook mode needs WEBHOOK_SECRET: 16-256 letters, digits, '_' or '-' "
+                "(e.g. from `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+            )
+        for name in ("user_rate", "chat_rate", "max_answers", "core_threads", "history_turns"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1")
         if not 32 <= self.chunk_tokens <= 500:
             raise ConfigError(
                 "FOOTNOTE_CHUNK_TOKENS must be between 32 and 500 (the model reads 512)"
             )
+
+    @property
+    def owners(self) -> frozenset[int]:
+        """Bot owners' Telegram user ids (FOOTNOTE_ADMIN_IDS)."""
+        return frozenset(int(x) for x in re.split(r"[,\s]+", self.admin_ids.strip()) if x)
 
     @property
     def chroma_server(self) -> bool:

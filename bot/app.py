@@ -1,0 +1,208 @@
+"""Building and running the bot: one Application, the same handlers for polling and webhook."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from urllib.parse import urlsplit
+
+from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
+from telegram.constants import ChatType
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.request import HTTPXRequest
+
+from retrieval.answer import Answerer
+from retrieval.errors import ConfigError
+from retrieval.index import Index
+from retrieval.settings import Settings
+
+from . import admin, handlers
+from .limits import RateLimiter
+from .services import Services
+from .state import State
+
+log = logging.getLogger(__name__)
+
+PUBLIC_COMMANDS = {
+    "start": {"en": "What this bot does", "de": "Was dieser Bot kann", "ru": "Что умеет бот"},
+    "help": {"en": "How to ask", "de": "So fragen Sie", "ru": "Как задать вопрос"},
+    "ask": {"en": "Ask about the articles", "de": "Zu den Artikeln fragen", "ru": "Спросить о статьях"},
+    "sources": {"en": "Articles I know", "de": "Artikel, die ich kenne", "ru": "Известные статьи"},
+    "settings": {"en": "Group settings (admins)", "de": "Gruppeneinstellungen (Admins)",
+                 "ru": "Настройки группы (админы)"},
+}  # fmt: skip
+OWNER_COMMANDS = {
+    "stats": "Corpus and answer statistics",
+    "ingest": "Add an article by URL (or send a file)",
+    "forget": "Remove an article",
+    "reindex": "Re-embed all articles",
+    "source": "Use a channel's posts as articles",
+    "allow": "Serve only these users/chats",
+    "deny": "Never serve these users/chats",
+}
+
+
+def build_application(
+    settings: Settings,
+    index: Index | None = None,
+    answerer: Answerer | None = None,
+    state: State | None = None,
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """The Application with every handler; services are built here unless handed in (tests)."""
+    if not settings.telegram_bot_token:
+        raise ConfigError("TELEGRAM_BOT_TOKEN is not set (get one from @BotFather)")
+    if answerer is None:
+        from retrieval.llm import make_llm
+
+        index = index or Index(settings)
+        answerer = Answerer(index, make_llm(settings))
+    index = answerer.index
+    svc = Services(
+        settings=settings,
+        index=index,
+        answerer=answerer,
+        state=state or State(settings.data_dir / "bot.sqlite3", log_text=settings.log_text),
+        limiter=RateLimiter(settings.user_rate, settings.chat_rate, settings.rate_window),
+        answers=asyncio.Semaphore(settings.max_answers),
+    )
+    ctx = ssl.create_default_context()  # one CA bundle load for both clients
+    app = (
+        Application.builder()
+        .token(settings.telegram_bot_token)
+        .base_url(settings.telegram_base_url)
+        .base_file_url(settings.telegram_base_file_url)
+        .request(
+            HTTPXRequest(
+                connection_pool_size=settings.max_answers + 16,
+                pool_timeout=30.0,
+                read_timeout=30.0,
+                httpx_kwargs={"verify": ctx},
+            )
+        )
+        .get_updates_request(HTTPXRequest(read_timeout=40.0, httpx_kwargs={"verify": ctx}))
+        .rate_limiter(
+            AIORateLimiter(
+                group_max_rate=settings.telegram_group_rate,
+                max_retries=settings.telegram_max_retries,
+            )
+        )
+        .concurrent_updates(settings.max_answers * 2)
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    app.bot_data["services"] = svc
+    add_handlers(app)
+    return app
+
+
+def add_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    new = filters.UpdateType.MESSAGE  # edits of old questions are not asked again
+    private = filters.ChatType.PRIVATE
+    groups = filters.ChatType.GROUPS
+    app.add_handler(TypeHandler(Update, handlers.gate), group=-1)
+    for name, callback in [
+        ("start", handlers.start),
+        ("help", handlers.help_command),
+        ("ask", handlers.ask_command),
+        ("sources", handlers.sources),
+        ("settings", admin.settings_command),
+        ("stats", admin.stats),
+        ("ingest", admin.ingest_command),
+        ("forget", admin.forget),
+        ("reindex", admin.reindex),
+        ("source", admin.source),
+        ("allow", admin.allow),
+        ("deny", admin.deny),
+    ]:
+        app.add_handler(CommandHandler(name, callback, filters=new & (private | groups)))
+    app.add_handler(MessageHandler(new & private & filters.Document.ALL, admin.document))
+    app.add_handler(
+        MessageHandler(new & private & filters.TEXT & ~filters.COMMAND, handlers.private_message)
+    )
+    app.add_handler(
+        MessageHandler(
+            new & groups & (filters.TEXT | filters.CAPTION) & ~filters.COMMAND,
+            handlers.group_message,
+        )
+    )
+    app.add_handler(MessageHandler(filters.UpdateType.CHANNEL_POSTS, admin.channel_post))
+    app.add_handler(CallbackQueryHandler(handlers.feedback, pattern=r"^fb:[01]$"))
+    app.add_handler(CallbackQueryHandler(handlers.sources_page, pattern=r"^src:\d+$"))
+    app.add_handler(CallbackQueryHandler(admin.settings_button, pattern=r"^set:"))
+    app.add_handler(ChatMemberHandler(admin.my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
+    app.add_error_handler(handlers.on_error)
+
+
+async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Learn the bot's name, bound the core's threads, register the commands."""
+    svc: Services = app.bot_data["services"]
+    me = await app.bot.get_me()
+    svc.bot_username, svc.bot_id = me.username, me.id
+    loop = asyncio.get_running_loop()
+    loop.set_default_executor(
+        ThreadPoolExecutor(svc.settings.core_threads, thread_name_prefix="core")
+    )
+    await register_commands(app, svc)
+
+
+async def register_commands(app: Application[Any, Any, Any, Any, Any, Any], svc: Services) -> None:
+    for lang in ("en", "de", "ru"):
+        commands = [BotCommand(name, text[lang]) for name, text in PUBLIC_COMMANDS.items()]
+        await app.bot.set_my_commands(
+            commands, scope=BotCommandScopeDefault(), language_code=None if lang == "en" else lang
+        )
+    owner_commands = [BotCommand(n, d["en"]) for n, d in PUBLIC_COMMANDS.items()] + [
+        BotCommand(n, d) for n, d in OWNER_COMMANDS.items()
+    ]
+    for owner in svc.owners:
+        try:  # fails until the owner has started a chat with the bot
+            await app.bot.set_my_commands(owner_commands, scope=BotCommandScopeChat(owner))
+        except TelegramError as exc:
+            log.info("owner commands not registered for %s: %s", owner, exc)
+
+
+async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    svc: Services = app.bot_data["services"]
+    svc.ingest_pool.shutdown(wait=True)
+    close = getattr(svc.answerer.llm, "close", None)
+    if close is not None:
+        await close()
+    svc.state.close()
+    svc.index.close()
+
+
+def run(settings: Settings) -> None:
+    """`footnote run`: webhook mode when WEBHOOK_URL is set, long polling otherwise."""
+    app = build_application(settings)
+    updates = Update.ALL_TYPES
+    if settings.webhook_url:
+        path = urlsplit(settings.webhook_url).path.lstrip("/")
+        log.info("webhook mode on %s:%s", settings.webhook_listen, settings.webhook_port)
+        app.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=path,
+            webhook_url=settings.webhook_url,
+            secret_token=settings.webhook_secret or None,
+            allowed_updates=updates,
+        )
+    else:
+        log.info("long polling")
+        app.run_polling(allowed_updates=updates)
+
+
+__all__ = ["ChatType", "build_application", "run"]

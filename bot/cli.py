@@ -1,0 +1,76 @@
+"""The `footnote` command: the core's subcommands plus `run`, which starts the bot."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import Any
+
+from retrieval import cli as core_cli
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from retrieval.settings import Settings
+
+    from .redact import setup_logging
+
+    settings = Settings.from_env(**({"data_dir": args.data_dir} if args.data_dir else {}))
+    if not settings.telegram_bot_token:
+        if args.fallback_chat:
+            print("TELEGRAM_BOT_TOKEN is not set: starting the terminal chat instead.\n")
+            return core_cli.cmd_chat(argparse.Namespace(data_dir=args.data_dir, lang=None))
+        print("error: TELEGRAM_BOT_TOKEN is not set (get one from @BotFather)", file=sys.stderr)
+        return 1
+    setup_logging(
+        logging.DEBUG if args.verbose else logging.INFO,
+        settings.telegram_bot_token,
+        settings.webhook_secret,
+        settings.openai_api_key,
+    )
+    from .app import run
+
+    if args.index_corpus:
+        _index_corpus(settings)
+    run(settings)
+    return 0
+
+
+def _index_corpus(settings: Any) -> None:
+    """First run: the bot has something to answer from (incremental, so cheap afterwards)."""
+    from retrieval.index import Index
+
+    if not settings.corpus_dir.is_dir():
+        return
+    index = Index(settings)
+    try:
+        report = index.ingest([str(settings.corpus_dir)])
+        logging.getLogger("footnote").info(
+            "corpus %s: %d added, %d unchanged", settings.corpus_dir, len(report.added),
+            len(report.unchanged),
+        )  # fmt: skip
+    finally:
+        index.close()
+
+
+def add_run(sub: Any) -> None:
+    s = sub.add_parser("run", help="start the Telegram bot (polling, or webhook with WEBHOOK_URL)")
+    s.add_argument(
+        "--fallback-chat",
+        action="store_true",
+        help="without TELEGRAM_BOT_TOKEN, start the terminal chat instead of failing",
+    )
+    s.add_argument(
+        "--index-corpus",
+        action="store_true",
+        help="index FOOTNOTE_CORPUS_DIR (incrementally) before starting",
+    )
+    s.set_defaults(func=cmd_run, own_logging=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return core_cli.main(argv, core_cli.build_parser(add_run))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,232 @@
+"""Getting an answer onto the screen: "typing", then the model's text streamed into one message
+by throttled edits, then the final HTML answer (split if long, plain text if Telegram rejects the
+entities). Streaming edits are disposable: they never wait out flood control, they back off."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters
+from telegram.constants import ChatAction
+from telegram.error import BadRequest, RetryAfter, TelegramError
+from telegram.ext import ExtBot
+
+from retrieval.models import Answer
+
+from .formatting import render_html, render_plain
+
+log = logging.getLogger(__name__)
+
+MIN_PARTIAL = 40  # characters before a partial answer is worth showing
+PARTIAL_LIMIT = 3900
+_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+def is_entity_error(exc: BadRequest) -> bool:
+    m = str(exc).lower()
+    return "parse entities" in m or "entit" in m or "too long" in m
+
+
+def is_not_modified(exc: BadRequest) -> bool:
+    return "not modified" in str(exc).lower()
+
+
+class Delivery:
+    """One answer to one message. `started` is when the question arrived; `first_visible` is
+    set when the user first sees something (a partial or the final answer)."""
+
+    def __init__(
+        self,
+        bot: ExtBot[Any],
+        chat_id: int,
+        reply_to: int | None,
+        thread_id: int | None,
+        interval: float,
+        started: float | None = None,
+    ) -> None:
+        self.bot = bot
+        self.chat_id = chat_id
+        self.reply_to = reply_to
+        self.thread_id = thread_id
+        self.interval = interval
+        self.started = started or time.perf_counter()
+        self.first_visible: float | None = None
+        self.edits = 0
+        self.backoffs = 0
+        self._buffer: list[str] = []
+        self._shown = ""
+        self._message: Message | None = None
+        self._wake = asyncio.Event()
+        self._editor: asyncio.Task[None] | None = None
+        self._typing: asyncio.Task[None] | None = None
+        self._closed = False
+
+    # --- typing ---------------------------------------------------------------------------------
+    def start_typing(self) -> None:
+        self._typing = asyncio.create_task(self._keep_typing())
+
+    async def _keep_typing(self) -> None:
+        """Telegram shows "typing" for ~5 s: repeat until the first text is visible."""
+        while self.first_visible is None and not self._closed:
+            with contextlib.suppress(TelegramError):
+                await self.bot.send_chat_action(
+                    self.chat_id,
+                    ChatAction.TYPING,
+                    message_thread_id=self.thread_id,
+                    rate_limit_args={"max_retries": 0},
+                )
+            await asyncio.sleep(4.5)
+
+    # --- streaming ------------------------------------------------------------------------------
+    async def on_delta(self, delta: str) -> None:
+        """Called for every piece the model writes; never waits on Telegram."""
+        self._buffer.append(delta)
+        if self._editor is None:
+            self._editor = asyncio.create_task(self._edit_loop())
+        self._wake.set()
+
+    def _partial(self) -> str:
+        text = "".join(self._buffer).strip()
+        if len(text) < MIN_PARTIAL or text.upper().startswith("NOT_F"):
+            return ""
+        if len(text) > PARTIAL_LIMIT:
+            text = text[:PARTIAL_LIMIT].rsplit(" ", 1)[0]
+        return text + " …"
+
+    async def _edit_loop(self) -> None:
+        last = 0.0
+        while not self._closed:
+            await self._wake.wait()
+            self._wake.clear()
+            wait = last + self.interval - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            if self._closed:
+                return
+            text = self._partial()
+            if not text or text == self._shown:
+                continue
+            last = time.monotonic()
+            try:
+                if self._message is None:
+                    self._message = await self._send(text, None, parse_mode=None, retries=0)
+                    self._seen()
+                else:
+                    await self.bot.edit_message_text(
+                        text,
+                        chat_id=self.chat_id,
+                        message_id=self._message.message_id,
+                        link_preview_options=_NO_PREVIEW,
+                        rate_limit_args={"max_retries": 0},
+                    )
+                    self.edits += 1
+                self._shown = text
+            except RetryAfter as exc:  # slow down for the rest of this answer
+                self.backoffs += 1
+                self.interval = max(self.interval * 2, _seconds(exc.retry_after) + 0.5)
+                log.info(
+                    "flood control in chat %s: edits every %.1f s", self.chat_id, self.interval
+                )
+            except BadRequest as exc:
+                if not is_not_modified(exc):
+                    log.info("partial answer not shown: %s", exc)
+                    return
+            except TelegramError as exc:
+                log.info("partial answer not shown: %s", exc)
+
+    # --- final ----------------------------------------------------------------------------------
+    async def finish(self, answer: Answer, markup: InlineKeyboardMarkup | None) -> list[int]:
+        """Replace the partial text with the final answer; returns the ids of its messages."""
+        await self.close()
+        try:
+            return await self._deliver(render_html(answer), "HTML", markup)
+        except BadRequest as exc:
+            if not is_entity_error(exc):
+                raise
+            log.warning("answer resent as plain text: %s", exc)
+            return await self._deliver(render_plain(answer), None, markup)
+
+    async def say(self, text: str, parse_mode: str | None = None) -> list[int]:
+        """A short message (a notice, not an answer)."""
+        await self.close()
+        return await self._deliver([text], parse_mode, None)
+
+    async def close(self) -> None:
+        self._closed = True
+        self._wake.set()
+        for task in (self._editor, self._typing):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    async def _deliver(
+        self, parts: list[str], parse_mode: str | None, markup: InlineKeyboardMarkup | None
+    ) -> list[int]:
+        ids: list[int] = []
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            keyboard = markup if last else None
+            if i == 0 and self._message is not None:
+                try:
+                    await self.bot.edit_message_text(
+                        part,
+                        chat_id=self.chat_id,
+                        message_id=self._message.message_id,
+                        parse_mode=parse_mode,
+                        reply_markup=keyboard,
+                        link_preview_options=_NO_PREVIEW,
+                    )
+                except BadRequest as exc:
+                    if not is_not_modified(exc):
+                        raise
+                ids.append(self._message.message_id)
+                continue
+            msg = await self._send(part, keyboard, parse_mode, reply=i == 0)
+            self._seen()
+            if i == 0:
+                self._message = msg
+            ids.append(msg.message_id)
+        return ids
+
+    async def _send(
+        self,
+        text: str,
+        markup: InlineKeyboardMarkup | None,
+        parse_mode: str | None,
+        retries: int | None = None,
+        reply: bool = True,
+    ) -> Message:
+        kwargs: dict[str, Any] = {}
+        if retries is not None:
+            kwargs["rate_limit_args"] = {"max_retries": retries}
+        return await self.bot.send_message(
+            self.chat_id,
+            text,
+            parse_mode=parse_mode,
+            reply_markup=markup,
+            message_thread_id=self.thread_id,
+            reply_parameters=ReplyParameters(self.reply_to, allow_sending_without_reply=True)
+            if reply and self.reply_to
+            else None,
+            link_preview_options=_NO_PREVIEW,
+            **kwargs,
+        )
+
+    def _seen(self) -> None:
+        if self.first_visible is None:
+            self.first_visible = time.perf_counter()
+
+    @property
+    def first_visible_ms(self) -> float | None:
+        if self.first_visible is None:
+            return None
+        return (self.first_visible - self.started) * 1000
+
+
+def _seconds(value: Any) -> float:
+    return float(value.total_seconds()) if hasattr(value, "total_seconds") else float(value)

@@ -1,0 +1,207 @@
+"""The bot's own strings, in the language of the user's Telegram client (`language_code`).
+
+Answers are in the question's language (the core decides); these are the bot's frame around
+them. Unknown languages fall back to English; owner-only strings exist in fewer languages."""
+
+from __future__ import annotations
+
+STRINGS: dict[str, dict[str, str]] = {
+    "start": {
+        "en": "Hi! I answer questions about the news articles I have read, and cite my sources.",
+        "de": "Hallo! Ich beantworte Fragen zu den Nachrichtenartikeln, die ich gelesen habe, und nenne meine Quellen.",
+        "ru": "Привет! Я отвечаю на вопросы по прочитанным мной новостным статьям и указываю источники.",
+        "es": "¡Hola! Respondo preguntas sobre los artículos de noticias que he leído y cito mis fuentes.",
+        "fr": "Bonjour ! Je réponds aux questions sur les articles d’actualité que j’ai lus, en citant mes sources.",
+        "uk": "Привіт! Я відповідаю на запитання про прочитані мною новинні статті й називаю джерела.",
+    },
+    "help": {
+        "en": "Ask in any language and I answer in yours, with numbered links to the articles.\n\n"
+        "• In a private chat, just write your question.\n"
+        "• In a group, mention me (@{bot}), reply to one of my answers, or use /ask question.\n"
+        "• /sources lists the articles I know.\n"
+        "• Group admins: /settings chooses when I answer, how long and in which language.",
+        "de": "Fragen Sie in einer beliebigen Sprache – ich antworte in Ihrer, mit nummerierten Links zu den Artikeln.\n\n"
+        "• Im privaten Chat schreiben Sie einfach Ihre Frage.\n"
+        "• In einer Gruppe erwähnen Sie mich (@{bot}), antworten auf eine meiner Antworten oder nutzen /ask Frage.\n"
+        "• /sources zeigt die Artikel, die ich kenne.\n"
+        "• Gruppenadmins: /settings legt fest, wann, wie ausführlich und in welcher Sprache ich antworte.",
+        "ru": "Спрашивайте на любом языке — я отвечу на вашем, с нумерованными ссылками на статьи.\n\n"
+        "• В личном чате просто напишите вопрос.\n"
+        "• В группе упомяните меня (@{bot}), ответьте на мой ответ или используйте /ask вопрос.\n"
+        "• /sources — список известных мне статей.\n"
+        "• Админы группы: /settings — когда, насколько подробно и на каком языке я отвечаю.",
+        "es": "Pregunta en cualquier idioma y responderé en el tuyo, con enlaces numerados a los artículos.\n\n"
+        "• En un chat privado, escribe tu pregunta.\n"
+        "• En un grupo, mencióname (@{bot}), responde a una de mis respuestas o usa /ask pregunta.\n"
+        "• /sources muestra los artículos que conozco.\n"
+        "• Administradores del grupo: /settings elige cuándo respondo, con qué extensión y en qué idioma.",
+        "fr": "Posez votre question dans n’importe quelle langue : je réponds dans la vôtre, avec des liens numérotés vers les articles.\n\n"
+        "• En privé, écrivez simplement votre question.\n"
+        "• Dans un groupe, mentionnez-moi (@{bot}), répondez à l’une de mes réponses ou utilisez /ask question.\n"
+        "• /sources liste les articles que je connais.\n"
+        "• Admins du groupe : /settings choisit quand je réponds, la longueur et la langue.",
+        "uk": "Питайте будь-якою мовою — я відповім вашою, з нумерованими посиланнями на статті.\n\n"
+        "• В особистому чаті просто напишіть запитання.\n"
+        "• У групі згадайте мене (@{bot}), дайте відповідь на мою відповідь або скористайтеся /ask запитання.\n"
+        "• /sources — список статей, які я знаю.\n"
+        "• Адміни групи: /settings — коли, наскільки докладно й якою мовою я відповідаю.",
+    },
+    "owner_help": {
+        "en": "Owner commands: /stats, /ingest URL (or send a file), /forget ARTICLE_ID, /reindex, "
+        "/source @channel, /allow ID…, /deny ID…",
+        "de": "Befehle für Betreiber: /stats, /ingest URL (oder eine Datei senden), /forget ARTIKEL_ID, "
+        "/reindex, /source @kanal, /allow ID…, /deny ID…",
+    },
+    "ask_usage": {
+        "en": "Write your question after the command, e.g. /ask What happened in Berlin?",
+        "de": "Schreiben Sie Ihre Frage hinter den Befehl, z. B. /ask Was ist in Berlin passiert?",
+        "ru": "Напишите вопрос после команды, например: /ask Что произошло в Берлине?",
+        "es": "Escribe tu pregunta después del comando, p. ej. /ask ¿Qué pasó en Berlín?",
+        "fr": "Écrivez votre question après la commande, p. ex. /ask Que s’est-il passé à Berlin ?",
+        "uk": "Напишіть запитання після команди, наприклад: /ask Що сталося в Берліні?",
+    },
+    "rate_limited": {
+        "en": "You are asking faster than I can keep up. Please wait a minute, then ask again.",
+        "de": "Sie fragen schneller, als ich antworten kann. Bitte warten Sie eine Minute und fragen Sie dann erneut.",
+        "ru": "Вы задаёте вопросы быстрее, чем я успеваю отвечать. Подождите минуту и спросите снова.",
+        "es": "Preguntas más rápido de lo que puedo responder. Espera un minuto y vuelve a preguntar.",
+        "fr": "Vous posez des questions plus vite que je ne peux répondre. Attendez une minute, puis réessayez.",
+        "uk": "Ви питаєте швидше, ніж я встигаю відповідати. Зачекайте хвилину й спитайте знову.",
+    },
+    "error": {
+        "en": "Sorry, something went wrong while answering. Please try again in a moment.",
+        "de": "Entschuldigung, beim Antworten ist etwas schiefgegangen. Bitte versuchen Sie es gleich noch einmal.",
+        "ru": "Извините, при ответе что-то пошло не так. Попробуйте ещё раз чуть позже.",
+        "es": "Lo siento, algo salió mal al responder. Inténtalo de nuevo en un momento.",
+        "fr": "Désolé, un problème est survenu pendant la réponse. Réessayez dans un instant.",
+        "uk": "Вибачте, під час відповіді щось пішло не так. Спробуйте ще раз трохи згодом.",
+    },
+    "busy": {
+        "en": "The article index is not reachable right now. Please try again in a moment.",
+        "de": "Der Artikelindex ist gerade nicht erreichbar. Bitte versuchen Sie es gleich noch einmal.",
+        "ru": "Индекс статей сейчас недоступен. Попробуйте ещё раз чуть позже.",
+        "es": "El índice de artículos no está disponible ahora. Inténtalo de nuevo en un momento.",
+        "fr": "L’index des articles est momentanément inaccessible. Réessayez dans un instant.",
+        "uk": "Індекс статей зараз недоступний. Спробуйте ще раз трохи згодом.",
+    },
+    "not_owner": {
+        "en": "Only the bot's owners can use this command.",
+        "de": "Diesen Befehl können nur die Betreiber des Bots verwenden.",
+        "ru": "Эта команда доступна только владельцам бота.",
+        "es": "Solo los propietarios del bot pueden usar este comando.",
+        "fr": "Seuls les propriétaires du bot peuvent utiliser cette commande.",
+        "uk": "Ця команда доступна лише власникам бота.",
+    },
+    "not_admin": {
+        "en": "Only this group's admins can change my settings here.",
+        "de": "Nur die Admins dieser Gruppe können meine Einstellungen hier ändern.",
+        "ru": "Менять мои настройки здесь могут только админы группы.",
+        "es": "Solo los administradores de este grupo pueden cambiar mi configuración aquí.",
+        "fr": "Seuls les admins de ce groupe peuvent modifier mes réglages ici.",
+        "uk": "Змінювати мої налаштування тут можуть лише адміни групи.",
+    },
+    "groups_only": {
+        "en": "Use /settings in a group; in private chats I always answer every message.",
+        "de": "Verwenden Sie /settings in einer Gruppe; im privaten Chat beantworte ich jede Nachricht.",
+        "ru": "Используйте /settings в группе; в личном чате я отвечаю на каждое сообщение.",
+    },
+    "private_only": {
+        "en": "Please use this command in a private chat with me.",
+        "de": "Bitte verwenden Sie diesen Befehl im privaten Chat mit mir.",
+        "ru": "Пожалуйста, используйте эту команду в личном чате со мной.",
+    },
+    "thanks": {
+        "en": "Thanks for the feedback!",
+        "de": "Danke für die Rückmeldung!",
+        "ru": "Спасибо за отзыв!",
+        "es": "¡Gracias por tu opinión!",
+        "fr": "Merci pour votre retour !",
+        "uk": "Дякую за відгук!",
+    },
+    "expired": {
+        "en": "This button has expired.",
+        "de": "Diese Schaltfläche ist abgelaufen.",
+        "ru": "Эта кнопка устарела.",
+    },
+    "helpful": {
+        "en": "👍 Helpful",
+        "de": "👍 Hilfreich",
+        "ru": "👍 Полезно",
+        "es": "👍 Útil",
+        "fr": "👍 Utile",
+        "uk": "👍 Корисно",
+    },
+    "not_helpful": {
+        "en": "👎 Not helpful",
+        "de": "👎 Nicht hilfreich",
+        "ru": "👎 Бесполезно",
+        "es": "👎 No útil",
+        "fr": "👎 Pas utile",
+        "uk": "👎 Некорисно",
+    },
+    "sources_empty": {
+        "en": "I have no articles yet.",
+        "de": "Ich habe noch keine Artikel.",
+        "ru": "У меня пока нет статей.",
+        "es": "Todavía no tengo artículos.",
+        "fr": "Je n’ai encore aucun article.",
+        "uk": "У мене ще немає статей.",
+    },
+    "sources_page": {
+        "en": "Articles {first}–{last} of {total}",
+        "de": "Artikel {first}–{last} von {total}",
+        "ru": "Статьи {first}–{last} из {total}",
+        "es": "Artículos {first}–{last} de {total}",
+        "fr": "Articles {first}–{last} sur {total}",
+        "uk": "Статті {first}–{last} з {total}",
+    },
+    "settings_title": {
+        "en": "Settings for this group. Answer: {mode}. Length: {length}. Language: {language}.",
+        "de": "Einstellungen dieser Gruppe. Antworten: {mode}. Länge: {length}. Sprache: {language}.",
+        "ru": "Настройки группы. Отвечать: {mode}. Длина: {length}. Язык: {language}.",
+    },
+    "mode_mention": {"en": "when mentioned", "de": "wenn erwähnt", "ru": "при упоминании"},
+    "mode_all": {"en": "every question", "de": "jede Frage", "ru": "на каждый вопрос"},
+    "length_short": {"en": "short", "de": "kurz", "ru": "кратко"},
+    "length_normal": {"en": "normal", "de": "normal", "ru": "обычно"},
+    "length_long": {"en": "long", "de": "ausführlich", "ru": "подробно"},
+    "language_auto": {"en": "the question's", "de": "die der Frage", "ru": "как в вопросе"},
+    "ingest_started": {
+        "en": "Reading {name}…",
+        "de": "Lese {name} …",
+        "ru": "Читаю {name}…",
+    },
+    "ingest_progress": {
+        "en": "Reading {name}: {phase} {done}/{total}",
+        "de": "Lese {name}: {phase} {done}/{total}",
+        "ru": "Читаю {name}: {phase} {done}/{total}",
+    },
+    "ingest_done": {
+        "en": "{name}: {added} added, {updated} updated, {unchanged} unchanged, {failed} failed ({chunks} passages).",
+        "de": "{name}: {added} neu, {updated} aktualisiert, {unchanged} unverändert, {failed} fehlgeschlagen ({chunks} Passagen).",
+        "ru": "{name}: добавлено {added}, обновлено {updated}, без изменений {unchanged}, ошибок {failed} ({chunks} фрагментов).",
+    },
+    "ingest_busy": {
+        "en": "Another ingest is running; I will start this one when it is done.",
+        "de": "Es läuft bereits ein Import; dieser startet danach.",
+        "ru": "Уже идёт загрузка; эта начнётся после неё.",
+    },
+    "bad_file": {
+        "en": "I can read txt, md, html, json, jsonl and pdf files up to {mb} MB.",
+        "de": "Ich kann txt-, md-, html-, json-, jsonl- und pdf-Dateien bis {mb} MB lesen.",
+        "ru": "Я читаю файлы txt, md, html, json, jsonl и pdf размером до {mb} МБ.",
+    },
+    "owner_only_files": {
+        "en": "Only the bot's owners can add articles. Ask me a question instead!",
+        "de": "Nur die Betreiber des Bots können Artikel hinzufügen. Stellen Sie mir stattdessen eine Frage!",
+        "ru": "Добавлять статьи могут только владельцы бота. Лучше задайте мне вопрос!",
+    },
+}
+
+
+def t(key: str, lang: str | None, **values: object) -> str:
+    """The string in the user's language (or English), with `values` filled in."""
+    table = STRINGS[key]
+    code = (lang or "en").split("-")[0].lower()
+    template = table.get(code) or table["en"]
+    return template.format(**values) if values else template

@@ -1,0 +1,71 @@
+"""What the handlers work with, built once in `bot.app` and reached through `bot_data`."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram.ext import CallbackContext
+
+from retrieval.answer import Answerer
+from retrieval.index import Index
+from retrieval.settings import Settings
+
+from .limits import RateLimiter
+from .state import State
+
+ADMIN_CACHE_SECONDS = 60.0
+OWNER_NOTICE_SECONDS = 300.0
+
+
+@dataclass
+class Services:
+    settings: Settings
+    index: Index
+    answerer: Answerer
+    state: State
+    limiter: RateLimiter
+    answers: asyncio.Semaphore
+    ingest_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Ingest gets its own thread so a long one never takes a thread that answers need.
+    ingest_pool: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="ingest")
+    )
+    admin_cache: dict[tuple[int, int], tuple[bool, float]] = field(default_factory=dict)
+    last_owner_notice: float = 0.0
+    bot_username: str = ""
+    bot_id: int = 0
+
+    @property
+    def owners(self) -> frozenset[int]:
+        return self.settings.owners
+
+    def is_owner(self, user_id: int | None) -> bool:
+        return user_id is not None and user_id in self.settings.owners
+
+    def cached_admin(self, chat_id: int, user_id: int) -> bool | None:
+        hit = self.admin_cache.get((chat_id, user_id))
+        if hit and hit[1] > time.monotonic() - ADMIN_CACHE_SECONDS:
+            return hit[0]
+        return None
+
+    def remember_admin(self, chat_id: int, user_id: int, is_admin: bool) -> None:
+        if len(self.admin_cache) > 10_000:
+            self.admin_cache.clear()
+        self.admin_cache[(chat_id, user_id)] = (is_admin, time.monotonic())
+
+    def owner_notice_due(self) -> bool:
+        now = time.monotonic()
+        if now - self.last_owner_notice < OWNER_NOTICE_SECONDS:
+            return False
+        self.last_owner_notice = now
+        return True
+
+
+def services(context: CallbackContext[Any, Any, Any, Any]) -> Services:
+    svc = context.bot_data["services"]
+    assert isinstance(svc, Services)
+    return svc
