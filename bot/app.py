@@ -64,6 +64,7 @@ def build_application(
     """The Application with every handler; services are built here unless handed in (tests)."""
     if not settings.telegram_bot_token:
         raise ConfigError("TELEGRAM_BOT_TOKEN is not set (get one from @BotFather)")
+    owns_core = answerer is None and index is None
     if answerer is None:
         from retrieval.llm import make_llm
 
@@ -77,6 +78,7 @@ def build_application(
         state=state or State(settings.data_dir / "bot.sqlite3", log_text=settings.log_text),
         limiter=RateLimiter(settings.user_rate, settings.chat_rate, settings.rate_window),
         answers=asyncio.Semaphore(settings.max_answers),
+        owns_core=owns_core,
     )
     ctx = ssl.create_default_context()  # one CA bundle load for both clients
     app = (
@@ -179,10 +181,11 @@ async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None
     svc: Services = app.bot_data["services"]
     svc.ingest_pool.shutdown(wait=True)
     close = getattr(svc.answerer.llm, "close", None)
-    if close is not None:
+    if close is not None and svc.owns_core:
         await close()
     svc.state.close()
-    svc.index.close()
+    if svc.owns_core:
+        svc.index.close()
 
 
 def run(settings: Settings) -> None:

@@ -26,6 +26,20 @@ PARTIAL_LIMIT = 3900
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
+class _NoRetry(int):
+    """AIORateLimiter reads `rate_limit_args or max_retries`, so a plain 0 means "the default".
+    This zero is truthy: one attempt, and a RetryAfter comes straight back to us."""
+
+    def __new__(cls) -> _NoRetry:
+        return super().__new__(cls, 0)
+
+    def __bool__(self) -> bool:
+        return True
+
+
+NO_RETRY = _NoRetry()
+
+
 def is_entity_error(exc: BadRequest) -> bool:
     m = str(exc).lower()
     return "parse entities" in m or "entit" in m or "too long" in m
@@ -77,7 +91,7 @@ class Delivery:
                     self.chat_id,
                     ChatAction.TYPING,
                     message_thread_id=self.thread_id,
-                    rate_limit_args={"max_retries": 0},
+                    rate_limit_args=NO_RETRY,
                 )
             await asyncio.sleep(4.5)
 
@@ -121,7 +135,7 @@ class Delivery:
                         chat_id=self.chat_id,
                         message_id=self._message.message_id,
                         link_preview_options=_NO_PREVIEW,
-                        rate_limit_args={"max_retries": 0},
+                        rate_limit_args=NO_RETRY,
                     )
                     self.edits += 1
                 self._shown = text
@@ -203,7 +217,7 @@ class Delivery:
     ) -> Message:
         kwargs: dict[str, Any] = {}
         if retries is not None:
-            kwargs["rate_limit_args"] = {"max_retries": retries}
+            kwargs["rate_limit_args"] = NO_RETRY if retries == 0 else retries
         return await self.bot.send_message(
             self.chat_id,
             text,

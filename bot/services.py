@@ -36,6 +36,7 @@ class Services:
     )
     admin_cache: dict[tuple[int, int], tuple[bool, float]] = field(default_factory=dict)
     last_owner_notice: float = 0.0
+    owns_core: bool = True  # built by the bot (closed on shutdown), or handed in by the caller
     bot_username: str = ""
     bot_id: int = 0
 

@@ -39,6 +39,7 @@ class FakeOpenAI:
         self.dim = dim
         self.requests: list[dict[str, Any]] = []
         self.script: dict[str, deque[dict[str, Any]]] = {}
+        self.default: dict[str, dict[str, Any]] = {}  # the action when an endpoint's queue is empty
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -99,7 +100,7 @@ class FakeOpenAI:
                     }
                 )
                 queue = fake.script.get(endpoint)
-                action = queue.popleft() if queue else {}
+                action = queue.popleft() if queue else dict(fake.default.get(endpoint, {}))
                 if action.get("hang"):
                     time.sleep(action["hang"])
                 if "status" in action and action["status"] != 200:
@@ -126,11 +127,18 @@ class FakeOpenAI:
                     return
                 content = action.get("content", "")
                 if body.get("stream"):
-                    self._stream(content, action.get("chunk", 8), action.get("drop_after"))
+                    self._stream(
+                        content,
+                        action.get("chunk", 8),
+                        action.get("drop_after"),
+                        action.get("pause", 0.0),
+                    )
                     return
                 self._send(200, action.get("body") or completion(body.get("model", ""), content))
 
-            def _stream(self, content: str, size: int, drop_after: int | None) -> None:
+            def _stream(
+                self, content: str, size: int, drop_after: int | None, pause: float = 0.0
+            ) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Cache-Control", "no-cache")
@@ -147,6 +155,8 @@ class FakeOpenAI:
                     }  # fmt: skip
                     self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
                     self.wfile.flush()
+                    if pause:
+                        time.sleep(pause)
                 done = {
                     "id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0, "model": "fake",
                     "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],

@@ -1,0 +1,112 @@
+"""The real Application, built by `bot.app`, against the fake Telegram server (and, for model
+answers, the fake OpenAI-compatible server behind a real `openai` client)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import build_application
+from bot.services import Services
+from retrieval.answer import Answerer
+from retrieval.index import Index
+from retrieval.llm import make_llm
+from retrieval.settings import Settings
+from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.telegram_server import TOKEN, FakeTelegram, user
+
+OWNER = 42
+OWNER_USER = user(OWNER, "en", "Olga")
+
+
+@pytest.fixture
+def tg() -> Iterator[FakeTelegram]:
+    server = FakeTelegram().start()
+    server.private_chat(OWNER_USER)
+    yield server
+    server.stop()
+
+
+def bot_settings(tmp_path: Path, tg: FakeTelegram, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "data_dir": tmp_path / "bot-data",
+        "telegram_bot_token": TOKEN,
+        "telegram_base_url": tg.base_url,
+        "telegram_base_file_url": tg.base_file_url,
+        "admin_ids": str(OWNER),
+        "telegram_group_rate": 10_000,
+        "telegram_max_retries": 2,
+        "edit_interval": 0.05,
+        "group_edit_interval": 0.05,
+        "embed_workers": 1,
+        "lock_timeout": 5.0,
+    }
+    values.update(overrides)
+    return Settings.from_env(environ={}, dotenv_path=None, **values)
+
+
+@dataclass
+class Bot:
+    app: Any
+    tg: FakeTelegram
+    svc: Services
+
+    async def answered(self, n: int, timeout: float = 30.0) -> None:
+        """Wait until `n` answers are delivered and logged."""
+        await until(lambda: self.svc.state.stats()["questions"] >= n, timeout)
+
+
+async def until(predicate: Callable[[], Any], timeout: float = 30.0) -> Any:
+    """Poll without blocking the event loop the bot runs on."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        await asyncio.sleep(0.02)
+
+
+@asynccontextmanager
+async def running(settings: Settings, answerer: Answerer, tg: FakeTelegram) -> AsyncIterator[Bot]:
+    """initialize/start/start_polling by hand: run_polling() cannot run inside a test's loop."""
+    app = build_application(settings, answerer=answerer)
+    await app.initialize()
+    await app.post_init(app)  # run_polling()/run_webhook() call it; starting by hand, we do
+    await app.start()
+    assert app.updater is not None
+    await app.updater.start_polling(poll_interval=0.0, timeout=1)
+    try:
+        yield Bot(app, tg, app.bot_data["services"])
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
+
+
+@pytest.fixture
+async def llm_answerer(sample_index: Index, fake_openai: FakeOpenAI) -> AsyncIterator[Answerer]:
+    s = replace(
+        sample_index.settings,
+        openai_base_url=fake_openai.base_url,
+        openai_api_key="sk-test",
+        llm_timeout=5.0,
+        llm_retries=1,
+    )
+    llm = make_llm(s)
+    assert llm is not None
+    yield Answerer(sample_index, llm)
+    await llm.close()
+
+
+@pytest.fixture
+def offline_answerer(sample_index: Index) -> Answerer:
+    return Answerer(sample_index, None)

@@ -1,0 +1,146 @@
+"""Commands: everyone's, owners', group admins'; refusals change nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from retrieval.answer import Answerer
+from tests.bot.conftest import OWNER, OWNER_USER, bot_settings, running, until
+from tests.fakes.telegram_server import FakeTelegram, user
+
+RU = user(701, "ru", "Ivan")
+GROUP = {"id": -100555, "type": "supergroup", "title": "Readers"}
+
+
+def command(text: str) -> list[dict[str, int | str]]:
+    return [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+
+
+async def test_start_help_in_the_users_language_and_commands_registered(
+    tmp_path: Path, tg: FakeTelegram, offline_answerer: Answerer
+) -> None:
+    chat = tg.private_chat(RU)
+    async with running(bot_settings(tmp_path, tg), offline_answerer, tg):
+        tg.send_text(chat, RU, "/start", entities=command("/start"))
+        await until(lambda: tg.messages_to(RU["id"]))
+    [msg] = tg.messages_to(RU["id"])
+    assert "Привет" in msg.text and "@footnote_test_bot" in msg.text
+    scopes = {(c.get("scope") or {}).get("type", "default"): c for c in tg.commands}
+    assert {c["command"] for c in scopes["default"]["commands"]} == {"start", "help", "ask", "sources", "settings"}
+    owner_cmds = {c["command"] for c in scopes["chat"]["commands"]}
+    assert {"stats", "ingest", "forget", "reindex", "source", "allow", "deny"} <= owner_cmds
+    assert {c.get("language_code") for c in tg.commands if (c.get("scope") or {}).get("type") == "default"} >= {"de", "ru"}
+
+
+async def test_sources_are_paged_with_buttons(
+    tmp_path: Path, tg: FakeTelegram, offline_answerer: Answerer, monkeypatch
+) -> None:
+    monkeypatch.setattr("bot.handlers.SOURCES_PAGE", 1)
+    chat = tg.private_chat(RU)
+    async with running(bot_settings(tmp_path, tg), offline_answerer, tg):
+        tg.send_text(chat, RU, "/sources", entities=command("/sources"))
+        await until(lambda: tg.messages_to(RU["id"]))
+        [page] = tg.messages_to(RU["id"])
+        assert page.text.startswith("Статьи 1–1 из 2")
+        [[button]] = page.reply_markup["inline_keyboard"]
+        assert button["callback_data"] == "src:1"
+        tg.push(callback_query={"id": "s1", "from": RU, "chat_instance": "x", "data": "src:1", "message": tg.bot_message(page)})
+        await until(lambda: page.edits)
+    assert page.text.startswith("Статьи 2–2 из 2")
+    assert [b["callback_data"] for b in page.reply_markup["inline_keyboard"][0]] == ["src:0"]
+    assert "<code>" not in page.raw  # article ids are for owners
+
+
+async def test_owner_commands_refused_for_others_and_nothing_changes(
+    tmp_path: Path, tg: FakeTelegram, offline_answerer: Answerer
+) -> None:
+    chat = tg.private_chat(RU)
+    before = len(offline_answerer.index.sources())
+    async with running(bot_settings(tmp_path, tg), offline_answerer, tg) as bot:
+        article = offline_answerer.index.sources()[0]["article_id"]
+        for text in ["/stats", f"/forget {article}", "/reindex", "/allow 1", "/deny 701", "/source @news", "/ingest https://example.com/a"]:
+            tg.send_text(chat, RU, text, entities=command(text))
+        await until(lambda: len(tg.messages_to(RU["id"])) >= 7)
+        assert bot.svc.state.access("allow") == [] and bot.svc.state.access("deny") == []
+    msgs = tg.messages_to(RU["id"])
+    assert len(msgs) == 7 and all(m.text == "Эта команда доступна только владельцам бота." for m in msgs)
+    assert len(offline_answerer.index.sources()) == before
+
+
+async def test_stats_for_owners(
+    tmp_path: Path, tg: FakeTelegram, offline_answerer: Answerer
+) -> None:
+    ann = user(702, "en")
+    chat = tg.private_chat(ann)
+    owner_chat = tg.chats[OWNER]
+    async with running(bot_settings(tmp_path, tg), offline_answerer, tg) as bot:
+        tg.send_text(chat, ann, "Which phone does the Xiaomi CEO use?")
+        await bot.answered(1)
+        [answer] = tg.messages_to(ann["id"])
+        tg.push(callback_query={"id": "cb1", "from": ann, "chat_instance": "x", "data": "fb:1", "message": tg.bot_message(answer)})
+        await until(lambda: tg.calls_of("answerCallbackQuery"))
+        tg.send_text(owner_chat, OWNER_USER, "/stats", entities=command("/stats"))
+        await until(lambda: tg.messages_to(OWNER))
+    text = tg.messages_to(OWNER)[0].text
+    assert "Articles: 2" in text and "Questions answered: 1" in text
+    assert "offline 100%" in text and "Helpful 100% of 1 ratings" in text
+    assert tg.calls_of("answerCallbackQuery")[0]["text"] == "Thanks for the feedback!"
+
+
+async def test_allowlist_and_denylist(
+    tmp_path: Path, tg: FakeTelegram, offline_answerer: Answerer
+) -> None:
+    a, b = user(801, "en"), user(802, "en")
+    ca, cb = tg.private_chat(a), tg.private_chat(b)
+    owner_chat = tg.chats[OWNER]
+    async with running(bot_settings(tmp_path, tg), offline_answerer, tg) as bot:
+        tg.send_text(owner_chat, OWNER_USER, "/deny 802", entities=command("/deny"))
+        await until(lambda: tg.messages_to(OWNER))
+        tg.send_text(cb, b, "Which phone does the Xiaomi CEO use?")  # denied: ignored silently
+        tg.send_text(ca, a, "Which phone does the Xiaomi CEO use?")
+        await bot.answered(1)
+        tg.send_text(owner_chat, OWNER_USER, "/allow 999", entities=command("/allow"))  # allowlist mode
+        await until(lambda: len(tg.messages_to(OWNER)) >= 2)
+        tg.send_text(ca, a, "What did Lei Jun post?")  # not allowed any more
+        tg.send_text(owner_chat, OWNER_USER, "/allow 801", entities=command("/allow"))
+        await until(lambda: len(tg.messages_to(OWNER)) >= 3)
+        tg.send_text(ca, a, "Which phone does the Xiaomi CEO use?")
+        await bot.answered(2)
+        await until(lambda: len(tg.calls_of("getUpdates")) > 8)
+    assert tg.messages_to(b["id"]) == []
+    assert len(tg.messages_to(a["id"])) == 2
+    assert "Allowed: 801, 999" in tg.messages_to(OWNER)[-1].text
+    assert "Denied: 802" in tg.messages_to(OWNER)[-1].text
+
+
+async def test_group_settings_only_for_group_admins(
+    tmp_path: Path, tg: FakeTelegram, offline_answerer: Answerer
+) -> None:
+    chat = tg.add_chat(dict(GROUP))
+    admin, member = user(901, "de", "Admin"), user(902, "en", "Member")
+    tg.members[(GROUP["id"], admin["id"])] = "administrator"
+    async with running(bot_settings(tmp_path, tg), offline_answerer, tg) as bot:
+        tg.send_text(chat, member, "/settings", entities=command("/settings"))
+        await until(lambda: tg.messages_to(GROUP["id"]))
+        assert tg.messages_to(GROUP["id"])[0].text == "Only this group's admins can change my settings here."
+        tg.send_text(chat, admin, "/settings", entities=command("/settings"))
+        await until(lambda: len(tg.messages_to(GROUP["id"])) >= 2)
+        panel = tg.messages_to(GROUP["id"])[1]
+        assert "Einstellungen" in panel.text
+        data = [b["callback_data"] for row in panel.reply_markup["inline_keyboard"] for b in row]
+        assert {"set:mode:all", "set:length:short", "set:language:de", "set:language:"} <= set(data)
+        # A member pressing a button is refused; the admin's press changes the setting.
+        tg.push(callback_query={"id": "c1", "from": member, "chat_instance": "x", "data": "set:mode:all", "message": tg.bot_message(panel)})
+        await until(lambda: tg.calls_of("answerCallbackQuery"))
+        assert bot.svc.state.chat_settings(GROUP["id"]).mode == "mention"
+        tg.push(callback_query={"id": "c2", "from": admin, "chat_instance": "x", "data": "set:mode:all", "message": tg.bot_message(panel)})
+        tg.push(callback_query={"id": "c3", "from": admin, "chat_instance": "x", "data": "set:language:fr", "message": tg.bot_message(panel)})
+        await until(lambda: bot.svc.state.chat_settings(GROUP["id"]).language == "fr")
+        assert bot.svc.state.chat_settings(GROUP["id"]).mode == "all"
+        # Now every question is answered, in French.
+        tg.send_text(chat, member, "Which phone does the Xiaomi CEO use?")
+        await bot.answered(1)
+    answer = tg.messages_to(GROUP["id"])[-1]
+    assert "Aucun modèle de langue" in answer.text
+    status_calls = [c for c in tg.calls_of("getChatMember") if c["user_id"] == admin["id"]]
+    assert len(status_calls) == 1  # cached briefly
