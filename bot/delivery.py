@@ -75,6 +75,7 @@ class Delivery:
         self._shown = ""
         self._message: Message | None = None
         self._wake = asyncio.Event()
+        self._stop = asyncio.Event()
         self._editor: asyncio.Task[None] | None = None
         self._typing: asyncio.Task[None] | None = None
         self._closed = False
@@ -118,7 +119,8 @@ class Delivery:
             self._wake.clear()
             wait = last + self.interval - time.monotonic()
             if wait > 0:
-                await asyncio.sleep(wait)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), wait)
             if self._closed:
                 return
             text = self._partial()
@@ -170,13 +172,17 @@ class Delivery:
         return await self._deliver([text], parse_mode, None)
 
     async def close(self) -> None:
+        """Stop typing and streaming. An edit or send in flight is awaited, not cancelled: a
+        cancelled send may still reach the chat, and its message would be left behind."""
         self._closed = True
+        self._stop.set()
         self._wake.set()
-        for task in (self._editor, self._typing):
-            if task is not None and not task.done():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        if self._typing is not None and not self._typing.done():
+            self._typing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._typing
+        if self._editor is not None:
+            await self._editor
 
     async def _deliver(
         self, parts: list[str], parse_mode: str | None, markup: InlineKeyboardMarkup | None

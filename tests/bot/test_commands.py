@@ -26,10 +26,20 @@ async def test_start_help_in_the_users_language_and_commands_registered(
     [msg] = tg.messages_to(RU["id"])
     assert "Привет" in msg.text and "@footnote_test_bot" in msg.text
     scopes = {(c.get("scope") or {}).get("type", "default"): c for c in tg.commands}
-    assert {c["command"] for c in scopes["default"]["commands"]} == {"start", "help", "ask", "sources", "settings"}
+    assert {c["command"] for c in scopes["default"]["commands"]} == {
+        "start",
+        "help",
+        "ask",
+        "sources",
+        "settings",
+    }
     owner_cmds = {c["command"] for c in scopes["chat"]["commands"]}
     assert {"stats", "ingest", "forget", "reindex", "source", "allow", "deny"} <= owner_cmds
-    assert {c.get("language_code") for c in tg.commands if (c.get("scope") or {}).get("type") == "default"} >= {"de", "ru"}
+    assert {
+        c.get("language_code")
+        for c in tg.commands
+        if (c.get("scope") or {}).get("type") == "default"
+    } >= {"de", "ru"}
 
 
 async def test_sources_are_paged_with_buttons(
@@ -44,7 +54,15 @@ async def test_sources_are_paged_with_buttons(
         assert page.text.startswith("Статьи 1–1 из 2")
         [[button]] = page.reply_markup["inline_keyboard"]
         assert button["callback_data"] == "src:1"
-        tg.push(callback_query={"id": "s1", "from": RU, "chat_instance": "x", "data": "src:1", "message": tg.bot_message(page)})
+        tg.push(
+            callback_query={
+                "id": "s1",
+                "from": RU,
+                "chat_instance": "x",
+                "data": "src:1",
+                "message": tg.bot_message(page),
+            }
+        )
         await until(lambda: page.edits)
     assert page.text.startswith("Статьи 2–2 из 2")
     assert [b["callback_data"] for b in page.reply_markup["inline_keyboard"][0]] == ["src:0"]
@@ -58,12 +76,22 @@ async def test_owner_commands_refused_for_others_and_nothing_changes(
     before = len(offline_answerer.index.sources())
     async with running(bot_settings(tmp_path, tg), offline_answerer, tg) as bot:
         article = offline_answerer.index.sources()[0]["article_id"]
-        for text in ["/stats", f"/forget {article}", "/reindex", "/allow 1", "/deny 701", "/source @news", "/ingest https://example.com/a"]:
+        for text in [
+            "/stats",
+            f"/forget {article}",
+            "/reindex",
+            "/allow 1",
+            "/deny 701",
+            "/source @news",
+            "/ingest https://example.com/a",
+        ]:
             tg.send_text(chat, RU, text, entities=command(text))
         await until(lambda: len(tg.messages_to(RU["id"])) >= 7)
         assert bot.svc.state.access("allow") == [] and bot.svc.state.access("deny") == []
     msgs = tg.messages_to(RU["id"])
-    assert len(msgs) == 7 and all(m.text == "Эта команда доступна только владельцам бота." for m in msgs)
+    assert len(msgs) == 7 and all(
+        m.text == "Эта команда доступна только владельцам бота." for m in msgs
+    )
     assert len(offline_answerer.index.sources()) == before
 
 
@@ -77,7 +105,15 @@ async def test_stats_for_owners(
         tg.send_text(chat, ann, "Which phone does the Xiaomi CEO use?")
         await bot.answered(1)
         [answer] = tg.messages_to(ann["id"])
-        tg.push(callback_query={"id": "cb1", "from": ann, "chat_instance": "x", "data": "fb:1", "message": tg.bot_message(answer)})
+        tg.push(
+            callback_query={
+                "id": "cb1",
+                "from": ann,
+                "chat_instance": "x",
+                "data": "fb:1",
+                "message": tg.bot_message(answer),
+            }
+        )
         await until(lambda: tg.calls_of("answerCallbackQuery"))
         tg.send_text(owner_chat, OWNER_USER, "/stats", entities=command("/stats"))
         await until(lambda: tg.messages_to(OWNER))
@@ -99,7 +135,9 @@ async def test_allowlist_and_denylist(
         tg.send_text(cb, b, "Which phone does the Xiaomi CEO use?")  # denied: ignored silently
         tg.send_text(ca, a, "Which phone does the Xiaomi CEO use?")
         await bot.answered(1)
-        tg.send_text(owner_chat, OWNER_USER, "/allow 999", entities=command("/allow"))  # allowlist mode
+        tg.send_text(
+            owner_chat, OWNER_USER, "/allow 999", entities=command("/allow")
+        )  # allowlist mode
         await until(lambda: len(tg.messages_to(OWNER)) >= 2)
         tg.send_text(ca, a, "What did Lei Jun post?")  # not allowed any more
         tg.send_text(owner_chat, OWNER_USER, "/allow 801", entities=command("/allow"))
@@ -122,7 +160,10 @@ async def test_group_settings_only_for_group_admins(
     async with running(bot_settings(tmp_path, tg), offline_answerer, tg) as bot:
         tg.send_text(chat, member, "/settings", entities=command("/settings"))
         await until(lambda: tg.messages_to(GROUP["id"]))
-        assert tg.messages_to(GROUP["id"])[0].text == "Only this group's admins can change my settings here."
+        assert (
+            tg.messages_to(GROUP["id"])[0].text
+            == "Only this group's admins can change my settings here."
+        )
         tg.send_text(chat, admin, "/settings", entities=command("/settings"))
         await until(lambda: len(tg.messages_to(GROUP["id"])) >= 2)
         panel = tg.messages_to(GROUP["id"])[1]
@@ -130,11 +171,35 @@ async def test_group_settings_only_for_group_admins(
         data = [b["callback_data"] for row in panel.reply_markup["inline_keyboard"] for b in row]
         assert {"set:mode:all", "set:length:short", "set:language:de", "set:language:"} <= set(data)
         # A member pressing a button is refused; the admin's press changes the setting.
-        tg.push(callback_query={"id": "c1", "from": member, "chat_instance": "x", "data": "set:mode:all", "message": tg.bot_message(panel)})
+        tg.push(
+            callback_query={
+                "id": "c1",
+                "from": member,
+                "chat_instance": "x",
+                "data": "set:mode:all",
+                "message": tg.bot_message(panel),
+            }
+        )
         await until(lambda: tg.calls_of("answerCallbackQuery"))
         assert bot.svc.state.chat_settings(GROUP["id"]).mode == "mention"
-        tg.push(callback_query={"id": "c2", "from": admin, "chat_instance": "x", "data": "set:mode:all", "message": tg.bot_message(panel)})
-        tg.push(callback_query={"id": "c3", "from": admin, "chat_instance": "x", "data": "set:language:fr", "message": tg.bot_message(panel)})
+        tg.push(
+            callback_query={
+                "id": "c2",
+                "from": admin,
+                "chat_instance": "x",
+                "data": "set:mode:all",
+                "message": tg.bot_message(panel),
+            }
+        )
+        tg.push(
+            callback_query={
+                "id": "c3",
+                "from": admin,
+                "chat_instance": "x",
+                "data": "set:language:fr",
+                "message": tg.bot_message(panel),
+            }
+        )
         await until(lambda: bot.svc.state.chat_settings(GROUP["id"]).language == "fr")
         assert bot.svc.state.chat_settings(GROUP["id"]).mode == "all"
         # Now every question is answered, in French.

@@ -22,14 +22,35 @@ async def test_only_addressed_messages_are_answered(
         # Not addressed: a question, the bot's name as plain text, inside a URL, another bot.
         tg.send_text(chat, BEN, QUESTION)
         tg.send_text(chat, BEN, f"is footnote_test_bot any good? see https://x.org/@{name}")
-        tg.send_text(chat, BEN, f"{QUESTION} @other_bot", entities=mention(f"{QUESTION} @other_bot", "other_bot"))
-        tg.send_text(chat, BEN, f"/ask@other_bot {QUESTION}", entities=[{"type": "bot_command", "offset": 0, "length": 14}])
+        tg.send_text(
+            chat,
+            BEN,
+            f"{QUESTION} @other_bot",
+            entities=mention(f"{QUESTION} @other_bot", "other_bot"),
+        )
+        tg.send_text(
+            chat,
+            BEN,
+            f"/ask@other_bot {QUESTION}",
+            entities=[{"type": "bot_command", "offset": 0, "length": 14}],
+        )
         # Addressed: a mention entity, a text mention of the bot's user, /ask@botname in a topic.
         text = f"@{name} {QUESTION}"
         m1 = tg.send_text(chat, BEN, text, entities=mention(text, name))
-        m2 = tg.send_text(chat, BEN, f"Footnote, {QUESTION}", entities=[{"type": "text_mention", "offset": 0, "length": 8, "user": tg.bot}])
+        m2 = tg.send_text(
+            chat,
+            BEN,
+            f"Footnote, {QUESTION}",
+            entities=[{"type": "text_mention", "offset": 0, "length": 8, "user": tg.bot}],
+        )
         cmd = f"/ask@{name}"
-        m3 = tg.send_text(chat, BEN, f"{cmd} {QUESTION}", entities=[{"type": "bot_command", "offset": 0, "length": len(cmd)}], thread_id=77)
+        m3 = tg.send_text(
+            chat,
+            BEN,
+            f"{cmd} {QUESTION}",
+            entities=[{"type": "bot_command", "offset": 0, "length": len(cmd)}],
+            thread_id=77,
+        )
         await bot.answered(3)
     replies = {s.reply_to: s for s in tg.messages_to(GROUP["id"])}
     assert set(replies) == {m1["message_id"], m2["message_id"], m3["message_id"]}
@@ -68,7 +89,13 @@ async def test_channel_post_mirrored_into_the_discussion_group_is_ignored(
     channel = {"id": -100888, "type": "channel", "title": "News"}
     async with running(bot_settings(tmp_path, tg), offline_answerer, tg) as bot:
         bot.svc.state.set_chat_setting(chat["id"], "mode", "all")
-        tg.send_text(chat, None, "What does the Xiaomi CEO use, an iPhone?", sender_chat=channel, is_automatic_forward=True)
+        tg.send_text(
+            chat,
+            None,
+            "What does the Xiaomi CEO use, an iPhone?",
+            sender_chat=channel,
+            is_automatic_forward=True,
+        )
         tg.send_text(chat, BEN, "What phone does the Xiaomi CEO use?")
         tg.send_text(chat, BEN, "nice weather today")
         await bot.answered(1)
