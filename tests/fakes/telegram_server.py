@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 TOKEN = "1234567:TEST-fake-token-abcdefghijklmnopqrstuvwxyz"
 RAW_FIELDS = {"text", "caption", "parse_mode", "callback_query_id", "url", "secret_token",
@@ -163,7 +163,7 @@ class FakeTelegram:
 
     # --- HTTP -----------------------------------------------------------------------------------
     def _handle(self, req: BaseHTTPRequestHandler) -> None:
-        path = urlsplit(req.path).path
+        path = unquote(urlsplit(req.path).path)
         length = int(req.headers.get("Content-Length") or 0)
         body = req.rfile.read(length) if length else b""
         if path.startswith(f"/file/bot{self.token}/"):

@@ -1,0 +1,188 @@
+"""Owners feed the corpus from Telegram: files, /ingest URL, source channels."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from retrieval.answer import Answerer
+from retrieval.ids import article_id
+from retrieval.index import Index
+from tests.bot.conftest import OWNER, OWNER_USER, bot_settings, running, until
+from tests.fakes.telegram_server import FakeTelegram, user
+from tests.helpers import ARTICLE_HTML, http_server
+
+CHANNEL = {"id": -100999, "type": "channel", "title": "Daily Brief", "username": "dailybrief"}
+
+
+def command(text: str) -> list[dict[str, int | str]]:
+    return [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+
+
+@pytest.fixture
+def writable(index: Index) -> Answerer:
+    """A small writable index (hash embedder): these tests are about what gets stored."""
+    return Answerer(index, None)
+
+
+def document(tg: FakeTelegram, file_id: str, name: str, data: bytes) -> dict[str, object]:
+    tg.files[f"documents/{file_id}"] = data
+    return {
+        "file_id": file_id,
+        "file_unique_id": f"u{file_id}",
+        "file_name": name,
+        "file_size": len(data),
+    }
+
+
+async def test_owner_file_is_ingested_under_a_safe_name(
+    tmp_path: Path, tg: FakeTelegram, writable: Answerer
+) -> None:
+    owner_chat = tg.chats[OWNER]
+    settings = bot_settings(tmp_path, tg)
+    async with running(settings, writable, tg):
+        doc = document(tg, "F1", "../../../etc/cron.d/evil article.html", ARTICLE_HTML)
+        tg.send_text(owner_chat, OWNER_USER, "", document=doc)
+        await until(lambda: any("added" in m.text for m in tg.messages_to(OWNER)))
+    report = tg.messages_to(OWNER)[-1].text
+    assert report.startswith("evil article.html: 1 added, 0 updated, 0 unchanged, 0 failed")
+    uploads = list((settings.data_dir / "uploads").iterdir())
+    assert [p.name for p in uploads] == ["uF1-evil article.html"]
+    assert not (tmp_path / "etc").exists()
+    titles = [s["title"] for s in writable.index.sources()]
+    assert len(titles) == 1 and titles[0]
+
+
+async def test_files_from_others_and_unknown_types_are_refused(
+    tmp_path: Path, tg: FakeTelegram, writable: Answerer
+) -> None:
+    stranger = user(1201, "de")
+    chat = tg.private_chat(stranger)
+    async with running(bot_settings(tmp_path, tg, max_file_mb=1), writable, tg):
+        tg.send_text(
+            chat, stranger, "", document=document(tg, "F2", "a.html", ARTICLE_HTML)
+        )
+        tg.send_text(
+            tg.chats[OWNER], OWNER_USER, "", document=document(tg, "F3", "tool.exe", b"MZ")
+        )
+        tg.send_text(
+            tg.chats[OWNER],
+            OWNER_USER,
+            "",
+            document=document(tg, "F4", "big.txt", b"x" * 2_000_000),
+        )
+        await until(lambda: tg.messages_to(stranger["id"]) and len(tg.messages_to(OWNER)) >= 2)
+    assert tg.messages_to(stranger["id"])[0].text.startswith("Nur die Betreiber des Bots")
+    assert [m.text for m in tg.messages_to(OWNER)] == [
+        "I can read txt, md, html, json, jsonl and pdf files up to 1 MB."
+    ] * 2
+    assert writable.index.sources() == []
+    assert tg.calls_of("getFile") == []  # nothing was even downloaded
+
+
+async def test_long_ingest_shows_progress(
+    tmp_path: Path, tg: FakeTelegram, writable: Answerer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.admin.PROGRESS_EVERY", 0.05)
+    records = [
+        {"id": f"r{i}", "title": f"Report {i}", "text": f"Paragraph about topic {i}. " * 40}
+        for i in range(150)
+    ]
+    data = "\n".join(json.dumps(r) for r in records).encode()
+    async with running(bot_settings(tmp_path, tg), writable, tg):
+        tg.send_text(
+            tg.chats[OWNER], OWNER_USER, "", document=document(tg, "F5", "batch.jsonl", data)
+        )
+        await until(lambda: any("150 added" in m.text for m in tg.messages_to(OWNER)), 120)
+    status = tg.messages_to(OWNER)[0]
+    assert status.edits >= 1 and any("batch.jsonl:" in h for h in [*status.history, status.text])
+    assert len(writable.index.sources()) == 150
+
+
+@pytest.fixture
+def article_site() -> Iterator[str]:
+    with http_server({"/a": (200, "text/html", ARTICLE_HTML, 0)}) as base:
+        yield base
+
+
+async def test_ingest_url_and_ssrf_refusal(
+    tmp_path: Path, tg: FakeTelegram, index: Index, article_site: str
+) -> None:
+    async with running(bot_settings(tmp_path, tg), Answerer(index, None), tg):
+        tg.send_text(
+            tg.chats[OWNER], OWNER_USER, f"/ingest {article_site}/a", entities=command("/ingest")
+        )
+        await until(lambda: any("failed" in m.text for m in tg.messages_to(OWNER)))
+    report = tg.messages_to(OWNER)[-1].text
+    assert "0 added" in report and "1 failed" in report and "private" in report.lower()
+    assert index.sources() == []
+
+    index.settings = replace(index.settings, allow_private_urls=True)  # an operator's choice
+    tg2 = tg
+    async with running(bot_settings(tmp_path, tg2), Answerer(index, None), tg2):
+        tg.send_text(
+            tg.chats[OWNER], OWNER_USER, f"/ingest {article_site}/a", entities=command("/ingest")
+        )
+        await until(lambda: any("1 added" in m.text for m in tg.messages_to(OWNER)))
+    assert len(index.sources()) == 1
+
+
+async def test_channel_posts_become_articles_and_the_bot_never_posts_there(
+    tmp_path: Path, tg: FakeTelegram, writable: Answerer
+) -> None:
+    channel = tg.add_chat(dict(CHANNEL))
+    tg.members[(CHANNEL["id"], tg.bot["id"])] = "administrator"
+    other = tg.add_chat({"id": -100444, "type": "channel", "title": "Unregistered"})
+    text = "Berlin opens a new library. The building holds two million books. Details here"
+    links = [
+        {
+            "type": "text_link",
+            "offset": text.index("here"),
+            "length": 4,
+            "url": "https://example.org/lib",
+        }
+    ]
+    async with running(bot_settings(tmp_path, tg), writable, tg):
+        # The bot is made admin of the channel: owners hear how to use it.
+        tg.push(my_chat_member={
+            "chat": channel, "from": OWNER_USER, "date": 0,
+            "old_chat_member": {"status": "left", "user": tg.bot},
+            "new_chat_member": {"status": "administrator", "user": tg.bot, "can_be_edited": False,
+                                "is_anonymous": False, "can_manage_chat": True, "can_delete_messages": True,
+                                "can_manage_video_chats": True, "can_restrict_members": True,
+                                "can_promote_members": False, "can_change_info": True, "can_invite_users": True,
+                                "can_post_stories": True, "can_edit_stories": True, "can_delete_stories": True,
+                                "can_post_messages": True, "can_edit_messages": True},
+        })  # fmt: skip
+        await until(lambda: tg.messages_to(OWNER))
+        assert "/source @dailybrief" in tg.messages_to(OWNER)[0].text
+        tg.send_text(
+            tg.chats[OWNER], OWNER_USER, "/source @dailybrief", entities=command("/source")
+        )
+        await until(lambda: len(tg.messages_to(OWNER)) >= 2)
+        post = tg.message(channel, None, text, entities=links, sender_chat=channel)
+        tg.push(channel_post=post)
+        tg.push(
+            channel_post=tg.message(
+                other, None, "Unregistered channel news about Berlin.", sender_chat=other
+            )
+        )
+        await until(lambda: writable.index.sources())
+        new_text = text.replace("two million", "three million")
+        new_links = [dict(links[0], offset=new_text.index("here"))]
+        edited = dict(post, text=new_text, entities=new_links, edit_date=1)
+        tg.push(edited_channel_post=edited)
+        aid = article_id(f"id:tg-{CHANNEL['id']}-{post['message_id']}", "", "")
+        catalog = writable.index.catalog
+        await until(lambda: "three million" in dict(catalog.article(aid) or {}).get("text", ""))
+    [article] = writable.index.sources()
+    assert article["article_id"] == aid
+    assert article["url"] == f"https://t.me/dailybrief/{post['message_id']}"
+    assert article["title"].startswith("Berlin opens a new library")
+    stored = dict(catalog.article(aid) or {})
+    assert "here: https://example.org/lib" in stored["text"]
+    assert tg.messages_to(CHANNEL["id"]) == [] and tg.messages_to(other["id"]) == []
