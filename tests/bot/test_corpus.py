@@ -63,9 +63,7 @@ async def test_files_from_others_and_unknown_types_are_refused(
     stranger = user(1201, "de")
     chat = tg.private_chat(stranger)
     async with running(bot_settings(tmp_path, tg, max_file_mb=1), writable, tg):
-        tg.send_text(
-            chat, stranger, "", document=document(tg, "F2", "a.html", ARTICLE_HTML)
-        )
+        tg.send_text(chat, stranger, "", document=document(tg, "F2", "a.html", ARTICLE_HTML))
         tg.send_text(
             tg.chats[OWNER], OWNER_USER, "", document=document(tg, "F3", "tool.exe", b"MZ")
         )

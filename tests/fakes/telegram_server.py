@@ -5,6 +5,7 @@ honours `offset`. Tests push updates in, then read what the bot sent."""
 
 from __future__ import annotations
 
+import contextlib
 import html
 import itertools
 import json
@@ -36,15 +37,23 @@ def parse_html(text: str) -> str:
     out: list[str] = []
     stack: list[str] = []
     i = 0
-    token = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[^>]*)?)>|&(#\d+|#x[0-9a-fA-F]+|lt|gt|amp|quot);")
+    token = re.compile(
+        r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[^>]*)?)>|&(#\d+|#x[0-9a-fA-F]+|lt|gt|amp|quot);"
+    )
     while i < len(text):
         m = token.match(text, i)
         ch = text[i]
         if m is None:
             if ch == "<":
-                raise ApiError(400, f"Bad Request: can't parse entities: Unsupported start tag at byte offset {i}")
+                raise ApiError(
+                    400,
+                    f"Bad Request: can't parse entities: Unsupported start tag at byte offset {i}",
+                )
             if ch == "&":
-                raise ApiError(400, f"Bad Request: can't parse entities: Unexpected end of name token at byte offset {i}")
+                raise ApiError(
+                    400,
+                    f"Bad Request: can't parse entities: Unexpected end of name token at byte offset {i}",
+                )
             out.append(ch)
             i += 1
             continue
@@ -55,17 +64,26 @@ def parse_html(text: str) -> str:
             continue
         closing, tag, attrs = m.group(1), m.group(2).lower(), m.group(3)
         if tag not in ALLOWED_TAGS:
-            raise ApiError(400, f'Bad Request: can\'t parse entities: Unsupported start tag "{tag}" at byte offset {m.start()}')
+            raise ApiError(
+                400,
+                f'Bad Request: can\'t parse entities: Unsupported start tag "{tag}" at byte offset {m.start()}',
+            )
         if closing:
             if not stack or stack[-1] != tag:
-                raise ApiError(400, f'Bad Request: can\'t parse entities: Unexpected end tag at byte offset {m.start()}')
+                raise ApiError(
+                    400,
+                    f"Bad Request: can't parse entities: Unexpected end tag at byte offset {m.start()}",
+                )
             stack.pop()
         else:
             if tag == "a" and not re.search(r'href\s*=\s*"[^"]*"', attrs):
                 raise ApiError(400, "Bad Request: can't parse entities: Can't find href in a tag")
             stack.append(tag)
     if stack:
-        raise ApiError(400, f'Bad Request: can\'t parse entities: Can\'t find end tag corresponding to start tag "{stack[-1]}"')
+        raise ApiError(
+            400,
+            f"Bad Request: can't parse entities: Can't find end tag corresponding to start tag \"{stack[-1]}\"",
+        )
     return "".join(out)
 
 
@@ -98,7 +116,9 @@ class Sent:
 
 
 class FakeTelegram:
-    def __init__(self, token: str = TOKEN, bot_id: int = 7000001, username: str = "footnote_test_bot"):
+    def __init__(
+        self, token: str = TOKEN, bot_id: int = 7000001, username: str = "footnote_test_bot"
+    ):
         self.token = token
         self.bot = {"id": bot_id, "is_bot": True, "first_name": "Footnote", "username": username,
                     "can_join_groups": True, "can_read_all_group_messages": False,
@@ -168,13 +188,22 @@ class FakeTelegram:
         body = req.rfile.read(length) if length else b""
         if path.startswith(f"/file/bot{self.token}/"):
             data = self.files.get(path.split("/", 3)[3])
-            self._reply(req, 200 if data is not None else 404, data or b"Not Found", "application/octet-stream")
+            self._reply(
+                req,
+                200 if data is not None else 404,
+                data or b"Not Found",
+                "application/octet-stream",
+            )
             return
         m = re.fullmatch(r"/bot([^/]+)/(\w+)", path)
         if not m:
-            return self._json(req, 404, {"ok": False, "error_code": 404, "description": "Not Found"})
+            return self._json(
+                req, 404, {"ok": False, "error_code": 404, "description": "Not Found"}
+            )
         if m.group(1) != self.token:
-            return self._json(req, 401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
+            return self._json(
+                req, 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+            )
         method = m.group(2)
         params = self._params(req.headers.get("Content-Type") or "", body, req.path)
         with self._cv:
@@ -189,7 +218,11 @@ class FakeTelegram:
                 raise ApiError(404, "Not Found: method not found")
             result = handler(params)
         except ApiError as exc:
-            payload: dict[str, Any] = {"ok": False, "error_code": exc.code, "description": exc.description}
+            payload: dict[str, Any] = {
+                "ok": False,
+                "error_code": exc.code,
+                "description": exc.description,
+            }
             if exc.parameters:
                 payload["parameters"] = exc.parameters
             return self._json(req, exc.code, payload)
@@ -204,10 +237,8 @@ class FakeTelegram:
         for k, v in pairs.items():
             value: Any = v[0]
             if k not in RAW_FIELDS:
-                try:
+                with contextlib.suppress(ValueError):
                     value = json.loads(value)
-                except ValueError:
-                    pass
             out[k] = value
         return out
 
@@ -258,7 +289,11 @@ class FakeTelegram:
         return True
 
     def api_getWebhookInfo(self, p: dict[str, Any]) -> Any:
-        return {"url": self.webhook.get("url", ""), "has_custom_certificate": False, "pending_update_count": 0}
+        return {
+            "url": self.webhook.get("url", ""),
+            "has_custom_certificate": False,
+            "pending_update_count": 0,
+        }
 
     def api_setMyCommands(self, p: dict[str, Any]) -> Any:
         scope = p.get("scope") or {"type": "default"}
@@ -275,7 +310,11 @@ class FakeTelegram:
 
     def api_getChat(self, p: dict[str, Any]) -> Any:
         ref = p.get("chat_id")
-        cid = self.usernames.get(str(ref).lstrip("@").lower()) if isinstance(ref, str) and str(ref).startswith("@") else int(ref or 0)
+        cid = (
+            self.usernames.get(str(ref).lstrip("@").lower())
+            if isinstance(ref, str) and str(ref).startswith("@")
+            else int(ref or 0)
+        )
         if cid not in self.chats:
             raise ApiError(400, "Bad Request: chat not found")
         return {**self.chats[cid], "accent_color_id": 0, "max_reaction_count": 11}
@@ -283,7 +322,11 @@ class FakeTelegram:
     def api_getChatMember(self, p: dict[str, Any]) -> Any:
         chat_id, user_id = int(p["chat_id"]), int(p["user_id"])
         status = self.members.get((chat_id, user_id), "member")
-        user = self.bot if user_id == self.bot["id"] else {"id": user_id, "is_bot": False, "first_name": "U"}
+        user = (
+            self.bot
+            if user_id == self.bot["id"]
+            else {"id": user_id, "is_bot": False, "first_name": "U"}
+        )
         member: dict[str, Any] = {"status": status, "user": user}
         if status == "administrator":
             member.update(can_be_edited=False, is_anonymous=False, can_manage_chat=True,
@@ -300,7 +343,12 @@ class FakeTelegram:
         path = f"documents/{fid}"
         if path not in self.files:
             raise ApiError(400, "Bad Request: invalid file_id")
-        return {"file_id": fid, "file_unique_id": f"u{fid}", "file_size": len(self.files[path]), "file_path": path}
+        return {
+            "file_id": fid,
+            "file_unique_id": f"u{fid}",
+            "file_size": len(self.files[path]),
+            "file_path": path,
+        }
 
     def _check_text(self, p: dict[str, Any]) -> tuple[str, str]:
         raw = str(p.get("text", ""))
@@ -333,10 +381,22 @@ class FakeTelegram:
             if sent is None:
                 raise ApiError(400, "Bad Request: message to edit not found")
             markup = p.get("reply_markup")
-            if raw == sent.raw and p.get("parse_mode") == sent.parse_mode and markup == sent.reply_markup:
-                raise ApiError(400, "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message")
+            if (
+                raw == sent.raw
+                and p.get("parse_mode") == sent.parse_mode
+                and markup == sent.reply_markup
+            ):
+                raise ApiError(
+                    400,
+                    "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message",
+                )
             sent.history.append(sent.text)
-            sent.text, sent.raw, sent.parse_mode, sent.reply_markup = visible, raw, p.get("parse_mode"), markup
+            sent.text, sent.raw, sent.parse_mode, sent.reply_markup = (
+                visible,
+                raw,
+                p.get("parse_mode"),
+                markup,
+            )
             sent.edits += 1
             self._cv.notify_all()
         return self._message(sent)
@@ -359,7 +419,9 @@ class FakeTelegram:
         return chat
 
     def private_chat(self, user: dict[str, Any]) -> dict[str, Any]:
-        return self.add_chat({"id": user["id"], "type": "private", "first_name": user["first_name"]})
+        return self.add_chat(
+            {"id": user["id"], "type": "private", "first_name": user["first_name"]}
+        )
 
     def push(self, **update: Any) -> int:
         with self._cv:
@@ -374,7 +436,11 @@ class FakeTelegram:
     def message(self, chat: dict[str, Any], user: dict[str, Any] | None, text: str, *,
                 entities: list[dict[str, Any]] | None = None, reply_to: dict[str, Any] | None = None,
                 thread_id: int | None = None, **extra: Any) -> dict[str, Any]:  # fmt: skip
-        msg: dict[str, Any] = {"message_id": next(self._user_message_ids), "date": int(time.time()), "chat": chat}
+        msg: dict[str, Any] = {
+            "message_id": next(self._user_message_ids),
+            "date": int(time.time()),
+            "chat": chat,
+        }
         if user is not None:
             msg["from"] = user
         if text:
@@ -393,7 +459,9 @@ class FakeTelegram:
         """One of the bot's messages as it appears inside an update (reply_to_message, callback)."""
         return self._message(sent)
 
-    def send_text(self, chat: dict[str, Any], user: dict[str, Any] | None, text: str, **kw: Any) -> dict[str, Any]:
+    def send_text(
+        self, chat: dict[str, Any], user: dict[str, Any] | None, text: str, **kw: Any
+    ) -> dict[str, Any]:
         msg = self.message(chat, user, text, **kw)
         self.push(message=msg)
         return msg
@@ -408,11 +476,15 @@ class FakeTelegram:
                     return value
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise AssertionError(f"timed out waiting; calls so far: {[c[0] for c in self.calls][-30:]}")
+                    raise AssertionError(
+                        f"timed out waiting; calls so far: {[c[0] for c in self.calls][-30:]}"
+                    )
                 self._cv.wait(min(left, 0.2))
 
     def messages_to(self, chat_id: int) -> list[Sent]:
-        return sorted((s for (c, _), s in self.sent.items() if c == chat_id), key=lambda s: s.message_id)
+        return sorted(
+            (s for (c, _), s in self.sent.items() if c == chat_id), key=lambda s: s.message_id
+        )
 
     def calls_of(self, method: str) -> list[dict[str, Any]]:
         return [p for m, p in self.calls if m == method]

@@ -1,0 +1,177 @@
+"""`footnote run` as a real process: long polling, and webhook mode with its secret."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from retrieval.index import Index
+from tests.conftest import CORPUS, ROOT
+from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.telegram_server import TOKEN, FakeTelegram, user
+
+ZOE = user(3001, "de", "Zoe")
+SECRET = "s3cret-webhook-token-0123456789"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def env_for(tg: FakeTelegram, data_dir: Path, **extra: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("OPENAI_", "TELEGRAM_", "WEBHOOK_", "FOOTNOTE_"))
+    }
+    env.update(
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_BASE_URL=tg.base_url,
+        TELEGRAM_BASE_FILE_URL=tg.base_file_url,
+        FOOTNOTE_DATA_DIR=str(data_dir),
+        FOOTNOTE_CORPUS_DIR=str(CORPUS),
+        FOOTNOTE_ADMIN_IDS="42",
+        FOOTNOTE_EMBED_WORKERS="1",
+        NO_PROXY="127.0.0.1,localhost",
+        ANONYMIZED_TELEMETRY="False",
+        **extra,
+    )
+    return env
+
+
+@pytest.fixture
+def proc_log(tmp_path: Path) -> Iterator[Path]:
+    yield tmp_path / "bot.log"
+
+
+def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", *args],
+            cwd=tmp_cwd(log),
+            env={**env, "PYTHONPATH": str(ROOT)},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def tmp_cwd(log: Path) -> Path:
+    """Run outside the checkout so a developer's .env cannot leak in."""
+    return log.parent
+
+
+def stop(proc: subprocess.Popen[bytes]) -> int:
+    proc.send_signal(signal.SIGINT)
+    try:
+        return proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def wait_for(
+    predicate,
+    timeout: float = 90.0,
+    proc: subprocess.Popen[bytes] | None = None,
+    log: Path | None = None,
+):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"bot exited {proc.returncode}: {log.read_text() if log else ''}")
+        time.sleep(0.1)
+    raise AssertionError(f"timed out; log: {log.read_text()[-3000:] if log else ''}")
+
+
+def test_footnote_run_long_polling(
+    tg: FakeTelegram, sample_index: Index, fake_openai: FakeOpenAI, proc_log: Path
+) -> None:
+    fake_openai.default["chat"] = {
+        "content": "Lei Jun nutzte ein iPhone [1].",
+        "chunk": 6,
+        "pause": 0.05,
+    }
+    env = env_for(
+        tg,
+        sample_index.settings.data_dir,
+        OPENAI_BASE_URL=fake_openai.base_url,
+        OPENAI_API_KEY="sk-test",
+    )
+    proc = start(["run", "--index-corpus"], env, proc_log)
+    try:
+        chat = tg.private_chat(ZOE)
+        tg.send_text(chat, ZOE, "Welches Handy benutzt der Chef von Xiaomi?")
+        sent = wait_for(
+            lambda: [m for m in tg.messages_to(ZOE["id"]) if m.parse_mode == "HTML"],
+            proc=proc,
+            log=proc_log,
+        )
+        assert "iPhone" in sent[0].text
+    finally:
+        code = stop(proc)
+    log = proc_log.read_text()
+    assert code == 0, log
+    assert "long polling" in log and TOKEN not in log and TOKEN.split(":")[1] not in log
+    assert tg.calls_of("setMyCommands")  # registered at start
+
+
+def test_footnote_run_webhook_checks_the_secret(
+    tg: FakeTelegram, sample_index: Index, proc_log: Path
+) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/hook"
+    env = env_for(tg, sample_index.settings.data_dir, WEBHOOK_URL=url, WEBHOOK_SECRET=SECRET,
+                  WEBHOOK_LISTEN="127.0.0.1", WEBHOOK_PORT=str(port))  # fmt: skip
+    proc = start(["run"], env, proc_log)
+    chat = tg.private_chat(ZOE)
+
+    def post(update: dict[str, object], secret: str | None) -> int:
+        req = urllib.request.Request(url, data=json.dumps(update).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})  # fmt: skip
+        if secret is not None:
+            req.add_header("X-Telegram-Bot-Api-Secret-Token", secret)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return int(resp.status)
+        except urllib.error.HTTPError as exc:
+            return int(exc.code)
+        except OSError:
+            return 0
+
+    try:
+        wait_for(lambda: tg.webhook.get("url") == url, proc=proc, log=proc_log)
+        assert tg.webhook["secret_token"] == SECRET
+        question = tg.update_dict(
+            message=tg.message(chat, ZOE, "Welches Handy benutzt der Chef von Xiaomi?")
+        )
+        wait_for(
+            lambda: post(tg.update_dict(message=tg.message(chat, ZOE, "x")), None) == 403,
+            proc=proc,
+            log=proc_log,
+        )
+        assert post(question, "wrong-secret") == 403
+        assert post(question, SECRET) == 200
+        wait_for(lambda: tg.messages_to(ZOE["id"]), proc=proc, log=proc_log)
+    finally:
+        code = stop(proc)
+    msgs = tg.messages_to(ZOE["id"])
+    assert len(msgs) == 1 and "Sprachmodell" in msgs[0].text  # offline: no model configured
+    assert code == 0
+    log = proc_log.read_text()
+    assert "webhook mode" in log and TOKEN not in log and SECRET not in log
