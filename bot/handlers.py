@@ -21,7 +21,7 @@ from telegram import (
 from telegram.constants import ChatType, ParseMode
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from retrieval.errors import FootnoteError, IndexBusyError, StoreUnavailableError
+from retrieval.errors import IndexBusyError, StoreUnavailableError
 from retrieval.models import Answer
 
 from .delivery import Delivery
@@ -349,7 +349,7 @@ async def on_error(update: object, context: Context) -> None:
         msg = update.effective_message
         chat = update.effective_chat
         if msg is not None and chat is not None and chat.type != ChatType.CHANNEL:
-            key = "busy" if isinstance(err, FootnoteError) else "error"
+            key = "busy" if isinstance(err, StoreUnavailableError | IndexBusyError) else "error"
             try:
                 await msg.reply_text(t(key, ui_lang(update)))
             except Exception as exc:  # the error may be Telegram itself being unreachable

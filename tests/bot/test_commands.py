@@ -209,3 +209,42 @@ async def test_group_settings_only_for_group_admins(
     assert "Aucun modèle de langue" in answer.text
     status_calls = [c for c in tg.calls_of("getChatMember") if c["user_id"] == admin["id"]]
     assert len(status_calls) == 1  # cached briefly
+
+
+async def test_owner_forgets_an_article_and_state_survives_a_restart(
+    tmp_path: Path, tg: FakeTelegram, index, offline_answerer: Answerer
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import CORPUS
+
+    assert index.ingest([str(CORPUS)]).ok
+    writable = Answerer(index, None)
+    target = index.sources()[0]["article_id"]
+    group = tg.add_chat(dict(GROUP))
+    settings = bot_settings(tmp_path, tg)
+    owner_chat = tg.chats[OWNER]
+    async with running(settings, writable, tg) as bot:
+        tg.send_text(owner_chat, OWNER_USER, f"/forget {target}", entities=command("/forget"))
+        tg.send_text(owner_chat, OWNER_USER, "/forget nope", entities=command("/forget"))
+        await until(lambda: len(tg.messages_to(OWNER)) >= 2)
+        bot.svc.state.set_chat_setting(group["id"], "length", "short")
+        bot.svc.state.set_access("deny", [12345])
+    assert sorted(m.text for m in tg.messages_to(OWNER)) == sorted([f"Forgot {target}.", "No article nope."])
+    assert [s["article_id"] for s in index.sources()] != [] and target not in {s["article_id"] for s in index.sources()}
+    async with running(settings, writable, tg) as bot:  # a restart: same data directory
+        assert bot.svc.state.chat_settings(group["id"]).length == "short"
+        assert bot.svc.state.access("deny") == [12345]
+
+
+async def test_edited_questions_are_not_answered_again(
+    tmp_path: Path, tg: FakeTelegram, offline_answerer: Answerer
+) -> None:
+    chat = tg.private_chat(RU)
+    async with running(bot_settings(tmp_path, tg), offline_answerer, tg) as bot:
+        msg = tg.send_text(chat, RU, "Какой телефон использует глава Xiaomi?")
+        await bot.answered(1)
+        tg.push(edited_message=dict(msg, text="Какой телефон использует CEO Xiaomi?", edit_date=1))
+        tg.send_text(chat, RU, "/help", entities=command("/help"))
+        await until(lambda: len(tg.messages_to(RU["id"])) >= 2)
+    msgs = tg.messages_to(RU["id"])
+    assert len(msgs) == 2 and msgs[1].text.startswith("Спрашивайте на любом языке")
+    assert msgs[0].text.startswith("Языковая модель недоступна")

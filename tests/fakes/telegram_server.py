@@ -113,6 +113,8 @@ class Sent:
     thread_id: int | None = None
     edits: int = 0
     history: list[str] = field(default_factory=list)
+    created: float = field(default_factory=time.monotonic)
+    final_at: float | None = None  # when HTML (the final answer) arrived in this message
 
 
 class FakeTelegram:
@@ -369,6 +371,8 @@ class FakeTelegram:
             reply = p.get("reply_parameters") or {}
             sent = Sent(chat_id, mid, visible, raw, p.get("parse_mode"), p.get("reply_markup"),
                         reply.get("message_id"), p.get("message_thread_id"))  # fmt: skip
+            if sent.parse_mode == "HTML":
+                sent.final_at = time.monotonic()
             self.sent[(chat_id, mid)] = sent
             self._cv.notify_all()
         return self._message(sent)
@@ -398,6 +402,8 @@ class FakeTelegram:
                 markup,
             )
             sent.edits += 1
+            if sent.parse_mode == "HTML" and sent.final_at is None:
+                sent.final_at = time.monotonic()
             self._cv.notify_all()
         return self._message(sent)
 

@@ -1,0 +1,198 @@
+"""The bot under load: `footnote run` as a real process against the fake Telegram server, with an
+OpenAI-compatible fake whose every answer takes 1 s (streamed over that second). N private chats
+ask at the same moment; we time the first visible reply (the first message in the chat: a
+partial answer while the model streams) and the complete answer (the final HTML), per chat.
+
+    python -m bench.run --only bot                       # 1, 20, 100 chats; sample corpus
+    python -m bench.run --only bot --bot-news-dir DIR    # + memory with news-de indexed in DIR
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+LLM_SECONDS = 1.0
+REPLY = (
+    "Lei Jun, the founder and CEO of Xiaomi, was seen using an iPhone when he posted on "
+    "social networks [1]. The posts showed the label of Apple's phone [1]. This came while "
+    "Xiaomi pushes its own models into the premium segment [2]."
+)
+QUESTIONS = [
+    "Which phone does the Xiaomi CEO use?",
+    "Welches Handy benutzt der Chef von Xiaomi?",
+    "Quel téléphone utilise le patron de Xiaomi ?",
+    "¿Qué teléfono usa el director de Xiaomi?",
+]
+
+
+def _pct(values: list[float], p: float) -> float:
+    s = sorted(values)
+    return round(s[min(len(s) - 1, round(p / 100 * (len(s) - 1)))], 3) if s else 0.0
+
+
+def _rss_mb(pid: int) -> dict[str, float]:
+    out = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(("VmRSS:", "VmHWM:")):
+            key, value = line.split(":")
+            out[key] = round(int(value.split()[0]) / 1024, 1)
+    return {"rss_mb": out.get("VmRSS", 0.0), "peak_rss_mb": out.get("VmHWM", 0.0)}
+
+
+class BotProcess:
+    """`footnote run` in a subprocess, pointed at the fakes."""
+
+    def __init__(
+        self, tg: Any, llm: Any, data_dir: Path, log: Path, index_corpus: bool = True
+    ) -> None:
+        from tests.fakes.telegram_server import TOKEN
+
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "TELEGRAM_", "FOOTNOTE_", "WEBHOOK_"))}
+        env.update(
+            TELEGRAM_BOT_TOKEN=TOKEN,
+            TELEGRAM_BASE_URL=tg.base_url,
+            TELEGRAM_BASE_FILE_URL=tg.base_file_url,
+            OPENAI_BASE_URL=llm.base_url,
+            OPENAI_API_KEY="sk-bench",
+            FOOTNOTE_DATA_DIR=str(data_dir),
+            FOOTNOTE_CORPUS_DIR=str(ROOT / "corpus"),
+            FOOTNOTE_EMBED_WORKERS="1",
+            NO_PROXY="127.0.0.1,localhost",
+            ANONYMIZED_TELEMETRY="False",
+            PYTHONPATH=str(ROOT),
+        )  # fmt: skip
+        with log.open("wb") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "bot.cli", "run", *(["--index-corpus"] if index_corpus else [])],
+                cwd=log.parent, env=env, stdout=out, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        self.log = log
+
+    def wait_ready(self, tg: Any, timeout: float = 600) -> None:
+        deadline = time.monotonic() + timeout
+        while not tg.calls_of("getUpdates"):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"bot did not start:\n{self.log.read_text()[-3000:]}")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def ask_all(tg: Any, n: int, base_uid: int, timeout: float = 300) -> dict[str, Any]:
+    """n chats ask at once; returns per-chat first-visible and complete times."""
+    from tests.fakes.telegram_server import user
+
+    users = [user(base_uid + i, "en") for i in range(n)]
+    chats = [tg.private_chat(u) for u in users]
+    t0 = time.monotonic()
+    for i, (c, u) in enumerate(zip(chats, users, strict=True)):
+        tg.send_text(c, u, QUESTIONS[i % len(QUESTIONS)])
+    deadline = t0 + timeout
+    while time.monotonic() < deadline:
+        done = [tg.messages_to(u["id"]) for u in users]
+        if all(any(m.final_at for m in msgs) for msgs in done):
+            break
+        time.sleep(0.02)
+    first, complete, missing = [], [], 0
+    for u in users:
+        msgs = tg.messages_to(u["id"])
+        finals = [m.final_at for m in msgs if m.final_at]
+        if not msgs or not finals:
+            missing += 1
+            continue
+        first.append(min(m.created for m in msgs) - t0)
+        complete.append(max(finals) - t0)
+    wall = max(complete) if complete else float("nan")
+    return {"first": first, "complete": complete, "missing": missing, "wall": wall}
+
+
+def bench_bot(news_dir: str | None = None) -> dict[str, Any]:
+    from tests.fakes.openai_server import FakeOpenAI
+    from tests.fakes.telegram_server import FakeTelegram
+
+    pieces = 10
+    chunk = max(1, len(REPLY) // pieces + 1)
+    llm = FakeOpenAI().start()
+    # 1 s per answer: streamed in ten pieces 0.1 s apart (non-streamed calls wait 1 s).
+    llm.default["chat"] = {"content": REPLY, "chunk": chunk, "pause": LLM_SECONDS / pieces, "hang": 0.0}
+    results: dict[str, Any] = {"llm_seconds_per_answer": LLM_SECONDS, "levels": {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        tg = FakeTelegram().start()
+        bot = BotProcess(tg, llm, Path(tmp) / "data", Path(tmp) / "bot.log")
+        try:
+            bot.wait_ready(tg)
+            ask_all(tg, 1, 10_000)  # warm-up: model load, first search
+            uid = 20_000
+            for n, rounds in ((1, 10), (20, 3), (100, 2)):
+                first: list[float] = []
+                complete: list[float] = []
+                rates, missing = [], 0
+                for _ in range(rounds):
+                    r = ask_all(tg, n, uid)
+                    uid += n
+                    first += r["first"]
+                    complete += r["complete"]
+                    missing += r["missing"]
+                    rates.append(len(r["complete"]) / r["wall"])
+                    time.sleep(1.0)
+                results["levels"][str(n)] = {
+                    "rounds": rounds,
+                    "answers_per_second": round(sum(rates) / len(rates), 2),
+                    "first_visible_p50_s": _pct(first, 50),
+                    "first_visible_p95_s": _pct(first, 95),
+                    "complete_p50_s": _pct(complete, 50),
+                    "complete_p95_s": _pct(complete, 95),
+                    "missing": missing,
+                }
+                print(n, results["levels"][str(n)], flush=True)
+            results["memory_sample_corpus"] = _rss_mb(bot.proc.pid)
+        finally:
+            bot.stop()
+            tg.stop()
+        if news_dir:
+            results["memory_news_de"] = _news_memory(Path(news_dir), llm, Path(tmp))
+    llm.stop()
+    return results
+
+
+def _news_memory(data_dir: Path, llm: Any, tmp: Path) -> dict[str, Any]:
+    """RSS of the running bot with the news-de index, after answering 20 questions."""
+    from retrieval.index import Index
+    from retrieval.settings import Settings
+    from tests.fakes.telegram_server import FakeTelegram
+
+    settings = Settings.from_env(environ={}, dotenv_path=None, data_dir=data_dir)
+    index = Index(settings)
+    stats = index.stats()
+    index.close()
+    tg = FakeTelegram().start()
+    bot = BotProcess(tg, llm, data_dir, tmp / "bot-news.log", index_corpus=False)
+    try:
+        bot.wait_ready(tg)
+        idle = _rss_mb(bot.proc.pid)
+        r = ask_all(tg, 20, 90_000)
+        busy = _rss_mb(bot.proc.pid)
+    finally:
+        bot.stop()
+        tg.stop()
+    return {
+        "articles": stats["articles"],
+        "chunks": stats["chunks"],
+        "idle_rss_mb": idle["rss_mb"],
+        "rss_after_20_answers_mb": busy["rss_mb"],
+        "peak_rss_mb": busy["peak_rss_mb"],
+        "answered": len(r["complete"]),
+    }
