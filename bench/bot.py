@@ -55,7 +55,11 @@ class BotProcess:
     ) -> None:
         from tests.fakes.telegram_server import TOKEN
 
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "TELEGRAM_", "FOOTNOTE_", "WEBHOOK_"))}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("OPENAI_", "TELEGRAM_", "FOOTNOTE_", "WEBHOOK_", "DATABASE_"))
+        }
         env.update(
             TELEGRAM_BOT_TOKEN=TOKEN,
             TELEGRAM_BASE_URL=tg.base_url,
@@ -127,7 +131,12 @@ def bench_bot(news_dir: str | None = None) -> dict[str, Any]:
     chunk = max(1, len(REPLY) // pieces + 1)
     llm = FakeOpenAI().start()
     # 1 s per answer: streamed in ten pieces 0.1 s apart (non-streamed calls wait 1 s).
-    llm.default["chat"] = {"content": REPLY, "chunk": chunk, "pause": LLM_SECONDS / pieces, "hang": 0.0}
+    llm.default["chat"] = {
+        "content": REPLY,
+        "chunk": chunk,
+        "pause": LLM_SECONDS / pieces,
+        "hang": 0.0,
+    }
     results: dict[str, Any] = {"llm_seconds_per_answer": LLM_SECONDS, "levels": {}}
     with tempfile.TemporaryDirectory() as tmp:
         tg = FakeTelegram().start()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import ssl
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
@@ -71,18 +73,20 @@ def build_application(
         index = index or Index(settings)
         answerer = Answerer(index, make_llm(settings))
     index = answerer.index
+    state = state or State.for_settings(settings)
     svc = Services(
         settings=settings,
         index=index,
         answerer=answerer,
-        state=state or State(settings.data_dir / "bot.sqlite3", log_text=settings.log_text),
-        limiter=RateLimiter(settings.user_rate, settings.chat_rate, settings.rate_window),
+        state=state,
+        limiter=RateLimiter(state, settings.user_rate, settings.chat_rate, settings.rate_window),
         answers=asyncio.Semaphore(settings.max_answers),
         owns_core=owns_core,
     )
     ctx = ssl.create_default_context()  # one CA bundle load for both clients
     app = (
         Application.builder()
+        .application_class(FootnoteApplication)
         .token(settings.telegram_bot_token)
         .base_url(settings.telegram_base_url)
         .base_file_url(settings.telegram_base_file_url)
@@ -109,6 +113,63 @@ def build_application(
     app.bot_data["services"] = svc
     add_handlers(app)
     return app
+
+
+class FootnoteApplication(Application[Any, Any, Any, Any, Any, Any]):
+    """Each update is handled once: it is claimed in the shared inbox before the handlers run
+    (another process, a webhook retry or a replay may deliver it again) and marked done after.
+    Work cut short by a crash stays claimed and is replayed at the next start."""
+
+    async def process_update(self, update: object) -> None:
+        svc: Services | None = self.bot_data.get("services")
+        if svc is None or not isinstance(update, Update):
+            await super().process_update(update)
+            return
+        uid = update.update_id
+        if uid in svc.replaying:
+            svc.replaying.discard(uid)
+        elif not await asyncio.to_thread(svc.state.claim_update, uid, svc.owner, update.to_dict()):
+            log.info("update %s is already handled (another process or a redelivery)", uid)
+            return
+        await super().process_update(update)  # handler errors go to on_error, not here
+        await asyncio.to_thread(svc.state.finish_update, uid)
+
+
+def replay_unfinished(app: Application[Any, Any, Any, Any, Any, Any], svc: Services) -> int:
+    """Updates a crashed process had claimed but not finished: take them over and queue them."""
+    replayed = 0
+    for uid, owner, claimed_at, payload in svc.state.unfinished_updates():
+        if not owner_gone(owner, claimed_at, svc.owner):
+            continue
+        if svc.state.take_over_update(uid, owner, svc.owner):
+            update = Update.de_json(payload, app.bot)
+            if update is None:
+                svc.state.finish_update(uid)
+                continue
+            svc.replaying.add(uid)
+            app.update_queue.put_nowait(update)
+            replayed += 1
+    if replayed:
+        log.warning("replaying %d update(s) left unfinished by a previous run", replayed)
+    return replayed
+
+
+def owner_gone(owner: str, claimed_at: float, me: str, lease: float = 600.0) -> bool:
+    """Dead if it ran on this host and its pid is gone (or is us, restarted), or its claim is older
+    than the lease (another host)."""
+    host, _, rest = owner.partition(":")
+    pid_s = rest.partition(":")[0]
+    if owner == me:
+        return False
+    if host == me.split(":")[0]:
+        try:
+            os.kill(int(pid_s), 0)
+        except (ProcessLookupError, ValueError):
+            return True
+        except PermissionError:
+            return False
+        return int(pid_s) == os.getpid()  # same pid number, earlier start: that was us
+    return time.time() - claimed_at > lease
 
 
 def add_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -159,6 +220,7 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         ThreadPoolExecutor(svc.settings.core_threads, thread_name_prefix="core")
     )
     await register_commands(app, svc)
+    await asyncio.to_thread(replay_unfinished, app, svc)
 
 
 async def register_commands(app: Application[Any, Any, Any, Any, Any, Any], svc: Services) -> None:

@@ -224,6 +224,7 @@ def _log(
             sources=sorted({c.article_id for c in answer.citations}),
             question=answer.question,
             answer=answer.text,
+            update_id=update.update_id,
         ),
         ids,
         history_question=answer.standalone_question or answer.question,

@@ -15,7 +15,7 @@ from retrieval.index import Index
 from retrieval.settings import Settings
 
 from .limits import RateLimiter
-from .state import State
+from .state import State, process_owner
 
 ADMIN_CACHE_SECONDS = 60.0
 OWNER_NOTICE_SECONDS = 300.0
@@ -37,6 +37,8 @@ class Services:
     admin_cache: dict[tuple[int, int], tuple[bool, float]] = field(default_factory=dict)
     last_owner_notice: float = 0.0
     owns_core: bool = True  # built by the bot (closed on shutdown), or handed in by the caller
+    owner: str = field(default_factory=lambda: process_owner())  # this process, in the inbox
+    replaying: set[int] = field(default_factory=set)
     bot_username: str = ""
     bot_id: int = 0
 

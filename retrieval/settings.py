@@ -86,6 +86,8 @@ class Settings:
     history_turns: int = field(default=3, metadata={"env": "FOOTNOTE_HISTORY_TURNS"})
     history_minutes: float = field(default=30.0, metadata={"env": "FOOTNOTE_HISTORY_MINUTES"})
     log_text: bool = field(default=False, metadata={"env": "FOOTNOTE_LOG_TEXT"})
+    database_url: str = field(default="", metadata={"env": "DATABASE_URL", "secret": True})
+    metrics_port: int = field(default=0, metadata={"env": "FOOTNOTE_METRICS_PORT"})
 
     @classmethod
     def from_env(

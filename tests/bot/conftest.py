@@ -63,6 +63,14 @@ class Bot:
         await until(lambda: self.svc.state.stats()["questions"] >= n, timeout)
 
 
+async def settle(bot: Bot, quiet: float = 1.0) -> None:
+    """For "nothing happens" checks: wait until every update fetched so far has been handled
+    (the bot is not processing anything) and then a quiet second more."""
+    await until(lambda: not bot.tg.updates, 10)
+    await asyncio.sleep(quiet)
+    await until(lambda: bot.app.update_queue.empty(), 10)
+
+
 async def until(predicate: Callable[[], Any], timeout: float = 30.0) -> Any:
     """Poll without blocking the event loop the bot runs on."""
     deadline = time.monotonic() + timeout

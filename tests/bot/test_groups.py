@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from retrieval.answer import Answerer
-from tests.bot.conftest import bot_settings, running, until
+from tests.bot.conftest import bot_settings, running, settle
 from tests.fakes.telegram_server import FakeTelegram, mention, user
 
 BEN = user(601, "en", "Ben")
@@ -52,6 +52,7 @@ async def test_only_addressed_messages_are_answered(
             thread_id=77,
         )
         await bot.answered(3)
+        await settle(bot)
     replies = {s.reply_to: s for s in tg.messages_to(GROUP["id"])}
     assert set(replies) == {m1["message_id"], m2["message_id"], m3["message_id"]}
     assert replies[m3["message_id"]].thread_id == 77  # stays in its forum topic
@@ -74,7 +75,7 @@ async def test_reply_to_an_answer_is_a_follow_up(
         # A reply to someone else's message is not for the bot.
         other = tg.message(chat, user(602), "I think it is an iPhone")
         tg.send_text(chat, BEN, "really? why?", reply_to=other)
-        await until(lambda: len(tg.calls_of("getUpdates")) > 6)
+        await settle(bot)
     answers = tg.messages_to(GROUP["id"])
     assert len(answers) == 2
     # The follow-up was searched together with the question it replied to.
@@ -99,6 +100,6 @@ async def test_channel_post_mirrored_into_the_discussion_group_is_ignored(
         tg.send_text(chat, BEN, "What phone does the Xiaomi CEO use?")
         tg.send_text(chat, BEN, "nice weather today")
         await bot.answered(1)
-        await until(lambda: len(tg.calls_of("getUpdates")) > 5)
+        await settle(bot)
     [only] = tg.messages_to(GROUP["id"])
     assert "iPhone" in only.text and only.reply_to is not None

@@ -31,11 +31,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def env_for(tg: FakeTelegram, data_dir: Path, **extra: str) -> dict[str, str]:
+def env_for(tg: FakeTelegram, data_dir: Path, state: Path, **extra: str) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("OPENAI_", "TELEGRAM_", "WEBHOOK_", "FOOTNOTE_"))
+        if not k.startswith(("OPENAI_", "TELEGRAM_", "WEBHOOK_", "FOOTNOTE_", "DATABASE_"))
     }
     env.update(
         TELEGRAM_BOT_TOKEN=TOKEN,
@@ -44,6 +44,7 @@ def env_for(tg: FakeTelegram, data_dir: Path, **extra: str) -> dict[str, str]:
         FOOTNOTE_DATA_DIR=str(data_dir),
         FOOTNOTE_CORPUS_DIR=str(CORPUS),
         FOOTNOTE_ADMIN_IDS="42",
+        DATABASE_URL=f"sqlite:///{state}",  # the index is shared between tests, the bot state not
         FOOTNOTE_EMBED_WORKERS="1",
         NO_PROXY="127.0.0.1,localhost",
         ANONYMIZED_TELEMETRY="False",
@@ -110,6 +111,7 @@ def test_footnote_run_long_polling(
     env = env_for(
         tg,
         sample_index.settings.data_dir,
+        proc_log.parent / "bot.sqlite3",
         OPENAI_BASE_URL=fake_openai.base_url,
         OPENAI_API_KEY="sk-test",
     )
@@ -136,7 +138,7 @@ def test_footnote_run_webhook_checks_the_secret(
 ) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}/hook"
-    env = env_for(tg, sample_index.settings.data_dir, WEBHOOK_URL=url, WEBHOOK_SECRET=SECRET,
+    env = env_for(tg, sample_index.settings.data_dir, proc_log.parent / "bot.sqlite3", WEBHOOK_URL=url, WEBHOOK_SECRET=SECRET,
                   WEBHOOK_LISTEN="127.0.0.1", WEBHOOK_PORT=str(port))  # fmt: skip
     proc = start(["run"], env, proc_log)
     chat = tg.private_chat(ZOE)
