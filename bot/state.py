@@ -206,6 +206,7 @@ class State:
         values: dict[str, Any],
         keys: list[str],
         update: bool = True,
+        returning: Any = None,
     ) -> Any:
         if self.dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -220,6 +221,8 @@ class State:
             stmt = stmt.on_conflict_do_update(index_elements=keys, set_=rest)
         else:
             stmt = stmt.on_conflict_do_nothing(index_elements=keys)
+        if returning is not None:
+            stmt = stmt.returning(returning)
         return c.execute(stmt)
 
     # --- per-chat settings ----------------------------------------------------------------------
@@ -463,9 +466,9 @@ class State:
                 c, inbox_t,
                 {"update_id": update_id, "status": "working", "owner": owner,
                  "claimed_at": time.time(), "payload": json.dumps(payload)},
-                ["update_id"], update=False,
+                ["update_id"], update=False, returning=inbox_t.c.update_id,
             )  # fmt: skip
-            return bool(res.rowcount)
+            return res.first() is not None  # rowcount is not reliable here across drivers
 
     def finish_update(self, update_id: int) -> None:
         with self.engine.begin() as c:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -94,3 +96,28 @@ def sample_index(
     assert idx.ingest([str(CORPUS)]).ok
     yield idx
     idx.close()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Any]:
+    """One throwaway PostgreSQL cluster per session (skipped, or failed under CI, without it)."""
+    import shutil
+    import tempfile
+
+    from tests.services import Postgres
+
+    root = Path(tempfile.mkdtemp(prefix="footnote-pg-"))  # outside pytest's 0700 tree
+    root.chmod(0o755)  # the postgres user must enter it
+    server = Postgres(root / "cluster").start()
+    yield server
+    server.stop()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The bot's state database, once per engine: SQLite in the data directory, and PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'bot.sqlite3'}"
+    server = request.getfixturevalue("postgres")
+    return str(server.create_database(f"t{uuid.uuid4().hex[:12]}"))

@@ -1,0 +1,109 @@
+"""Real servers for the tests, on 127.0.0.1: a throwaway PostgreSQL cluster.
+
+`.ci/run` installs Debian's PostgreSQL and sets FOOTNOTE_REQUIRE_SERVICES=1, so there a missing
+server fails the run; on a developer machine without PostgreSQL those tests are skipped with a
+reason (pytest -ra lists it)."""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+REQUIRED = os.environ.get("FOOTNOTE_REQUIRE_SERVICES", "") in ("1", "true")
+
+
+def _pg_bin() -> Path | None:
+    found = shutil.which("pg_ctl")
+    if found:
+        return Path(found).resolve().parent
+    versions = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+    return Path(versions[-1]).parent if versions else None
+
+
+def unavailable(what: str) -> None:
+    if REQUIRED:
+        pytest.fail(f"{what} is required here (FOOTNOTE_REQUIRE_SERVICES=1) but not available")
+    pytest.skip(f"{what} not installed (apt-get install postgresql); CI runs these tests")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Postgres:
+    """initdb + pg_ctl start in a temporary directory; trust auth on 127.0.0.1 only."""
+
+    def __init__(self, root: Path) -> None:
+        self.bin = _pg_bin()
+        if self.bin is None:
+            unavailable("PostgreSQL")
+        self.root = root
+        self.data = root / "pgdata"
+        self.port = free_port()
+        self.as_root = os.geteuid() == 0  # PostgreSQL refuses to run as root
+
+    def _run(self, *args: str) -> None:
+        cmd = list(args)
+        if self.as_root:
+            cmd = ["runuser", "-u", "postgres", "--", *cmd]
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        if done.returncode != 0:
+            raise RuntimeError(
+                f"{' '.join(cmd)} failed: {done.stderr.strip() or done.stdout.strip()}"
+            )
+
+    def start(self) -> Postgres:
+        assert self.bin is not None
+        self.root.mkdir(parents=True, exist_ok=True)
+        if self.as_root:
+            shutil.chown(self.root, "postgres", "postgres")
+        self._run(
+            str(self.bin / "initdb"),
+            "-D",
+            str(self.data),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+        )
+        self._run(
+            str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "pg.log"), "-w",
+            "-o", f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.root} "
+                  "-c fsync=off -c max_connections=200",
+            "start",
+        )  # fmt: skip
+        return self
+
+    def stop(self) -> None:
+        assert self.bin is not None
+        with contextlib.suppress(RuntimeError):
+            self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop")
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self, name: str) -> str:
+        import psycopg
+
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with psycopg.connect(self.url(), autocommit=True) as conn:
+                    conn.execute(f'CREATE DATABASE "{name}"')
+                return self.url(name)
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
