@@ -33,6 +33,7 @@ from retrieval.settings import Settings
 
 from . import admin, handlers
 from .limits import RateLimiter
+from .metrics import Metrics
 from .services import Services
 from .state import State
 
@@ -82,6 +83,7 @@ def build_application(
         limiter=RateLimiter(state, settings.user_rate, settings.chat_rate, settings.rate_window),
         answers=asyncio.Semaphore(settings.max_answers),
         owns_core=owns_core,
+        metrics=Metrics(tokens=_token_reader(answerer)),
     )
     ctx = ssl.create_default_context()  # one CA bundle load for both clients
     app = (
@@ -128,9 +130,13 @@ class FootnoteApplication(Application[Any, Any, Any, Any, Any, Any]):
         uid = update.update_id
         if uid in svc.replaying:
             svc.replaying.discard(uid)
+            svc.metrics.updates.labels("replayed").inc()
         elif not await asyncio.to_thread(svc.state.claim_update, uid, svc.owner, update.to_dict()):
             log.info("update %s is already handled (another process or a redelivery)", uid)
+            svc.metrics.updates.labels("duplicate").inc()
             return
+        else:
+            svc.metrics.updates.labels("new").inc()
         await super().process_update(update)  # handler errors go to on_error, not here
         await asyncio.to_thread(svc.state.finish_update, uid)
 
@@ -170,6 +176,11 @@ def owner_gone(owner: str, claimed_at: float, me: str, lease: float = 600.0) -> 
             return False
         return int(pid_s) == os.getpid()  # same pid number, earlier start: that was us
     return time.time() - claimed_at > lease
+
+
+def _token_reader(answerer: Answerer) -> Any:
+    tokens = getattr(answerer.llm, "tokens", None)
+    return (lambda: dict(tokens)) if isinstance(tokens, dict) else None
 
 
 def add_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -253,6 +264,9 @@ async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None
 def run(settings: Settings) -> None:
     """`footnote run`: webhook mode when WEBHOOK_URL is set, long polling otherwise."""
     app = build_application(settings)
+    if settings.metrics_port:
+        app.bot_data["services"].metrics.serve(settings.metrics_port, settings.metrics_listen)
+        log.info("metrics on %s:%s/metrics", settings.metrics_listen, settings.metrics_port)
     updates = Update.ALL_TYPES
     if settings.webhook_url:
         path = urlsplit(settings.webhook_url).path.lstrip("/")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 from typing import Any
 
 from retrieval import cli as core_cli
@@ -15,7 +16,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from .redact import setup_logging
 
-    settings = Settings.from_env(**({"data_dir": args.data_dir} if args.data_dir else {}))
+    overrides: dict[str, Any] = {"data_dir": Path(args.data_dir)} if args.data_dir else {}
+    if args.metrics_port is not None:
+        overrides["metrics_port"] = args.metrics_port
+    settings = Settings.from_env(**overrides)
     if not settings.telegram_bot_token:
         if args.fallback_chat:
             print("TELEGRAM_BOT_TOKEN is not set: starting the terminal chat instead.\n")
@@ -64,6 +68,12 @@ def add_run(sub: Any) -> None:
         "--index-corpus",
         action="store_true",
         help="index FOOTNOTE_CORPUS_DIR (incrementally) before starting",
+    )
+    s.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        help="serve Prometheus metrics on this port (FOOTNOTE_METRICS_PORT)",
     )
     s.set_defaults(func=cmd_run, own_logging=True)
 

@@ -163,11 +163,13 @@ async def answer_message(
     svc = services(context)
     user = update.effective_user
     lang = ui_lang(update)
-    verdict = svc.limiter.check(user.id if user else None, chat.id)
+    verdict = await asyncio.to_thread(svc.limiter.check, user.id if user else None, chat.id)
     if verdict is Verdict.NOTIFY:
         await msg.reply_text(t("rate_limited", lang))
     if verdict is not Verdict.OK:
+        svc.metrics.rate_limited.inc()
         return
+    svc.metrics.questions.labels(chat.type).inc()
     question = question.strip()[:MAX_QUESTION_CHARS]
     group = is_group(chat)
     prefs = svc.state.chat_settings(chat.id) if group else None
@@ -192,6 +194,7 @@ async def answer_message(
             )
         except (StoreUnavailableError, IndexBusyError) as exc:
             log.warning("answer failed, index unavailable: %s", exc)
+            svc.metrics.errors.labels("store").inc()
             await delivery.say(t("busy", lang))
             return
         finally:
@@ -211,6 +214,12 @@ def _log(
     chat = update.effective_chat
     assert chat is not None
     user = update.effective_user
+    latency = time.perf_counter() - started
+    m = svc.metrics
+    m.answers.labels(answer.mode, answer.language, str(answer.found).lower()).inc()
+    m.answer_seconds.observe(latency)
+    if delivery.first_visible_ms is not None:
+        m.first_reply_seconds.observe(delivery.first_visible_ms / 1000)
     svc.state.log_answer(
         LoggedAnswer(
             chat_id=chat.id,
@@ -219,7 +228,7 @@ def _log(
             language=answer.language,
             mode=answer.mode,
             found=answer.found,
-            latency_ms=(time.perf_counter() - started) * 1000,
+            latency_ms=latency * 1000,
             first_reply_ms=delivery.first_visible_ms,
             sources=sorted({c.article_id for c in answer.citations}),
             question=answer.question,
@@ -346,6 +355,8 @@ async def on_error(update: object, context: Context) -> None:
     err = context.error
     tb = "".join(traceback.format_exception(type(err), err, err.__traceback__)) if err else ""
     log.error("error while handling an update: %s", redact(tb, token))
+    if svc is not None:
+        svc.metrics.errors.labels(type(err).__name__ if err else "unknown").inc()
     if isinstance(update, Update):
         msg = update.effective_message
         chat = update.effective_chat

@@ -15,6 +15,7 @@ from retrieval.index import Index
 from retrieval.settings import Settings
 
 from .limits import RateLimiter
+from .metrics import Metrics
 from .state import State, process_owner
 
 ADMIN_CACHE_SECONDS = 60.0
@@ -36,6 +37,7 @@ class Services:
     )
     admin_cache: dict[tuple[int, int], tuple[bool, float]] = field(default_factory=dict)
     last_owner_notice: float = 0.0
+    metrics: Metrics = field(default_factory=Metrics)
     owns_core: bool = True  # built by the bot (closed on shutdown), or handed in by the caller
     owner: str = field(default_factory=lambda: process_owner())  # this process, in the inbox
     replaying: set[int] = field(default_factory=set)

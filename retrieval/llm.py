@@ -42,6 +42,8 @@ class OpenAIChat:
         self.client = client
         self.name = model
         self.temperature = temperature
+        # Tokens the server reported (streamed replies usually report none): for metrics.
+        self.tokens = {"prompt": 0, "completion": 0}
 
     async def complete(self, messages: list[Message], max_tokens: int) -> str:
         try:
@@ -53,6 +55,10 @@ class OpenAIChat:
             )
         except openai.APIError as exc:
             raise LLMError(_describe(exc)) from exc
+        usage = getattr(resp, "usage", None)
+        if usage is not None:
+            self.tokens["prompt"] += int(getattr(usage, "prompt_tokens", 0) or 0)
+            self.tokens["completion"] += int(getattr(usage, "completion_tokens", 0) or 0)
         if not resp.choices:
             return ""
         return resp.choices[0].message.content or ""
@@ -67,6 +73,10 @@ class OpenAIChat:
                 stream=True,
             )
             async for event in events:
+                usage = getattr(event, "usage", None)
+                if usage is not None:
+                    self.tokens["prompt"] += int(getattr(usage, "prompt_tokens", 0) or 0)
+                    self.tokens["completion"] += int(getattr(usage, "completion_tokens", 0) or 0)
                 if event.choices and event.choices[0].delta and event.choices[0].delta.content:
                     yield event.choices[0].delta.content
         except openai.APIError as exc:

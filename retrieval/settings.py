@@ -88,6 +88,7 @@ class Settings:
     log_text: bool = field(default=False, metadata={"env": "FOOTNOTE_LOG_TEXT"})
     database_url: str = field(default="", metadata={"env": "DATABASE_URL", "secret": True})
     metrics_port: int = field(default=0, metadata={"env": "FOOTNOTE_METRICS_PORT"})
+    metrics_listen: str = field(default="127.0.0.1", metadata={"env": "FOOTNOTE_METRICS_LISTEN"})
 
     @classmethod
     def from_env(

@@ -100,6 +100,14 @@ def wait_for(
     raise AssertionError(f"timed out; log: {log.read_text()[-3000:] if log else ''}")
 
 
+def scrape(port: int) -> str:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
+            return str(resp.read().decode())
+    except OSError:
+        return ""
+
+
 def test_footnote_run_long_polling(
     tg: FakeTelegram, sample_index: Index, fake_openai: FakeOpenAI, proc_log: Path
 ) -> None:
@@ -115,7 +123,8 @@ def test_footnote_run_long_polling(
         OPENAI_BASE_URL=fake_openai.base_url,
         OPENAI_API_KEY="sk-test",
     )
-    proc = start(["run", "--index-corpus"], env, proc_log)
+    metrics_port = free_port()
+    proc = start(["run", "--index-corpus", "--metrics-port", str(metrics_port)], env, proc_log)
     try:
         chat = tg.private_chat(ZOE)
         tg.send_text(chat, ZOE, "Welches Handy benutzt der Chef von Xiaomi?")
@@ -125,6 +134,14 @@ def test_footnote_run_long_polling(
             log=proc_log,
         )
         assert "iPhone" in sent[0].text
+        metrics = wait_for(lambda: scrape(metrics_port), proc=proc, log=proc_log)
+        assert 'footnote_answers_total{found="true",language="de",mode="llm"} 1.0' in metrics
+        assert 'footnote_questions_total{chat_type="private"} 1.0' in metrics
+        assert (
+            "footnote_answer_seconds_bucket" in metrics
+            and "footnote_first_reply_seconds_count 1.0" in metrics
+        )
+        assert 'footnote_llm_tokens_total{kind="completion"}' in metrics
     finally:
         code = stop(proc)
     log = proc_log.read_text()
