@@ -232,6 +232,8 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     )
     await register_commands(app, svc)
     await asyncio.to_thread(replay_unfinished, app, svc)
+    # Models load in the background; a question arriving meanwhile waits in its worker thread.
+    svc.warming = asyncio.get_running_loop().run_in_executor(None, svc.index.warm)
 
 
 async def register_commands(app: Application[Any, Any, Any, Any, Any, Any], svc: Services) -> None:

@@ -435,6 +435,9 @@ class State:
         with self.engine.begin() as c:
             ev, no = rate_events_t, rate_notices_t
             names = [k for k, _ in keys]
+            if self.dialect == "postgresql":  # processes checking the same user take turns
+                for k in sorted(names):
+                    c.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": k})
             c.execute(sa.delete(ev).where(ev.c.key.in_(names), ev.c.at <= now - window))
             over = []
             for key, limit in keys:
@@ -444,10 +447,12 @@ class State:
                 if n >= limit:
                     over.append(key)
             if over:
-                told = {r[0] for r in c.execute(sa.select(no.c.key).where(no.c.key.in_(over)))}
-                fresh = [k for k in over if k not in told]
-                for k in fresh:
-                    self._upsert(c, no, {"key": k, "at": now}, ["key"])
+                fresh = [
+                    k
+                    for k in over
+                    if self._upsert(c, no, {"key": k, "at": now}, ["key"], update=False,
+                                    returning=no.c.key).first() is not None
+                ]  # fmt: skip
                 return "notify" if fresh else "silent"
             c.execute(sa.insert(ev), [{"key": k, "at": now} for k in names])
             c.execute(sa.delete(no).where(no.c.key.in_(names)))

@@ -132,7 +132,10 @@ class Answerer:
         start = time.perf_counter()
         question = question.strip()
         lang = (
-            language or self.index.detector.detect(question, language_hint) or language_hint or "en"
+            language
+            or await asyncio.to_thread(self.index.detector.detect, question, language_hint)
+            or language_hint
+            or "en"
         )
         lang = lang.split("-")[0].lower()
         t["detect_ms"] = _ms(start)
@@ -201,7 +204,9 @@ class Answerer:
                     question, lang, hits, qv, "unverified_header", "the model cited no valid source"
                 )
             )
-        reply_lang = self.index.detector.detect(re.sub(r"\[\d+\]", "", checked.text))
+        reply_lang = await asyncio.to_thread(
+            self.index.detector.detect, re.sub(r"\[\d+\]", "", checked.text)
+        )
         if reply_lang and reply_lang != lang and len(checked.text) > 40:
             retried = await self._retry_language(messages, reply, lang, max_tokens, len(hits))
             if retried is not None:
@@ -278,7 +283,10 @@ class Answerer:
         checked = check_citations(out, n_sources)
         if (
             checked.used
-            and self.index.detector.detect(re.sub(r"\[\d+\]", "", checked.text)) == lang
+            and await asyncio.to_thread(
+                self.index.detector.detect, re.sub(r"\[\d+\]", "", checked.text)
+            )
+            == lang
         ):
             return checked
         return None

@@ -211,6 +211,13 @@ class Index:
         report.seconds = time.perf_counter() - started
         return report
 
+    def warm(self) -> None:
+        """Load the language models and the embedder and open the store before the first question
+        (a long-running process calls this in a thread at start)."""
+        self.detector.warm()
+        self.embedder.embed_queries(["warm-up"])
+        self.refresh()
+
     def close(self) -> None:
         self.store.close()
         self.catalog.close()

@@ -68,6 +68,10 @@ class LanguageDetector:
                 )
             return self._detector
 
+    def warm(self) -> None:
+        """Load the models now (seconds), not at the first question."""
+        self._get()
+
     def detect(self, text: str, hint: str = "") -> str:
         """Best language for `text`; `hint` (e.g. a user's language_code) breaks near-ties."""
         ranked = self.rank(text)

