@@ -14,7 +14,7 @@ from .embed import Embedder, EmbedPool, make_embedder
 from .ingest import Ingestor, Progress
 from .keyword import KeywordIndex
 from .lang import LanguageDetector
-from .lock import WriteLock
+from .lock import ReadWriteLock, WriteLock
 from .models import Hit, IngestReport
 from .search import Filters, search
 from .settings import Settings
@@ -52,7 +52,12 @@ class Index:
         self.keyword = KeywordIndex(data / "bm25")
         self._generation: int | None = None
         self._refresh_lock = threading.Lock()
+        self._rw = ReadWriteLock()
         self._background: np.ndarray | None = None
+
+    def reading(self) -> Any:
+        """Held by a search: a reload (another process wrote) waits until it is done."""
+        return self._rw.reading()
 
     def write_lock(self) -> WriteLock:
         return WriteLock(self.settings.data_dir, self.settings.lock_timeout)
@@ -62,7 +67,8 @@ class Index:
         gen = self.catalog.generation()
         if gen == self._generation:
             return
-        with self._refresh_lock:  # searches run in threads: reopen once, not once per thread
+        # Searches run in threads: reload once, not once per thread, and not under a search.
+        with self._refresh_lock, self._rw.writing():
             if gen == self._generation:
                 return
             if self._generation is not None:

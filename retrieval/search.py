@@ -93,6 +93,25 @@ def search_detailed(
     if not query:
         return SearchResult([], [], [], 0.0)
     index.refresh()
+    with index.reading():
+        return _search(
+            index, query, k, filters, mode, max_per_article, candidates, dense_weight,
+            keyword_weight, query_vector,
+        )  # fmt: skip
+
+
+def _search(
+    index: Index,
+    query: str,
+    k: int,
+    filters: Filters | None,
+    mode: str,
+    max_per_article: int | None,
+    candidates: int | None,
+    dense_weight: float,
+    keyword_weight: float,
+    query_vector: Any,
+) -> SearchResult:
     filters = filters or Filters()
     n = candidates or max(50, 10 * k)
     mask = index.keyword.mask(filters.lang, filters.date_from, filters.date_to, filters.article_id)

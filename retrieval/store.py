@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,12 @@ class ChromaStore:
         self._client: Any = None
         self._cols: dict[str, Any] = {}
         self._max_batch: int | None = None
+        # Many threads query at once (the bot); connecting and reopening happen once, and a
+        # reopen waits until calls in flight are done (they use the client it closes).
+        self._lock = threading.RLock()
+        self._idle = threading.Condition(self._lock)
+        self._users = 0
+        self._closing = False
 
     # --- connection -------------------------------------------------------------------------
     def _connect(self) -> Any:
@@ -68,6 +75,10 @@ class ChromaStore:
         return self._collection(f"{self.collection_name}_sentences")
 
     def _collection(self, name: str) -> Any:
+        with self._lock:
+            return self._open_collection(name)
+
+    def _open_collection(self, name: str) -> Any:
         if name not in self._cols:
             client = self._client_or_connect()
             try:
@@ -97,7 +108,32 @@ class ChromaStore:
         self.close()
 
     def close(self) -> None:
-        """Release this store's Chroma system (per path, reference-counted) and HTTP connections."""
+        """Release this store's Chroma system (per path, reference-counted) and HTTP connections,
+        once no call is using them."""
+        with self._idle:
+            self._closing = True
+            try:
+                while self._users:
+                    self._idle.wait()
+                self._close()
+            finally:
+                self._closing = False
+                self._idle.notify_all()
+
+    @contextlib.contextmanager
+    def _in_use(self) -> Iterator[None]:
+        with self._idle:
+            while self._closing:
+                self._idle.wait()
+            self._users += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._users -= 1
+                self._idle.notify_all()
+
+    def _close(self) -> None:
         self._cols = {}
         if self._client is not None:
             # chromadb 1.5's HTTP client never closes its httpx sessions (one for the client, one
@@ -121,12 +157,17 @@ class ChromaStore:
         return self._max_batch
 
     def _client_or_connect(self) -> Any:
-        if self._client is None:
-            self._client = self._connect()
-        return self._client
+        with self._lock:
+            if self._client is None:
+                self._client = self._connect()
+            return self._client
 
     def drop(self) -> None:
         """Delete the collection (reindex); the next use creates it for the configured embedder."""
+        with self._lock:
+            self._drop()
+
+    def _drop(self) -> None:
         client = self._client_or_connect()
         for name in (self.collection_name, f"{self.collection_name}_sentences"):
             try:
@@ -187,7 +228,7 @@ class ChromaStore:
         for i in range(0, len(ids), batch):
             self._call(
                 "upsert",
-                target=self.sentences,
+                sentences=True,
                 ids=list(ids[i : i + batch]),
                 embeddings=np.asarray(vectors[i : i + batch], dtype=np.float32),
                 metadatas=list(metadatas[i : i + batch]),
@@ -195,12 +236,12 @@ class ChromaStore:
 
     def delete_sentences_of(self, article_id: str) -> None:
         """A `where` delete scans the collection: fine on the write path, never on a query."""
-        self._call("delete", target=self.sentences, where={"article_id": article_id})
+        self._call("delete", sentences=True, where={"article_id": article_id})
 
     def sentence_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         if not ids:
             return {}
-        got = self._call("get", target=self.sentences, ids=list(ids), include=["embeddings"])
+        got = self._call("get", sentences=True, ids=list(ids), include=["embeddings"])
         embs = got.get("embeddings")
         if embs is None:
             return {}
@@ -210,7 +251,7 @@ class ChromaStore:
         """(sentence_id, cosine similarity), best first."""
         res = self._call(
             "query",
-            target=self.sentences,
+            sentences=True,
             query_embeddings=[np.asarray(vector, dtype=np.float32)],
             n_results=n,
             include=["distances"],
@@ -232,17 +273,20 @@ class ChromaStore:
     def count(self) -> int:
         return int(self._call("count"))
 
-    def _call(self, method: str, target: Any = None, **kwargs: Any) -> Any:
-        try:
-            return getattr(target if target is not None else self.collection, method)(**kwargs)
-        except (EmbedderMismatchError, StoreUnavailableError):
-            raise
-        except Exception as exc:
-            if self.host and _is_connection_error(exc):
-                self._cols = {}
-                self._client = None
-                raise StoreUnavailableError(self._unavailable(exc)) from exc
-            raise
+    def _call(self, method: str, sentences: bool = False, **kwargs: Any) -> Any:
+        with self._in_use():
+            try:
+                col = self.sentences if sentences else self.collection
+                return getattr(col, method)(**kwargs)
+            except (EmbedderMismatchError, StoreUnavailableError):
+                raise
+            except Exception as exc:
+                if self.host and _is_connection_error(exc):
+                    with self._lock:
+                        self._cols = {}
+                        self._client = None
+                    raise StoreUnavailableError(self._unavailable(exc)) from exc
+                raise
 
 
 def _is_connection_error(exc: Exception) -> bool:
