@@ -51,7 +51,13 @@ class BotProcess:
     """`footnote run` in a subprocess, pointed at the fakes."""
 
     def __init__(
-        self, tg: Any, llm: Any, data_dir: Path, log: Path, index_corpus: bool = True
+        self,
+        tg: Any,
+        llm: Any,
+        data_dir: Path,
+        log: Path,
+        index_corpus: bool = True,
+        **extra_env: str,
     ) -> None:
         from tests.fakes.telegram_server import TOKEN
 
@@ -72,6 +78,8 @@ class BotProcess:
             NO_PROXY="127.0.0.1,localhost",
             ANONYMIZED_TELEMETRY="False",
             PYTHONPATH=str(ROOT),
+            DATABASE_URL=f"sqlite:///{log.parent / (log.stem + '-state.sqlite3')}",  # fresh each run
+            **extra_env,
         )  # fmt: skip
         with log.open("wb") as out:
             self.proc = subprocess.Popen(
@@ -101,6 +109,7 @@ def ask_all(tg: Any, n: int, base_uid: int, timeout: float = 300) -> dict[str, A
 
     users = [user(base_uid + i, "en") for i in range(n)]
     chats = [tg.private_chat(u) for u in users]
+    calls_before = len(tg.calls)
     t0 = time.monotonic()
     for i, (c, u) in enumerate(zip(chats, users, strict=True)):
         tg.send_text(c, u, QUESTIONS[i % len(QUESTIONS)])
@@ -120,7 +129,9 @@ def ask_all(tg: Any, n: int, base_uid: int, timeout: float = 300) -> dict[str, A
         first.append(min(m.created for m in msgs) - t0)
         complete.append(max(finals) - t0)
     wall = max(complete) if complete else float("nan")
-    return {"first": first, "complete": complete, "missing": missing, "wall": wall}
+    sent = [m for m, _ in tg.calls[calls_before:] if m != "getUpdates"]
+    return {"first": first, "complete": complete, "missing": missing, "wall": wall,
+            "requests_per_answer": len(sent) / n}  # fmt: skip
 
 
 def bench_bot(news_dir: str | None = None) -> dict[str, Any]:
@@ -148,7 +159,7 @@ def bench_bot(news_dir: str | None = None) -> dict[str, Any]:
             for n, rounds in ((1, 10), (20, 3), (100, 2)):
                 first: list[float] = []
                 complete: list[float] = []
-                rates, missing = [], 0
+                rates, missing, requests = [], 0, []
                 for _ in range(rounds):
                     r = ask_all(tg, n, uid)
                     uid += n
@@ -156,6 +167,7 @@ def bench_bot(news_dir: str | None = None) -> dict[str, Any]:
                     complete += r["complete"]
                     missing += r["missing"]
                     rates.append(len(r["complete"]) / r["wall"])
+                    requests.append(r["requests_per_answer"])
                     time.sleep(1.0)
                 results["levels"][str(n)] = {
                     "rounds": rounds,
@@ -165,16 +177,51 @@ def bench_bot(news_dir: str | None = None) -> dict[str, Any]:
                     "complete_p50_s": _pct(complete, 50),
                     "complete_p95_s": _pct(complete, 95),
                     "missing": missing,
+                    "telegram_requests_per_answer": round(sum(requests) / len(requests), 1),
                 }
                 print(n, results["levels"][str(n)], flush=True)
             results["memory_sample_corpus"] = _rss_mb(bot.proc.pid)
         finally:
             bot.stop()
             tg.stop()
+        results["without_telegram_limit"] = _unlimited(llm, Path(tmp))
         if news_dir:
             results["memory_news_de"] = _news_memory(Path(news_dir), llm, Path(tmp))
     llm.stop()
     return results
+
+
+def _unlimited(llm: Any, tmp: Path) -> dict[str, Any]:
+    """The same 100 chats with the Bot API rate limit lifted (TELEGRAM_OVERALL_RATE=1000): what
+    the bot itself (search, embedding, the event loop) can do on this machine."""
+    from tests.fakes.telegram_server import FakeTelegram
+
+    tg = FakeTelegram().start()
+    bot = BotProcess(tg, llm, tmp / "data", tmp / "bot-unlimited.log", index_corpus=False,
+                     TELEGRAM_OVERALL_RATE="1000")  # fmt: skip
+    try:
+        bot.wait_ready(tg)
+        ask_all(tg, 1, 10_000)
+        first: list[float] = []
+        complete: list[float] = []
+        rates = []
+        for round_ in range(2):
+            r = ask_all(tg, 100, 50_000 + 100 * round_)
+            first += r["first"]
+            complete += r["complete"]
+            rates.append(len(r["complete"]) / r["wall"])
+            time.sleep(1.0)
+    finally:
+        bot.stop()
+        tg.stop()
+    return {
+        "chats": 100,
+        "answers_per_second": round(sum(rates) / len(rates), 2),
+        "first_visible_p50_s": _pct(first, 50),
+        "first_visible_p95_s": _pct(first, 95),
+        "complete_p50_s": _pct(complete, 50),
+        "complete_p95_s": _pct(complete, 95),
+    }
 
 
 def _news_memory(data_dir: Path, llm: Any, tmp: Path) -> dict[str, Any]:

@@ -534,15 +534,27 @@ def report() -> None:
             "message in the chat (the streamed beginning of the answer), *complete* the final HTML answer. "
             "Command: `python -m bench.run --only bot`.",
             "",
-            "| chats at once | rounds | answers/s | first visible p50 / p95 s | complete p50 / p95 s | lost |",
-            "|---|---|---|---|---|---|",
+            "| chats at once | rounds | answers/s | first visible p50 / p95 s | complete p50 / p95 s | lost | Bot API requests per answer |",
+            "|---|---|---|---|---|---|---|",
             *(
                 f"| {n} | {v['rounds']} | {v['answers_per_second']} | {v['first_visible_p50_s']} / "
-                f"{v['first_visible_p95_s']} | {v['complete_p50_s']} / {v['complete_p95_s']} | {v['missing']} |"
+                f"{v['first_visible_p95_s']} | {v['complete_p50_s']} / {v['complete_p95_s']} | {v['missing']} | "
+                f"{v.get('telegram_requests_per_answer', '')} |"
                 for n, v in bt["levels"].items()
             ),
             "",
         ]
+        un = bt.get("without_telegram_limit")
+        if un:
+            parts += [
+                f"Every streamed answer costs {next(iter(bt['levels'].values())).get('telegram_requests_per_answer', 3)} "
+                "Bot API requests (typing, the first part, the final edit), so at 30 requests/s the rate "
+                "limiter, that is Telegram's own limit, caps throughput near 10 answers/s. With the limit "
+                f"lifted (`TELEGRAM_OVERALL_RATE=1000`, e.g. a self-hosted Bot API server), 100 chats: "
+                f"{un['answers_per_second']} answers/s, first visible p50/p95 {un['first_visible_p50_s']} / "
+                f"{un['first_visible_p95_s']} s, complete {un['complete_p50_s']} / {un['complete_p95_s']} s.",
+                "",
+            ]
         mem = bt.get("memory_sample_corpus")
         if mem:
             parts.append(

@@ -103,6 +103,7 @@ def build_application(
         .get_updates_request(HTTPXRequest(read_timeout=40.0, httpx_kwargs={"verify": ctx}))
         .rate_limiter(
             AIORateLimiter(
+                overall_max_rate=settings.telegram_overall_rate,
                 group_max_rate=settings.telegram_group_rate,
                 max_retries=settings.telegram_max_retries,
             )

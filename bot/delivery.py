@@ -12,7 +12,7 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters
 from telegram.constants import ChatAction
-from telegram.error import BadRequest, RetryAfter, TelegramError
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
 from retrieval.models import Answer
@@ -21,6 +21,11 @@ from .formatting import render_html, render_plain
 
 log = logging.getLogger(__name__)
 
+NETWORK_BACKOFF = (
+    0.5,
+    1.5,
+    4.0,
+)  # seconds before each retry of a final send after a 5xx/network error
 MIN_PARTIAL = 40  # characters before a partial answer is worth showing
 PARTIAL_LIMIT = 3900
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -192,18 +197,7 @@ class Delivery:
             last = i == len(parts) - 1
             keyboard = markup if last else None
             if i == 0 and self._message is not None:
-                try:
-                    await self.bot.edit_message_text(
-                        part,
-                        chat_id=self.chat_id,
-                        message_id=self._message.message_id,
-                        parse_mode=parse_mode,
-                        reply_markup=keyboard,
-                        link_preview_options=_NO_PREVIEW,
-                    )
-                except BadRequest as exc:
-                    if not is_not_modified(exc):
-                        raise
+                await self._edit_final(part, parse_mode, keyboard)
                 ids.append(self._message.message_id)
                 continue
             msg = await self._send(part, keyboard, parse_mode, reply=i == 0)
@@ -213,6 +207,31 @@ class Delivery:
             ids.append(msg.message_id)
         return ids
 
+    async def _edit_final(
+        self, text: str, parse_mode: str | None, keyboard: InlineKeyboardMarkup | None
+    ) -> None:
+        assert self._message is not None
+        for attempt in range(len(NETWORK_BACKOFF) + 1):
+            try:
+                await self.bot.edit_message_text(
+                    text,
+                    chat_id=self.chat_id,
+                    message_id=self._message.message_id,
+                    parse_mode=parse_mode,
+                    reply_markup=keyboard,
+                    link_preview_options=_NO_PREVIEW,
+                )
+                return
+            except BadRequest as exc:
+                if is_not_modified(exc):  # a retried edit that had arrived after all
+                    return
+                raise
+            except NetworkError as exc:
+                if attempt == len(NETWORK_BACKOFF):
+                    raise
+                log.info("edit failed (%s), retrying", exc)
+                await asyncio.sleep(NETWORK_BACKOFF[attempt])
+
     async def _send(
         self,
         text: str,
@@ -220,6 +239,27 @@ class Delivery:
         parse_mode: str | None,
         retries: int | None = None,
         reply: bool = True,
+    ) -> Message:
+        """Flood control is the rate limiter's; 5xx and network errors are retried here (a final
+        answer must not be lost to a blip; a partial one is not worth waiting for)."""
+        attempts = 1 if retries == 0 else len(NETWORK_BACKOFF) + 1
+        for attempt in range(attempts):
+            try:
+                return await self._send_once(text, markup, parse_mode, retries, reply)
+            except NetworkError as exc:  # TimedOut, Telegram's 5xx replies (and BadRequest: no retry)
+                if isinstance(exc, BadRequest) or attempt == attempts - 1:
+                    raise
+                log.info("send failed (%s), retrying", exc)
+                await asyncio.sleep(NETWORK_BACKOFF[attempt])
+        raise AssertionError("unreachable")
+
+    async def _send_once(
+        self,
+        text: str,
+        markup: InlineKeyboardMarkup | None,
+        parse_mode: str | None,
+        retries: int | None,
+        reply: bool,
     ) -> Message:
         kwargs: dict[str, Any] = {}
         if retries is not None:

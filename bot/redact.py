@@ -41,3 +41,4 @@ def setup_logging(level: int, *secrets: str) -> None:
     root.setLevel(level)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    logging.getLogger("httpx2").setLevel(logging.WARNING)  # the openai client's copy of httpx

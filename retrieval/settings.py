@@ -76,6 +76,7 @@ class Settings:
     chat_rate: int = field(default=20, metadata={"env": "FOOTNOTE_CHAT_RATE"})
     rate_window: float = field(default=60.0, metadata={"env": "FOOTNOTE_RATE_WINDOW"})
     telegram_group_rate: int = field(default=20, metadata={"env": "TELEGRAM_GROUP_RATE"})
+    telegram_overall_rate: int = field(default=30, metadata={"env": "TELEGRAM_OVERALL_RATE"})
     telegram_max_retries: int = field(default=3, metadata={"env": "TELEGRAM_MAX_RETRIES"})
     max_answers: int = field(default=64, metadata={"env": "FOOTNOTE_MAX_CONCURRENT_ANSWERS"})
     core_threads: int = field(default=4, metadata={"env": "FOOTNOTE_CORE_THREADS"})

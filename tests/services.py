@@ -123,33 +123,53 @@ class RunningPostgres(Postgres):
 
 
 class ChromaServer:
-    """`chroma run` (the chromadb package's own server) in a temporary directory."""
+    """`chroma run` (the chromadb package's own server); `kill` and `restart` (same port, same
+    data) for fault tests."""
 
-    def __enter__(self) -> int:
-        import sys
+    def __init__(self, path: Path | None = None, port: int | None = None) -> None:
         import tempfile
 
-        self.tmp = tempfile.TemporaryDirectory(prefix="footnote-chroma-")
+        self.tmp = None if path else tempfile.TemporaryDirectory(prefix="footnote-chroma-")
+        self.path = path or Path(self.tmp.name)  # type: ignore[union-attr]
+        self.port = port or free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> int:
+        self._start()
+        return self.port
+
+    def _start(self) -> None:
+        import sys
+
         exe = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
-        self.port = free_port()
         self.proc = subprocess.Popen(
-            [exe, "run", "--path", self.tmp.name, "--host", "127.0.0.1", "--port", str(self.port)],
+            [exe, "run", "--path", str(self.path), "--host", "127.0.0.1", "--port", str(self.port)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                return self.port
+                return
             except OSError:
-                time.sleep(0.2)
+                time.sleep(0.1)
         self.proc.kill()
         raise RuntimeError("chroma run did not start within 30 s")
 
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait(10)
+
+    def restart(self) -> None:
+        self._start()
+
     def __exit__(self, *exc: object) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.tmp.cleanup()
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        if self.tmp is not None:
+            self.tmp.cleanup()

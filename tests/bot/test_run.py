@@ -194,3 +194,48 @@ def test_footnote_run_webhook_checks_the_secret(
     assert code == 0
     log = proc_log.read_text()
     assert "webhook mode" in log and TOKEN not in log and SECRET not in log
+
+
+def test_sigkill_mid_answer_then_restart_answers_each_question_once(
+    tg: FakeTelegram, sample_index: Index, fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    fake_openai.default["chat"] = {"content": "Lei Jun nutzte ein iPhone [1].", "hang": 5.0}
+    state = tmp_path / "state.sqlite3"
+    env = env_for(tg, sample_index.settings.data_dir, state,
+                  OPENAI_BASE_URL=fake_openai.base_url, OPENAI_API_KEY="sk-test")  # fmt: skip
+    first, second = user(3101, "de"), user(3102, "de")
+    log1, log2 = tmp_path / "run1.log", tmp_path / "run2.log"
+    proc = start(["run"], env, log1)
+    try:
+        tg.send_text(tg.private_chat(first), first, "Welches Handy benutzt der Chef von Xiaomi?")
+        wait_for(lambda: fake_openai.chats(), proc=proc, log=log1)  # mid-answer: the model is asked
+    finally:
+        proc.kill()  # SIGKILL: no cleanup at all
+        proc.wait(10)
+    tg.send_text(
+        tg.private_chat(second), second, "Welches Handy benutzt der Chef von Xiaomi?"
+    )  # while down
+    fake_openai.default["chat"] = {"content": "Lei Jun nutzte ein iPhone [1]."}
+    restarted = time.monotonic()
+    proc = start(["run"], env, log2)
+    try:
+        wait_for(lambda: all(any(m.parse_mode == "HTML" for m in tg.messages_to(u["id"])) for u in (first, second)),
+                 proc=proc, log=log2)  # fmt: skip
+        recovery = time.monotonic() - restarted
+        time.sleep(1.0)
+    finally:
+        assert stop(proc) == 0
+    for u in (first, second):
+        assert len(tg.messages_to(u["id"])) == 1, tg.messages_to(
+            u["id"]
+        )  # once: not lost, not twice
+    assert "replaying 1 update(s)" in log2.read_text()
+    assert recovery < 60
+
+    from bot.state import State
+
+    s = State(f"sqlite:///{state}")
+    try:
+        assert s.stats()["questions"] == 2 and s.unfinished_updates() == []
+    finally:
+        s.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import threading
 import time
 from collections import deque
@@ -103,6 +104,8 @@ class FakeOpenAI:
                 action = queue.popleft() if queue else dict(fake.default.get(endpoint, {}))
                 if action.get("hang"):
                     time.sleep(action["hang"])
+                if action.get("hang_range"):  # a model whose answer time varies
+                    time.sleep(random.uniform(*action["hang_range"]))
                 if "status" in action and action["status"] != 200:
                     err = action.get("body") or {
                         "error": {"message": "scripted error", "type": "server_error"}

@@ -214,7 +214,13 @@ class FakeTelegram:
         if self.delay.get(method):
             time.sleep(self.delay[method])
         try:
-            self._fault(method, params)
+            try:
+                self._fault(method, params)
+            except ConnectionAbortedError:
+                req.close_connection = True
+                with contextlib.suppress(OSError):
+                    req.connection.shutdown(2)
+                return
             handler = getattr(self, f"api_{method}", None)
             if handler is None:
                 raise ApiError(404, "Not Found: method not found")
@@ -249,6 +255,8 @@ class FakeTelegram:
             for f in self.faults:
                 if f.method == method and f.times > 0 and (f.when is None or f.when(params)):
                     f.times -= 1
+                    if f.code == 0:  # a network fault: the connection drops, no reply at all
+                        raise ConnectionAbortedError(f.description)
                     extra = {"retry_after": f.retry_after} if f.retry_after is not None else None
                     raise ApiError(f.code, f.description, extra)
 
