@@ -246,7 +246,9 @@ class Delivery:
         for attempt in range(attempts):
             try:
                 return await self._send_once(text, markup, parse_mode, retries, reply)
-            except NetworkError as exc:  # TimedOut, Telegram's 5xx replies (and BadRequest: no retry)
+            except (
+                NetworkError
+            ) as exc:  # TimedOut, Telegram's 5xx replies (and BadRequest: no retry)
                 if isinstance(exc, BadRequest) or attempt == attempts - 1:
                     raise
                 log.info("send failed (%s), retrying", exc)

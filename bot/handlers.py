@@ -181,25 +181,49 @@ async def answer_message(
         interval=svc.settings.group_edit_interval if group else svc.settings.edit_interval,
         started=started,
     )
-    async with svc.answers:
-        delivery.start_typing()
-        try:
-            answer = await svc.answerer.answer(
-                question,
-                history=history,
-                language_hint=lang,
-                on_delta=delivery.on_delta if svc.answerer.llm is not None else None,
-                length=prefs.length if prefs else "normal",
-                language=prefs.language if prefs else "",
+    # Under load every Bot API request counts (Telegram allows ~30/s): no typing, no streaming.
+    lean = svc.in_flight >= svc.settings.stream_below
+    svc.in_flight += 1
+    try:
+        async with svc.answers:
+            await _answer_and_deliver(
+                update, svc, delivery, question, history, lang, prefs, lean, started
             )
-        except (StoreUnavailableError, IndexBusyError) as exc:
-            log.warning("answer failed, index unavailable: %s", exc)
-            svc.metrics.errors.labels("store").inc()
-            await delivery.say(t("busy", lang))
-            return
-        finally:
-            await delivery.close()
-        ids = await delivery.finish(answer, feedback_markup(lang) if answer.found else None)
+    finally:
+        svc.in_flight -= 1
+
+
+async def _answer_and_deliver(
+    update: Update,
+    svc: Services,
+    delivery: Delivery,
+    question: str,
+    history: list[tuple[str, str]],
+    lang: str,
+    prefs: Any,
+    lean: bool,
+    started: float,
+) -> None:
+    """The core's answer, streamed unless `lean`, then delivered and logged."""
+    if not lean:
+        delivery.start_typing()
+    try:
+        answer = await svc.answerer.answer(
+            question,
+            history=history,
+            language_hint=lang,
+            on_delta=delivery.on_delta if svc.answerer.llm is not None and not lean else None,
+            length=prefs.length if prefs else "normal",
+            language=prefs.language if prefs else "",
+        )
+    except (StoreUnavailableError, IndexBusyError) as exc:
+        log.warning("answer failed, index unavailable: %s", exc)
+        svc.metrics.errors.labels("store").inc()
+        await delivery.say(t("busy", lang))
+        return
+    finally:
+        await delivery.close()
+    ids = await delivery.finish(answer, feedback_markup(lang) if answer.found else None)
     _log(svc, update, answer, delivery, ids, started)
 
 

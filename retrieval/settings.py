@@ -79,6 +79,7 @@ class Settings:
     telegram_overall_rate: int = field(default=30, metadata={"env": "TELEGRAM_OVERALL_RATE"})
     telegram_max_retries: int = field(default=3, metadata={"env": "TELEGRAM_MAX_RETRIES"})
     max_answers: int = field(default=64, metadata={"env": "FOOTNOTE_MAX_CONCURRENT_ANSWERS"})
+    stream_below: int = field(default=12, metadata={"env": "FOOTNOTE_STREAM_BELOW"})
     core_threads: int = field(default=4, metadata={"env": "FOOTNOTE_CORE_THREADS"})
     edit_interval: float = field(default=1.0, metadata={"env": "FOOTNOTE_EDIT_INTERVAL"})
     group_edit_interval: float = field(

@@ -179,3 +179,20 @@ async def test_a_slow_model_does_not_hold_up_other_chats(
         elapsed = time.monotonic() - started
     assert all(tg.messages_to(u["id"]) for u in users)
     assert elapsed < 4.0, elapsed  # eight 1-second model calls overlap
+
+
+async def test_under_load_answers_skip_typing_and_streaming(
+    tmp_path: Path, tg: FakeTelegram, llm_answerer: Answerer, fake_openai: FakeOpenAI
+) -> None:
+    reply = "Lei Jun, Xiaomi's CEO, was seen using an iPhone on social networks [1]. " * 3
+    fake_openai.default["chat"] = {"content": reply, "chunk": 10, "pause": 0.05}
+    users = [user(1300 + i, "en") for i in range(3)]
+    async with running(bot_settings(tmp_path, tg, stream_below=1), llm_answerer, tg) as bot:
+        for u in users:
+            tg.send_text(tg.private_chat(u), u, QUESTION)
+        await bot.answered(3)
+    msgs = [tg.messages_to(u["id"])[0] for u in users]
+    assert all(m.parse_mode == "HTML" and "iPhone" in m.text for m in msgs)
+    streamed = [m for m in msgs if m.edits]
+    typed = {c["chat_id"] for c in tg.calls_of("sendChatAction")}
+    assert len(streamed) == 1 and typed == {streamed[0].chat_id}  # the others came in one message

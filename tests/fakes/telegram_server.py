@@ -496,12 +496,13 @@ class FakeTelegram:
                 self._cv.wait(min(left, 0.2))
 
     def messages_to(self, chat_id: int) -> list[Sent]:
-        return sorted(
-            (s for (c, _), s in self.sent.items() if c == chat_id), key=lambda s: s.message_id
-        )
+        with self._cv:  # the server's threads add messages meanwhile
+            mine = [s for (c, _), s in self.sent.items() if c == chat_id]
+        return sorted(mine, key=lambda s: s.message_id)
 
     def calls_of(self, method: str) -> list[dict[str, Any]]:
-        return [p for m, p in self.calls if m == method]
+        with self._cv:
+            return [p for m, p in self.calls if m == method]
 
     def fail(self, method: str, code: int, description: str, *, retry_after: int | None = None,
              times: int = 1, when: Callable[[dict[str, Any]], bool] | None = None) -> Fault:  # fmt: skip
