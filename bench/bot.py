@@ -79,8 +79,8 @@ class BotProcess:
             ANONYMIZED_TELEMETRY="False",
             PYTHONPATH=str(ROOT),
             DATABASE_URL=f"sqlite:///{log.parent / (log.stem + '-state.sqlite3')}",  # fresh each run
-            **extra_env,
         )  # fmt: skip
+        env.update(extra_env)
         with log.open("wb") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "bot.cli", "run", *(["--index-corpus"] if index_corpus else [])],

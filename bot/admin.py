@@ -309,7 +309,7 @@ async def channel_post(update: Update, context: Context) -> None:
     if post is None:
         return
     svc = services(context)
-    if svc.state.channel(post.chat.id) is None:
+    if await asyncio.to_thread(svc.state.channel, post.chat.id) is None:
         return
     record = post_record(post)
     if record is None:

@@ -58,7 +58,7 @@ async def gate(update: Update, context: Context) -> None:
     chat, user = update.effective_chat, update.effective_user
     if chat is None or chat.type == ChatType.CHANNEL or svc.is_owner(user.id if user else None):
         return
-    if not svc.state.is_served(chat.id, user.id if user else None):
+    if not await asyncio.to_thread(svc.state.is_served, chat.id, user.id if user else None):
         raise ApplicationHandlerStop
 
 
@@ -107,10 +107,11 @@ async def private_message(update: Update, context: Context) -> None:
     if msg is None or update.effective_chat is None:
         return
     svc = services(context)
-    history = _reply_history(svc, msg)
+    history = await _reply_history(svc, msg)
     if not history:
         user_id = update.effective_user.id if update.effective_user else None
-        history = svc.state.recent_turns(
+        history = await asyncio.to_thread(
+            svc.state.recent_turns,
             msg.chat_id,
             user_id,
             svc.settings.history_turns,
@@ -128,10 +129,11 @@ async def group_message(update: Update, context: Context) -> None:
     hit = addressed(msg, svc.bot_id, svc.bot_username)
     if hit is None:
         text = message_text(msg)
-        if svc.state.chat_settings(msg.chat_id).mode == "all" and looks_like_question(text):
+        prefs = await asyncio.to_thread(svc.state.chat_settings, msg.chat_id)
+        if prefs.mode == "all" and looks_like_question(text):
             await answer_message(update, context, text, [])
         return
-    history = _reply_history(svc, msg) if hit.reply_to_bot else []
+    history = await _reply_history(svc, msg) if hit.reply_to_bot else []
     if hit.reply_to_bot and not history:
         return  # a reply to a notice or the help text, not to an answer
     if not hit.question:
@@ -140,13 +142,17 @@ async def group_message(update: Update, context: Context) -> None:
     await answer_message(update, context, hit.question, history)
 
 
-def _reply_history(svc: Services, msg: Message) -> list[tuple[str, str]]:
+async def _reply_history(svc: Services, msg: Message) -> list[tuple[str, str]]:
     """A reply to one of the bot's answers: that question and answer are the history."""
     reply = msg.reply_to_message
     if reply is None or reply.from_user is None or reply.from_user.id != svc.bot_id:
         return []
-    answer_id = svc.state.answer_of_message(msg.chat_id, reply.message_id)
-    turn = svc.state.turn(answer_id) if answer_id is not None else None
+
+    def lookup() -> tuple[str, str] | None:
+        answer_id = svc.state.answer_of_message(msg.chat_id, reply.message_id)
+        return svc.state.turn(answer_id) if answer_id is not None else None
+
+    turn = await asyncio.to_thread(lookup)
     return [turn] if turn else []
 
 
@@ -172,7 +178,7 @@ async def answer_message(
     svc.metrics.questions.labels(chat.type).inc()
     question = question.strip()[:MAX_QUESTION_CHARS]
     group = is_group(chat)
-    prefs = svc.state.chat_settings(chat.id) if group else None
+    prefs = await asyncio.to_thread(svc.state.chat_settings, chat.id) if group else None
     delivery = Delivery(
         context.bot,
         chat.id,
@@ -224,10 +230,10 @@ async def _answer_and_deliver(
     finally:
         await delivery.close()
     ids = await delivery.finish(answer, feedback_markup(lang) if answer.found else None)
-    _log(svc, update, answer, delivery, ids, started)
+    await _log(svc, update, answer, delivery, ids, started)
 
 
-def _log(
+async def _log(
     svc: Services,
     update: Update,
     answer: Answer,
@@ -244,7 +250,8 @@ def _log(
     m.answer_seconds.observe(latency)
     if delivery.first_visible_ms is not None:
         m.first_reply_seconds.observe(delivery.first_visible_ms / 1000)
-    svc.state.log_answer(
+    await asyncio.to_thread(
+        svc.state.log_answer,
         LoggedAnswer(
             chat_id=chat.id,
             chat_type=chat.type,

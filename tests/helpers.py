@@ -88,3 +88,22 @@ ARTICLE_HTML = b"""<!doctype html><html><head><title>Site | Harbour closed</titl
 <p>A heavy storm closed the harbour on Monday and the ferries stayed in port for the whole day.</p>
 <p>The port authority said ships would sail again once the wind dropped below gale force.</p>
 </article><footer>Copyright 2024 Example News</footer></body></html>"""
+
+
+def post_update(url: str, update: dict[str, object], secret: str | None) -> int:
+    """Deliver an update to a webhook as Telegram does; the HTTP status (0: no connection)."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    req = urllib.request.Request(url, data=json.dumps(update).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})  # fmt: skip
+    if secret is not None:
+        req.add_header("X-Telegram-Bot-Api-Secret-Token", secret)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return int(resp.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+    except OSError:
+        return 0

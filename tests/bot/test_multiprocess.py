@@ -4,10 +4,7 @@ and an update delivered to both is answered once."""
 
 from __future__ import annotations
 
-import json
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +17,7 @@ from retrieval.settings import Settings
 from tests.bot.test_run import env_for, free_port, start, stop, wait_for
 from tests.conftest import CORPUS
 from tests.fakes.telegram_server import FakeTelegram, user
+from tests.helpers import post_update
 
 SECRET = "shared-webhook-secret-0123456789"
 
@@ -69,16 +67,7 @@ def two_bots(tmp_path: Path, tg: FakeTelegram, shared: dict[str, str]) -> Iterat
 
 
 def post(url: str, update: dict[str, Any]) -> int:
-    req = urllib.request.Request(url, data=json.dumps(update).encode(), method="POST",
-                                 headers={"Content-Type": "application/json",
-                                          "X-Telegram-Bot-Api-Secret-Token": SECRET})  # fmt: skip
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return int(resp.status)
-    except urllib.error.HTTPError as exc:
-        return int(exc.code)
-    except OSError:
-        return 0
+    return post_update(url, update, SECRET)
 
 
 def test_two_processes_share_state_and_answer_each_update_once(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -20,6 +19,7 @@ from retrieval.index import Index
 from tests.conftest import CORPUS, ROOT
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.telegram_server import TOKEN, FakeTelegram, user
+from tests.helpers import post_update
 from tests.record import record
 
 ZOE = user(3001, "de", "Zoe")
@@ -162,17 +162,7 @@ def test_footnote_run_webhook_checks_the_secret(
     chat = tg.private_chat(ZOE)
 
     def post(update: dict[str, object], secret: str | None) -> int:
-        req = urllib.request.Request(url, data=json.dumps(update).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})  # fmt: skip
-        if secret is not None:
-            req.add_header("X-Telegram-Bot-Api-Secret-Token", secret)
-        try:
-            with urllib.request.urlopen(req, timeout=10) as resp:
-                return int(resp.status)
-        except urllib.error.HTTPError as exc:
-            return int(exc.code)
-        except OSError:
-            return 0
+        return post_update(url, update, secret)
 
     try:
         wait_for(lambda: tg.webhook.get("url") == url, proc=proc, log=proc_log)
