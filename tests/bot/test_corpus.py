@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.answer import Answerer
+from retrieval.answer import Answerer, Gate
 from retrieval.ids import article_id
 from retrieval.index import Index
 from tests.bot.conftest import OWNER, OWNER_USER, bot_settings, running, until
@@ -184,3 +184,41 @@ async def test_channel_posts_become_articles_and_the_bot_never_posts_there(
     stored = dict(catalog.article(aid) or {})
     assert "here: https://example.org/lib" in stored["text"]
     assert tg.messages_to(CHANNEL["id"]) == [] and tg.messages_to(other["id"]) == []
+
+
+async def test_answers_keep_coming_during_a_long_ingest(
+    tmp_path: Path, tg: FakeTelegram, writable: Answerer
+) -> None:
+    from tests.conftest import CORPUS
+
+    assert writable.index.ingest([str(CORPUS)]).ok
+    records = [
+        {
+            "id": f"bulk{i}",
+            "title": f"Bulletin {i}",
+            "text": f"Report number {i} on the harbour. " * 60,
+        }
+        for i in range(400)
+    ]
+    data = "\n".join(json.dumps(r) for r in records).encode()
+    asker = user(1250, "en")
+    async with running(
+        bot_settings(tmp_path, tg), Answerer(writable.index, None, gate=_open_gate()), tg
+    ) as bot:
+        tg.send_text(
+            tg.chats[OWNER], OWNER_USER, "", document=document(tg, "F9", "bulk.jsonl", data)
+        )
+        await until(lambda: tg.messages_to(OWNER))  # "Reading bulk.jsonl…": the ingest is running
+        tg.send_text(tg.private_chat(asker), asker, "Which phone does the Xiaomi CEO use?")
+        await bot.answered(1)
+        answered_during = not any("400 added" in m.text for m in tg.messages_to(OWNER))
+        await until(lambda: any("400 added" in m.text for m in tg.messages_to(OWNER)), 180)
+    assert answered_during  # the answer did not wait for the ingest
+    assert len(writable.index.sources()) == 402
+
+
+def _open_gate() -> object:
+
+    return Gate(
+        -10.0, 0.0
+    )  # the hash embedder's similarities mean nothing: let every answer through
