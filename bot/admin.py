@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import html
 import json
 import logging
 import re
@@ -471,4 +470,4 @@ def settings_view(svc: Services, chat_id: int, lang: str) -> tuple[str, InlineKe
         for code in LANGUAGE_CHOICES
     ]
     rows += [langs[i : i + 4] for i in range(0, len(langs), 4)]
-    return html.unescape(text), InlineKeyboardMarkup(rows)
+    return text, InlineKeyboardMarkup(rows)

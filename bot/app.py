@@ -12,7 +12,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
-from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
@@ -142,23 +141,30 @@ class FootnoteApplication(Application[Any, Any, Any, Any, Any, Any]):
         await asyncio.to_thread(svc.state.finish_update, uid)
 
 
-def replay_unfinished(app: Application[Any, Any, Any, Any, Any, Any], svc: Services) -> int:
-    """Updates a crashed process had claimed but not finished: take them over and queue them."""
-    replayed = 0
+def take_over_unfinished(bot: Any, svc: Services) -> list[Update]:
+    """Updates a crashed process had claimed but not finished, now ours (runs in a thread)."""
+    taken = []
     for uid, owner, claimed_at, payload in svc.state.unfinished_updates():
         if not owner_gone(owner, claimed_at, svc.owner):
             continue
         if svc.state.take_over_update(uid, owner, svc.owner):
-            update = Update.de_json(payload, app.bot)
+            update = Update.de_json(payload, bot)
             if update is None:
                 svc.state.finish_update(uid)
                 continue
-            svc.replaying.add(uid)
-            app.update_queue.put_nowait(update)
-            replayed += 1
-    if replayed:
-        log.warning("replaying %d update(s) left unfinished by a previous run", replayed)
-    return replayed
+            taken.append(update)
+    return taken
+
+
+async def replay_unfinished(app: Application[Any, Any, Any, Any, Any, Any], svc: Services) -> int:
+    """Queue them again (on the event loop: the update queue is not thread-safe)."""
+    updates = await asyncio.to_thread(take_over_unfinished, app.bot, svc)
+    for update in updates:
+        svc.replaying.add(update.update_id)
+        app.update_queue.put_nowait(update)
+    if updates:
+        log.warning("replaying %d update(s) left unfinished by a previous run", len(updates))
+    return len(updates)
 
 
 def owner_gone(owner: str, claimed_at: float, me: str, lease: float = 600.0) -> bool:
@@ -232,7 +238,7 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         ThreadPoolExecutor(svc.settings.core_threads, thread_name_prefix="core")
     )
     await register_commands(app, svc)
-    await asyncio.to_thread(replay_unfinished, app, svc)
+    await replay_unfinished(app, svc)
     # Models load in the background; a question arriving meanwhile waits in its worker thread.
     svc.warming = asyncio.get_running_loop().run_in_executor(None, svc.index.warm)
 
@@ -287,4 +293,4 @@ def run(settings: Settings) -> None:
         app.run_polling(allowed_updates=updates)
 
 
-__all__ = ["ChatType", "build_application", "run"]
+__all__ = ["build_application", "run"]
