@@ -101,9 +101,12 @@ class Index:
     def commit_generation(self) -> None:
         """After a write (lock held): publish it to readers and rebuild the keyword index."""
         gen = self.catalog.generation() + 1
-        self.keyword.build(self._keyword_rows(), gen, save=True)
-        self.catalog.set_meta("generation", str(gen))
-        self._generation = gen
+        rows = self._keyword_rows()
+        with self._rw.writing():  # this process's own searches must not see a half-swapped index
+            self.keyword.build(rows, gen, save=True)
+            self.catalog.set_meta("generation", str(gen))
+            self._generation = gen
+            self._background = None
 
     # --- verbs ----------------------------------------------------------------------------------
     def ingest(
