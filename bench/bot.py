@@ -9,7 +9,6 @@ partial answer while the model streams) and the complete answer (the final HTML)
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -34,8 +33,9 @@ QUESTIONS = [
 
 
 def _pct(values: list[float], p: float) -> float:
-    s = sorted(values)
-    return round(s[min(len(s) - 1, round(p / 100 * (len(s) - 1)))], 3) if s else 0.0
+    from bench.run import _pct as percentile
+
+    return round(percentile(values, p), 3)
 
 
 def _rss_mb(pid: int) -> dict[str, float]:
@@ -59,26 +59,12 @@ class BotProcess:
         index_corpus: bool = True,
         **extra_env: str,
     ) -> None:
-        from tests.fakes.telegram_server import TOKEN
+        from tests.helpers import bot_env
 
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("OPENAI_", "TELEGRAM_", "FOOTNOTE_", "WEBHOOK_", "DATABASE_"))
-        }
-        env.update(
-            TELEGRAM_BOT_TOKEN=TOKEN,
-            TELEGRAM_BASE_URL=tg.base_url,
-            TELEGRAM_BASE_FILE_URL=tg.base_file_url,
-            OPENAI_BASE_URL=llm.base_url,
-            OPENAI_API_KEY="sk-bench",
-            FOOTNOTE_DATA_DIR=str(data_dir),
-            FOOTNOTE_CORPUS_DIR=str(ROOT / "corpus"),
-            FOOTNOTE_EMBED_WORKERS="1",
-            NO_PROXY="127.0.0.1,localhost",
-            ANONYMIZED_TELEMETRY="False",
-            PYTHONPATH=str(ROOT),
-            DATABASE_URL=f"sqlite:///{log.parent / (log.stem + '-state.sqlite3')}",  # fresh each run
+        env = bot_env(
+            tg, data_dir, log.parent / (log.stem + "-state.sqlite3"),  # a fresh state each run
+            OPENAI_BASE_URL=llm.base_url, OPENAI_API_KEY="sk-bench", PYTHONPATH=str(ROOT),
+            FOOTNOTE_ADMIN_IDS="",
         )  # fmt: skip
         env.update(extra_env)
         with log.open("wb") as out:

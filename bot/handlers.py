@@ -31,7 +31,7 @@ from .limits import Verdict
 from .redact import redact
 from .rules import addressed, command_argument, looks_like_question, message_text
 from .services import Services, services
-from .state import LoggedAnswer
+from .state import ChatSettings, LoggedAnswer
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +131,7 @@ async def group_message(update: Update, context: Context) -> None:
         text = message_text(msg)
         prefs = await asyncio.to_thread(svc.state.chat_settings, msg.chat_id)
         if prefs.mode == "all" and looks_like_question(text):
-            await answer_message(update, context, text, [])
+            await answer_message(update, context, text, [], prefs)
         return
     history = await _reply_history(svc, msg) if hit.reply_to_bot else []
     if hit.reply_to_bot and not history:
@@ -158,7 +158,11 @@ async def _reply_history(svc: Services, msg: Message) -> list[tuple[str, str]]:
 
 # --- answering -----------------------------------------------------------------------------------
 async def answer_message(
-    update: Update, context: Context, question: str, history: list[tuple[str, str]]
+    update: Update,
+    context: Context,
+    question: str,
+    history: list[tuple[str, str]],
+    prefs: ChatSettings | None = None,
 ) -> None:
     """Rate limits, then the core's answer delivered to the chat, then the log."""
     msg = update.effective_message
@@ -178,7 +182,8 @@ async def answer_message(
     svc.metrics.questions.labels(chat.type).inc()
     question = question.strip()[:MAX_QUESTION_CHARS]
     group = is_group(chat)
-    prefs = await asyncio.to_thread(svc.state.chat_settings, chat.id) if group else None
+    if group and prefs is None:
+        prefs = await asyncio.to_thread(svc.state.chat_settings, chat.id)
     delivery = Delivery(
         context.bot,
         chat.id,

@@ -23,6 +23,8 @@ MODES = ("mention", "all")
 LENGTHS = ("short", "normal", "long")
 HISTORY_KEEP_DAYS = 7
 INBOX_KEEP_SECONDS = 86400.0
+RATE_KEEP_SECONDS = 86400.0  # longer than any sensible rate window
+PRUNE_EVERY = 600.0
 
 ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # SQLite autoincrements INTEGER only
 
@@ -173,6 +175,7 @@ class State:
         self.log_text = log_text
         self.engine = make_engine(url)
         self.dialect = self.engine.dialect.name
+        self._pruned_at = float("-inf")
         self.migrate()
 
     @classmethod
@@ -353,7 +356,7 @@ class State:
                 sa.insert(history_t).values(answer_id=answer_id, chat_id=a.chat_id, user_id=a.user_id,
                                             at=now, question=history_question, answer=a.answer)
             )  # fmt: skip
-            c.execute(sa.delete(history_t).where(history_t.c.at < now - HISTORY_KEEP_DAYS * 86400))
+        self._maybe_prune()
         return int(answer_id)
 
     def answer_of_message(self, chat_id: int, message_id: int) -> int | None:
@@ -471,9 +474,21 @@ class State:
             c.execute(sa.delete(no).where(no.c.key.in_(names)))
             return "ok"
 
-    def prune_rate_events(self, older_than: float) -> None:
+    def prune(self) -> None:
+        """Forget old history, finished inbox entries and rate events of users who never came
+        back (a question only prunes its own keys)."""
+        now = time.time()
         with self.engine.begin() as c:
-            c.execute(sa.delete(rate_events_t).where(rate_events_t.c.at <= older_than))
+            c.execute(sa.delete(history_t).where(history_t.c.at < now - HISTORY_KEEP_DAYS * 86400))
+            c.execute(sa.delete(inbox_t).where(inbox_t.c.status == "done",
+                                               inbox_t.c.claimed_at < now - INBOX_KEEP_SECONDS))  # fmt: skip
+            c.execute(sa.delete(rate_events_t).where(rate_events_t.c.at < now - RATE_KEEP_SECONDS))
+        self._pruned_at = time.monotonic()
+
+    def _maybe_prune(self) -> None:
+        """Pruning scans tables: at most every PRUNE_EVERY seconds, not on every answer."""
+        if time.monotonic() - self._pruned_at >= PRUNE_EVERY:
+            self.prune()
 
     # --- the update inbox: each update handled once, replayed after a crash -----------------------
     def claim_update(self, update_id: int, owner: str, payload: dict[str, Any]) -> bool:
@@ -495,12 +510,7 @@ class State:
                 .where(inbox_t.c.update_id == update_id)
                 .values(status="done", payload=None)
             )
-            c.execute(
-                sa.delete(inbox_t).where(
-                    inbox_t.c.status == "done",
-                    inbox_t.c.claimed_at < time.time() - INBOX_KEEP_SECONDS,
-                )
-            )
+        self._maybe_prune()
 
     def unfinished_updates(self) -> list[tuple[int, str, float, dict[str, Any]]]:
         t = inbox_t

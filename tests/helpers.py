@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 # `footnote search --json` hit fields, in their documented order (public interface).
 HIT_FIELDS = ("article_id", "chunk_id", "title", "url", "source", "lang", "date", "text", "score")
@@ -107,3 +108,42 @@ def post_update(url: str, update: dict[str, object], secret: str | None) -> int:
         return int(exc.code)
     except OSError:
         return 0
+
+
+def bot_env(tg: Any, data_dir: Path, state: Path, **extra: str) -> dict[str, str]:
+    """The environment for `footnote run` as a process against the fake Telegram server: this
+    process's own Footnote settings dropped, a bot state database of its own."""
+    import os
+
+    from tests.fakes.telegram_server import TOKEN
+
+    root = Path(__file__).resolve().parent.parent
+    prefixes = ("OPENAI_", "TELEGRAM_", "WEBHOOK_", "FOOTNOTE_", "DATABASE_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
+    env.update(
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_BASE_URL=tg.base_url,
+        TELEGRAM_BASE_FILE_URL=tg.base_file_url,
+        FOOTNOTE_DATA_DIR=str(data_dir),
+        FOOTNOTE_CORPUS_DIR=str(root / "corpus"),
+        FOOTNOTE_ADMIN_IDS="42",
+        DATABASE_URL=f"sqlite:///{state}",
+        FOOTNOTE_EMBED_WORKERS="1",
+        NO_PROXY="127.0.0.1,localhost",
+        ANONYMIZED_TELEMETRY="False",
+    )
+    env.update(extra)
+    return env
+
+
+def chat_model_for(index: Any, fake_openai: Any, timeout: float) -> Any:
+    """A real `openai`-backed chat model pointed at the fake OpenAI-compatible server."""
+    from dataclasses import replace
+
+    from retrieval.llm import make_llm
+
+    settings = replace(index.settings, openai_base_url=fake_openai.base_url,
+                       openai_api_key="sk-test", llm_timeout=timeout, llm_retries=1)  # fmt: skip
+    llm = make_llm(settings)
+    assert llm is not None
+    return llm

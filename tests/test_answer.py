@@ -19,6 +19,7 @@ from retrieval.llm import make_llm
 from retrieval.messages import text
 from tests.conftest import CORPUS
 from tests.fakes.openai_server import FakeOpenAI
+from tests.helpers import chat_model_for
 
 EN_Q = "Which phone was Xiaomi's CEO caught using?"
 DE_Q = "Welches Handy benutzte der Chef von Xiaomi?"
@@ -31,15 +32,7 @@ def sample(sample_index: Index) -> Index:
 
 @pytest.fixture
 async def answerer(sample: Index, fake_openai: FakeOpenAI) -> AsyncIterator[Answerer]:
-    settings = replace(
-        sample.settings,
-        openai_base_url=fake_openai.base_url,
-        openai_api_key="sk-test",
-        llm_timeout=2.0,
-        llm_retries=1,
-    )
-    llm = make_llm(settings)
-    assert llm is not None
+    llm = chat_model_for(sample, fake_openai, timeout=2.0)
     yield Answerer(sample, llm)
     await llm.close()
 

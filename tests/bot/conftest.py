@@ -7,7 +7,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +17,10 @@ from bot.app import build_application
 from bot.services import Services
 from retrieval.answer import Answerer
 from retrieval.index import Index
-from retrieval.llm import make_llm
 from retrieval.settings import Settings
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.telegram_server import TOKEN, FakeTelegram, user
+from tests.helpers import chat_model_for
 
 OWNER = 42
 OWNER_USER = user(OWNER, "en", "Olga")
@@ -102,15 +102,7 @@ async def running(settings: Settings, answerer: Answerer, tg: FakeTelegram) -> A
 
 @pytest.fixture
 async def llm_answerer(sample_index: Index, fake_openai: FakeOpenAI) -> AsyncIterator[Answerer]:
-    s = replace(
-        sample_index.settings,
-        openai_base_url=fake_openai.base_url,
-        openai_api_key="sk-test",
-        llm_timeout=5.0,
-        llm_retries=1,
-    )
-    llm = make_llm(s)
-    assert llm is not None
+    llm = chat_model_for(sample_index, fake_openai, timeout=5.0)
     yield Answerer(sample_index, llm)
     await llm.close()
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,42 +14,20 @@ from pathlib import Path
 import pytest
 
 from retrieval.index import Index
-from tests.conftest import CORPUS, ROOT
+from tests.conftest import ROOT
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.telegram_server import TOKEN, FakeTelegram, user
-from tests.helpers import post_update
+from tests.helpers import bot_env, post_update
 from tests.record import record
+from tests.services import free_port
 
 ZOE = user(3001, "de", "Zoe")
 SECRET = "s3cret-webhook-token-0123456789"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def env_for(tg: FakeTelegram, data_dir: Path, state: Path, **extra: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("OPENAI_", "TELEGRAM_", "WEBHOOK_", "FOOTNOTE_", "DATABASE_"))
-    }
-    env.update(
-        TELEGRAM_BOT_TOKEN=TOKEN,
-        TELEGRAM_BASE_URL=tg.base_url,
-        TELEGRAM_BASE_FILE_URL=tg.base_file_url,
-        FOOTNOTE_DATA_DIR=str(data_dir),
-        FOOTNOTE_CORPUS_DIR=str(CORPUS),
-        FOOTNOTE_ADMIN_IDS="42",
-        DATABASE_URL=f"sqlite:///{state}",  # the index is shared between tests, the bot state not
-        FOOTNOTE_EMBED_WORKERS="1",
-        NO_PROXY="127.0.0.1,localhost",
-        ANONYMIZED_TELEMETRY="False",
-        **extra,
-    )
-    return env
+    """The index is shared between tests, the bot state not."""
+    return bot_env(tg, data_dir, state, **extra)
 
 
 @pytest.fixture
