@@ -28,8 +28,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check retrieval bot prompts tests bench
-	$(BIN)/ruff format --check retrieval bot prompts tests bench
+	$(BIN)/ruff check retrieval bot prompts testing tests bench
+	$(BIN)/ruff format --check retrieval bot prompts testing tests bench
 
 types: $(STAMP)
 	$(BIN)/mypy

@@ -9,13 +9,13 @@ partial answer while the model streams) and the complete answer (the final HTML)
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from bench.common import pct
+from testing.bot_process import BotProcess, rss_mb
 
 ROOT = Path(__file__).resolve().parent.parent
 LLM_SECONDS = 1.0
@@ -32,66 +32,9 @@ QUESTIONS = [
 ]
 
 
-def _pct(values: list[float], p: float) -> float:
-    from bench.run import _pct as percentile
-
-    return round(percentile(values, p), 3)
-
-
-def _rss_mb(pid: int) -> dict[str, float]:
-    out = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(("VmRSS:", "VmHWM:")):
-            key, value = line.split(":")
-            out[key] = round(int(value.split()[0]) / 1024, 1)
-    return {"rss_mb": out.get("VmRSS", 0.0), "peak_rss_mb": out.get("VmHWM", 0.0)}
-
-
-class BotProcess:
-    """`footnote run` in a subprocess, pointed at the fakes."""
-
-    def __init__(
-        self,
-        tg: Any,
-        llm: Any,
-        data_dir: Path,
-        log: Path,
-        index_corpus: bool = True,
-        **extra_env: str,
-    ) -> None:
-        from tests.helpers import bot_env
-
-        env = bot_env(
-            tg, data_dir, log.parent / (log.stem + "-state.sqlite3"),  # a fresh state each run
-            OPENAI_BASE_URL=llm.base_url, OPENAI_API_KEY="sk-bench", PYTHONPATH=str(ROOT),
-            FOOTNOTE_ADMIN_IDS="",
-        )  # fmt: skip
-        env.update(extra_env)
-        with log.open("wb") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "bot.cli", "run", *(["--index-corpus"] if index_corpus else [])],
-                cwd=log.parent, env=env, stdout=out, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        self.log = log
-
-    def wait_ready(self, tg: Any, timeout: float = 600) -> None:
-        deadline = time.monotonic() + timeout
-        while not tg.calls_of("getUpdates"):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"bot did not start:\n{self.log.read_text()[-3000:]}")
-            time.sleep(0.1)
-
-    def stop(self) -> None:
-        self.proc.send_signal(signal.SIGINT)
-        try:
-            self.proc.wait(60)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-
-
 def ask_all(tg: Any, n: int, base_uid: int, timeout: float = 300) -> dict[str, Any]:
     """n chats ask at once; returns per-chat first-visible and complete times."""
-    from tests.fakes.telegram_server import user
+    from testing.telegram_server import user
 
     users = [user(base_uid + i, "en") for i in range(n)]
     chats = [tg.private_chat(u) for u in users]
@@ -121,8 +64,8 @@ def ask_all(tg: Any, n: int, base_uid: int, timeout: float = 300) -> dict[str, A
 
 
 def bench_bot(news_dir: str | None = None) -> dict[str, Any]:
-    from tests.fakes.openai_server import FakeOpenAI
-    from tests.fakes.telegram_server import FakeTelegram
+    from testing.openai_server import FakeOpenAI
+    from testing.telegram_server import FakeTelegram
 
     pieces = 10
     chunk = max(1, len(REPLY) // pieces + 1)
@@ -158,15 +101,15 @@ def bench_bot(news_dir: str | None = None) -> dict[str, Any]:
                 results["levels"][str(n)] = {
                     "rounds": rounds,
                     "answers_per_second": round(sum(rates) / len(rates), 2),
-                    "first_visible_p50_s": _pct(first, 50),
-                    "first_visible_p95_s": _pct(first, 95),
-                    "complete_p50_s": _pct(complete, 50),
-                    "complete_p95_s": _pct(complete, 95),
+                    "first_visible_p50_s": pct(first, 50, digits=3),
+                    "first_visible_p95_s": pct(first, 95, digits=3),
+                    "complete_p50_s": pct(complete, 50, digits=3),
+                    "complete_p95_s": pct(complete, 95, digits=3),
                     "missing": missing,
                     "telegram_requests_per_answer": round(sum(requests) / len(requests), 1),
                 }
                 print(n, results["levels"][str(n)], flush=True)
-            results["memory_sample_corpus"] = _rss_mb(bot.proc.pid)
+            results["memory_sample_corpus"] = rss_mb(bot.proc.pid)
         finally:
             bot.stop()
             tg.stop()
@@ -180,7 +123,7 @@ def bench_bot(news_dir: str | None = None) -> dict[str, Any]:
 def _unlimited(llm: Any, tmp: Path) -> dict[str, Any]:
     """The same 100 chats with the Bot API rate limit lifted (TELEGRAM_OVERALL_RATE=1000): what
     the bot itself (search, embedding, the event loop) can do on this machine."""
-    from tests.fakes.telegram_server import FakeTelegram
+    from testing.telegram_server import FakeTelegram
 
     tg = FakeTelegram().start()
     bot = BotProcess(tg, llm, tmp / "data", tmp / "bot-unlimited.log", index_corpus=False,
@@ -203,30 +146,31 @@ def _unlimited(llm: Any, tmp: Path) -> dict[str, Any]:
     return {
         "chats": 100,
         "answers_per_second": round(sum(rates) / len(rates), 2),
-        "first_visible_p50_s": _pct(first, 50),
-        "first_visible_p95_s": _pct(first, 95),
-        "complete_p50_s": _pct(complete, 50),
-        "complete_p95_s": _pct(complete, 95),
+        "first_visible_p50_s": pct(first, 50, digits=3),
+        "first_visible_p95_s": pct(first, 95, digits=3),
+        "complete_p50_s": pct(complete, 50, digits=3),
+        "complete_p95_s": pct(complete, 95, digits=3),
     }
 
 
 def _news_memory(data_dir: Path, llm: Any, tmp: Path) -> dict[str, Any]:
     """RSS of the running bot with the news-de index, after answering 20 questions."""
     from retrieval.index import Index
+    from retrieval.inventory import stats as index_stats
     from retrieval.settings import Settings
-    from tests.fakes.telegram_server import FakeTelegram
+    from testing.telegram_server import FakeTelegram
 
     settings = Settings.from_env(environ={}, dotenv_path=None, data_dir=data_dir)
     index = Index(settings)
-    stats = index.stats()
+    stats = index_stats(index)
     index.close()
     tg = FakeTelegram().start()
     bot = BotProcess(tg, llm, data_dir, tmp / "bot-news.log", index_corpus=False)
     try:
         bot.wait_ready(tg)
-        idle = _rss_mb(bot.proc.pid)
+        idle = rss_mb(bot.proc.pid)
         r = ask_all(tg, 20, 90_000)
-        busy = _rss_mb(bot.proc.pid)
+        busy = rss_mb(bot.proc.pid)
     finally:
         bot.stop()
         tg.stop()

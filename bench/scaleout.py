@@ -13,7 +13,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from bench.bot import REPLY, BotProcess, _pct
+from bench.bot import REPLY
+from bench.common import pct
+from testing.bot_process import BotProcess
 
 SECRET = "bench-webhook-secret-0123456789"
 
@@ -28,10 +30,11 @@ def _post(url: str, update: dict[str, Any]) -> None:
 
 def bench_scaleout(chats: int = 200) -> dict[str, Any]:
     from retrieval.index import Index
+    from retrieval.ingest import ingest
     from retrieval.settings import Settings
-    from tests.fakes.openai_server import FakeOpenAI
-    from tests.fakes.telegram_server import FakeTelegram, user
-    from tests.services import ChromaServer, Postgres, free_port
+    from testing.openai_server import FakeOpenAI
+    from testing.services import ChromaServer, Postgres, free_port
+    from testing.telegram_server import FakeTelegram, user
 
     root = Path(tempfile.mkdtemp(prefix="footnote-scaleout-"))
     root.chmod(0o755)
@@ -46,7 +49,7 @@ def bench_scaleout(chats: int = 200) -> dict[str, Any]:
             s = Settings.from_env(environ={}, dotenv_path=None, data_dir=data, chroma_host="127.0.0.1",
                                   chroma_port=chroma_port, collection=collection, embed_workers=1)  # fmt: skip
             index = Index(s)
-            index.ingest([str(Path(__file__).resolve().parent.parent / "corpus")])
+            ingest(index, [str(Path(__file__).resolve().parent.parent / "corpus")])
             index.close()
             for n_proc in (1, 2):
                 tg = FakeTelegram().start()
@@ -100,8 +103,8 @@ def bench_scaleout(chats: int = 200) -> dict[str, Any]:
                     out[f"{n_proc}_process"] = {
                         "answered": len(done),
                         "answers_per_second": round(len(done) / max(done), 2) if done else 0,
-                        "complete_p50_s": _pct(done, 50),
-                        "complete_p95_s": _pct(done, 95),
+                        "complete_p50_s": pct(done, 50, digits=3),
+                        "complete_p95_s": pct(done, 95, digits=3),
                         "answered_twice": sum(1 for u in users if len(tg.messages_to(u["id"])) > 1),
                     }
                     print(n_proc, out[f"{n_proc}_process"], flush=True)

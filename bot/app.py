@@ -6,7 +6,6 @@ import asyncio
 import logging
 import os
 import ssl
-import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,9 +27,11 @@ from telegram.request import HTTPXRequest
 from retrieval.answer import Answerer
 from retrieval.errors import ConfigError
 from retrieval.index import Index
+from retrieval.languages import FALLBACK, complete_in
 from retrieval.settings import Settings
 
-from . import admin, handlers
+from . import access, channels, group_settings, handlers, owner
+from .error_handler import on_error
 from .limits import RateLimiter
 from .metrics import Metrics
 from .services import Services
@@ -66,6 +67,10 @@ def build_application(
     """The Application with every handler; services are built here unless handed in (tests)."""
     if not settings.telegram_bot_token:
         raise ConfigError("TELEGRAM_BOT_TOKEN is not set (get one from @BotFather)")
+    # python-telegram-bot 22 warns that durations (retry_after, timeouts) become timedeltas in
+    # its next major version, reading this variable whenever it converts one: opt in, so our code
+    # already handles the future type.
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
     owns_core = answerer is None and index is None
     if answerer is None:
         from retrieval.llm import make_llm
@@ -79,7 +84,9 @@ def build_application(
         index=index,
         answerer=answerer,
         state=state,
-        limiter=RateLimiter(state, settings.user_rate, settings.chat_rate, settings.rate_window),
+        limiter=RateLimiter(
+            state.windows, settings.user_rate, settings.chat_rate, settings.rate_window
+        ),
         answers=asyncio.Semaphore(settings.max_answers),
         owns_core=owns_core,
         metrics=Metrics(tokens=_token_reader(answerer)),
@@ -131,28 +138,32 @@ class FootnoteApplication(Application[Any, Any, Any, Any, Any, Any]):
         if uid in svc.replaying:
             svc.replaying.discard(uid)
             svc.metrics.updates.labels("replayed").inc()
-        elif not await asyncio.to_thread(svc.state.claim_update, uid, svc.owner, update.to_dict()):
+        elif not await asyncio.to_thread(
+            svc.state.inbox.claim_update, uid, svc.owner, update.to_dict()
+        ):
             log.info("update %s is already handled (another process or a redelivery)", uid)
             svc.metrics.updates.labels("duplicate").inc()
             return
         else:
             svc.metrics.updates.labels("new").inc()
         await super().process_update(update)  # handler errors go to on_error, not here
-        await asyncio.to_thread(svc.state.finish_update, uid)
+
+        def done() -> None:
+            svc.state.inbox.finish_update(uid)
+            svc.state.tidy()
+
+        await asyncio.to_thread(done)
 
 
 def take_over_unfinished(bot: Any, svc: Services) -> list[Update]:
     """Updates a crashed process had claimed but not finished, now ours (runs in a thread)."""
     taken = []
-    for uid, owner, claimed_at, payload in svc.state.unfinished_updates():
-        if not owner_gone(owner, claimed_at, svc.owner):
+    for uid, payload in svc.state.inbox.orphaned(svc.owner):
+        update = Update.de_json(payload, bot)
+        if update is None:
+            svc.state.inbox.finish_update(uid)
             continue
-        if svc.state.take_over_update(uid, owner, svc.owner):
-            update = Update.de_json(payload, bot)
-            if update is None:
-                svc.state.finish_update(uid)
-                continue
-            taken.append(update)
+        taken.append(update)
     return taken
 
 
@@ -167,24 +178,6 @@ async def replay_unfinished(app: Application[Any, Any, Any, Any, Any, Any], svc:
     return len(updates)
 
 
-def owner_gone(owner: str, claimed_at: float, me: str, lease: float = 600.0) -> bool:
-    """Dead if it ran on this host and its pid is gone (or is us, restarted), or its claim is older
-    than the lease (another host)."""
-    host, _, rest = owner.partition(":")
-    pid_s = rest.partition(":")[0]
-    if owner == me:
-        return False
-    if host == me.split(":")[0]:
-        try:
-            os.kill(int(pid_s), 0)
-        except (ProcessLookupError, ValueError):
-            return True
-        except PermissionError:
-            return False
-        return int(pid_s) == os.getpid()  # same pid number, earlier start: that was us
-    return time.time() - claimed_at > lease
-
-
 def _token_reader(answerer: Answerer) -> Any:
     tokens = getattr(answerer.llm, "tokens", None)
     return (lambda: dict(tokens)) if isinstance(tokens, dict) else None
@@ -194,23 +187,23 @@ def add_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     new = filters.UpdateType.MESSAGE  # edits of old questions are not asked again
     private = filters.ChatType.PRIVATE
     groups = filters.ChatType.GROUPS
-    app.add_handler(TypeHandler(Update, handlers.gate), group=-1)
+    app.add_handler(TypeHandler(Update, access.gate), group=-1)
     for name, callback in [
         ("start", handlers.start),
         ("help", handlers.help_command),
         ("ask", handlers.ask_command),
         ("sources", handlers.sources),
-        ("settings", admin.settings_command),
-        ("stats", admin.stats),
-        ("ingest", admin.ingest_command),
-        ("forget", admin.forget),
-        ("reindex", admin.reindex),
-        ("source", admin.source),
-        ("allow", admin.allow),
-        ("deny", admin.deny),
+        ("settings", group_settings.settings_command),
+        ("stats", owner.stats),
+        ("ingest", owner.ingest_command),
+        ("forget", owner.forget),
+        ("reindex", owner.reindex_command),
+        ("source", channels.source),
+        ("allow", owner.allow),
+        ("deny", owner.deny),
     ]:
         app.add_handler(CommandHandler(name, callback, filters=new & (private | groups)))
-    app.add_handler(MessageHandler(new & private & filters.Document.ALL, admin.document))
+    app.add_handler(MessageHandler(new & private & filters.Document.ALL, owner.document))
     app.add_handler(
         MessageHandler(new & private & filters.TEXT & ~filters.COMMAND, handlers.private_message)
     )
@@ -220,12 +213,12 @@ def add_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             handlers.group_message,
         )
     )
-    app.add_handler(MessageHandler(filters.UpdateType.CHANNEL_POSTS, admin.channel_post))
+    app.add_handler(MessageHandler(filters.UpdateType.CHANNEL_POSTS, channels.channel_post))
     app.add_handler(CallbackQueryHandler(handlers.feedback, pattern=r"^fb:[01]$"))
     app.add_handler(CallbackQueryHandler(handlers.sources_page, pattern=r"^src:\d+$"))
-    app.add_handler(CallbackQueryHandler(admin.settings_button, pattern=r"^set:"))
-    app.add_handler(ChatMemberHandler(admin.my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
-    app.add_error_handler(handlers.on_error)
+    app.add_handler(CallbackQueryHandler(group_settings.settings_button, pattern=r"^set:"))
+    app.add_handler(ChatMemberHandler(channels.my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
+    app.add_error_handler(on_error)
 
 
 async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -244,30 +237,36 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 
 
 async def register_commands(app: Application[Any, Any, Any, Any, Any, Any], svc: Services) -> None:
-    for lang in ("en", "de", "ru"):
+    for lang in complete_in(PUBLIC_COMMANDS.values()):
         commands = [BotCommand(name, text[lang]) for name, text in PUBLIC_COMMANDS.items()]
         await app.bot.set_my_commands(
-            commands, scope=BotCommandScopeDefault(), language_code=None if lang == "en" else lang
+            commands,
+            scope=BotCommandScopeDefault(),
+            language_code=None if lang == FALLBACK else lang,
         )
-    owner_commands = [BotCommand(n, d["en"]) for n, d in PUBLIC_COMMANDS.items()] + [
+    owner_commands = [BotCommand(n, d[FALLBACK]) for n, d in PUBLIC_COMMANDS.items()] + [
         BotCommand(n, d) for n, d in OWNER_COMMANDS.items()
     ]
-    for owner in svc.owners:
+    for owner_id in svc.owners:
         try:  # fails until the owner has started a chat with the bot
-            await app.bot.set_my_commands(owner_commands, scope=BotCommandScopeChat(owner))
+            await app.bot.set_my_commands(owner_commands, scope=BotCommandScopeChat(owner_id))
         except TelegramError as exc:
-            log.info("owner commands not registered for %s: %s", owner, exc)
+            log.info("owner commands not registered for %s: %s", owner_id, exc)
 
 
 async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     svc: Services = app.bot_data["services"]
-    svc.ingest_pool.shutdown(wait=True)
     close = getattr(svc.answerer.llm, "close", None)
     if close is not None and svc.owns_core:
         await close()
-    svc.state.close()
-    if svc.owns_core:
-        svc.index.close()
+
+    def release() -> None:  # waits for a running ingest: off the event loop
+        svc.ingest_pool.shutdown(wait=True)
+        svc.state.close()
+        if svc.owns_core:
+            svc.index.close()
+
+    await asyncio.to_thread(release)
 
 
 def run(settings: Settings) -> None:

@@ -43,12 +43,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _index_corpus(settings: Any) -> None:
     """First run: the bot has something to answer from (incremental, so cheap afterwards)."""
     from retrieval.index import Index
+    from retrieval.ingest import ingest
 
     if not settings.corpus_dir.is_dir():
         return
     index = Index(settings)
     try:
-        report = index.ingest([str(settings.corpus_dir)])
+        report = ingest(index, [str(settings.corpus_dir)])
         logging.getLogger("footnote").info(
             "corpus %s: %d added, %d unchanged", settings.corpus_dir, len(report.added),
             len(report.unchanged),

@@ -12,20 +12,19 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters
 from telegram.constants import ChatAction
-from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
 from retrieval.models import Answer
+from retrieval.prompting import NOT_FOUND
 
 from .formatting import render_html, render_plain
+from .retry import retry_async
+from .telegram_errors import is_entity_error, is_not_modified, is_transient
 
 log = logging.getLogger(__name__)
 
-NETWORK_BACKOFF = (
-    0.5,
-    1.5,
-    4.0,
-)  # seconds before each retry of a final send after a 5xx/network error
+NETWORK_BACKOFF = (0.5, 1.5, 4.0)  # seconds before each retry of a final send (5xx, network)
 MIN_PARTIAL = 40  # characters before a partial answer is worth showing
 PARTIAL_LIMIT = 3900
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -43,15 +42,6 @@ class _NoRetry(int):
 
 
 NO_RETRY = _NoRetry()
-
-
-def is_entity_error(exc: BadRequest) -> bool:
-    m = str(exc).lower()
-    return "parse entities" in m or "entit" in m or "too long" in m
-
-
-def is_not_modified(exc: BadRequest) -> bool:
-    return "not modified" in str(exc).lower()
 
 
 class Delivery:
@@ -111,7 +101,7 @@ class Delivery:
 
     def _partial(self) -> str:
         text = "".join(self._buffer).strip()
-        if len(text) < MIN_PARTIAL or text.upper().startswith("NOT_F"):
+        if len(text) < MIN_PARTIAL or text.upper().startswith(NOT_FOUND):
             return ""
         if len(text) > PARTIAL_LIMIT:
             text = text[:PARTIAL_LIMIT].rsplit(" ", 1)[0]
@@ -211,26 +201,23 @@ class Delivery:
         self, text: str, parse_mode: str | None, keyboard: InlineKeyboardMarkup | None
     ) -> None:
         assert self._message is not None
-        for attempt in range(len(NETWORK_BACKOFF) + 1):
+        message_id = self._message.message_id
+
+        async def edit() -> None:
             try:
                 await self.bot.edit_message_text(
                     text,
                     chat_id=self.chat_id,
-                    message_id=self._message.message_id,
+                    message_id=message_id,
                     parse_mode=parse_mode,
                     reply_markup=keyboard,
                     link_preview_options=_NO_PREVIEW,
                 )
-                return
             except BadRequest as exc:
-                if is_not_modified(exc):  # a retried edit that had arrived after all
-                    return
-                raise
-            except NetworkError as exc:
-                if attempt == len(NETWORK_BACKOFF):
+                if not is_not_modified(exc):  # a retried edit that had arrived after all
                     raise
-                log.info("edit failed (%s), retrying", exc)
-                await asyncio.sleep(NETWORK_BACKOFF[attempt])
+
+        await retry_async(edit, is_transient, NETWORK_BACKOFF)
 
     async def _send(
         self,
@@ -242,18 +229,10 @@ class Delivery:
     ) -> Message:
         """Flood control is the rate limiter's; 5xx and network errors are retried here (a final
         answer must not be lost to a blip; a partial one is not worth waiting for)."""
-        attempts = 1 if retries == 0 else len(NETWORK_BACKOFF) + 1
-        for attempt in range(attempts):
-            try:
-                return await self._send_once(text, markup, parse_mode, retries, reply)
-            except (
-                NetworkError
-            ) as exc:  # TimedOut, Telegram's 5xx replies (and BadRequest: no retry)
-                if isinstance(exc, BadRequest) or attempt == attempts - 1:
-                    raise
-                log.info("send failed (%s), retrying", exc)
-                await asyncio.sleep(NETWORK_BACKOFF[attempt])
-        raise AssertionError("unreachable")
+        waits = () if retries == 0 else NETWORK_BACKOFF
+        return await retry_async(
+            lambda: self._send_once(text, markup, parse_mode, retries, reply), is_transient, waits
+        )
 
     async def _send_once(
         self,

@@ -5,6 +5,8 @@ them. Unknown languages fall back to English; owner-only strings exist in fewer 
 
 from __future__ import annotations
 
+from retrieval.languages import pick
+
 STRINGS: dict[str, dict[str, str]] = {
     "start": {
         "en": "Hi! I answer questions about the news articles I have read, and cite my sources.",
@@ -201,7 +203,5 @@ STRINGS: dict[str, dict[str, str]] = {
 
 def t(key: str, lang: str | None, **values: object) -> str:
     """The string in the user's language (or English), with `values` filled in."""
-    table = STRINGS[key]
-    code = (lang or "en").split("-")[0].lower()
-    template = table.get(code) or table["en"]
+    template = pick(STRINGS[key], lang)
     return template.format(**values) if values else template

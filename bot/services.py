@@ -14,9 +14,10 @@ from retrieval.answer import Answerer
 from retrieval.index import Index
 from retrieval.settings import Settings
 
+from .inbox import process_owner
 from .limits import RateLimiter
 from .metrics import Metrics
-from .state import State, process_owner
+from .state import State
 
 ADMIN_CACHE_SECONDS = 60.0
 OWNER_NOTICE_SECONDS = 300.0

@@ -46,10 +46,6 @@ CREATE INDEX IF NOT EXISTS chunks_hash ON chunks (text_hash);
 """
 
 
-def chunk_id(article_id: str, number: int) -> str:
-    return f"{article_id}-{number:04d}"
-
-
 class Catalog:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -104,12 +100,6 @@ class Catalog:
     def generation(self) -> int:
         return int(self.get_meta("generation", "0"))
 
-    def bump_generation(self) -> int:
-        with self._lock:
-            gen = self.generation() + 1
-            self.set_meta("generation", str(gen))
-            return gen
-
     # --- articles and sources ---------------------------------------------------------------
     def article(self, article_id: str) -> sqlite3.Row | None:
         rows = self._q("SELECT * FROM articles WHERE article_id=?", (article_id,))
@@ -157,16 +147,6 @@ class Catalog:
 
     def unmap_source(self, source: str) -> None:
         self._tx([("DELETE FROM sources WHERE source=?", (source,))])
-
-    def orphans(self) -> list[str]:
-        """Articles that no source refers to any more."""
-        return [
-            r["article_id"]
-            for r in self._q(
-                "SELECT article_id FROM articles a WHERE NOT EXISTS "
-                "(SELECT 1 FROM sources s WHERE s.article_id = a.article_id)"
-            )
-        ]
 
     def pending(self) -> list[sqlite3.Row]:
         return self._q("SELECT * FROM articles WHERE state='pending'")
@@ -314,10 +294,6 @@ class Catalog:
                 "SELECT lang, COUNT(*) n FROM articles WHERE state='ready' GROUP BY lang ORDER BY n DESC"
             )
         }
-
-
-def sentence_id(chunk_id: str, n: int) -> str:
-    return f"{chunk_id}-s{n:03d}"
 
 
 def parse_spans(value: str) -> list[tuple[int, int]]:

@@ -34,9 +34,11 @@ def _index(args: argparse.Namespace) -> Any:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from .ingest import ingest
+
     index = _index(args)
     with _progress(not args.json) as progress:
-        report = index.ingest(args.inputs, prune=args.prune, progress=progress)
+        report = ingest(index, args.inputs, prune=args.prune, progress=progress)
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     else:
@@ -57,13 +59,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from .search import Filters
+    from .search import Filters, search
 
     index = _index(args)
     filters = Filters(args.lang or "", args.date_from or "", args.date_to or "", args.article or "")
 
     def run(q: str) -> None:
-        hits = index.search(q, k=args.k, filters=filters, mode=args.mode)
+        hits = search(index, q, k=args.k, filters=filters, mode=args.mode).hits
         if args.json:
             print(json.dumps([h.to_json() for h in hits], ensure_ascii=False, indent=2))
             return
@@ -175,7 +177,9 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
-    rows = _index(args).sources()
+    from .inventory import sources
+
+    rows = sources(_index(args))
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return 0
@@ -190,7 +194,9 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
 
 def cmd_forget(args: argparse.Namespace) -> int:
-    if _index(args).forget(args.article_id):
+    from .ingest import forget
+
+    if forget(_index(args), args.article_id):
         print(f"forgot {args.article_id}")
         return 0
     print(f"no article {args.article_id} (see `footnote sources`)", file=sys.stderr)
@@ -198,10 +204,13 @@ def cmd_forget(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
+    from .inventory import stats as index_stats
+    from .inventory import verify
+
     index = _index(args)
-    stats = index.stats()
+    stats = index_stats(index)
     if args.verify:
-        stats["verify"] = index.verify()
+        stats["verify"] = verify(index)
     if args.json:
         print(json.dumps(stats, ensure_ascii=False, indent=2))
         return 0
@@ -211,9 +220,11 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:
+    from .ingest import reindex
+
     index = _index(args)
     with _progress(True) as progress:
-        report = index.reindex(progress)
+        report = reindex(index, progress)
     print(
         f"re-embedded {report.chunks_added} chunks of {len(report.updated)} articles in {report.seconds:.1f} s"
     )

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .ids import article_id
+from .ingest import ingest
 from .progress import progress_bar as _progress
 from .search import MODES, search
 from .settings import Settings
@@ -66,7 +67,7 @@ def run_xquad(
                     dst.write(line)
         started = time.perf_counter()
         with _progress(progress_enabled) as progress:
-            report = index.ingest([str(subset)], progress=progress)
+            report = ingest(index, [str(subset)], progress=progress)
         ingest_s = time.perf_counter() - started
         ranks: dict[str, dict[str, list[int | None]]] = {m: defaultdict(list) for m in MODES}
         total_q = sum(len(v) for v in questions.values())
@@ -86,7 +87,7 @@ def run_xquad(
                     qv = index.embedder.embed_queries([q["question"]])[0]
                     for mode in MODES:
                         t0 = time.perf_counter()
-                        hits = search(index, q["question"], k, mode=mode, query_vector=qv)
+                        hits = search(index, q["question"], k, mode=mode, query_vector=qv).hits
                         t_search += time.perf_counter() - t0
                         rank = None
                         for r, h in enumerate(hits, 1):

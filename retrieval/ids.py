@@ -35,3 +35,25 @@ def article_id(explicit_key: str, url: str, content: str) -> str:
 
 def text_hash(text: str) -> str:
     return _h(text, 32)
+
+
+def chunk_id(article_id: str, number: int) -> str:
+    """`<article_id>-<nnnn>`: deterministic, so a rerun after a crash overwrites, never duplicates."""
+    return f"{article_id}-{number:04d}"
+
+
+def sentence_id(chunk_id: str, number: int) -> str:
+    """`<chunk_id>-s<nnn>`: a sentence vector's id."""
+    return f"{chunk_id}-s{number:03d}"
+
+
+def chunk_of_sentence(sentence_id: str) -> str:
+    """The chunk id inside a sentence id."""
+    return sentence_id.rsplit("-s", 1)[0]
+
+
+def file_of_source(source: str) -> str:
+    """The file a source came from: records are `path#n` or `path#id`, bad lines `path:n`."""
+    path = source.split("#", 1)[0]
+    head, _, tail = path.rpartition(":")
+    return head if head and tail.isdigit() else path

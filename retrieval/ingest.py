@@ -1,5 +1,6 @@
-"""Ingest: load -> clean -> identify -> chunk -> embed what is new -> write, incrementally.
+"""Every write to the index: ingest, reindex, forget, prune.
 
+Ingest: load -> prepare (clean, identify, chunk) -> embed what is new -> write, incrementally.
 Crash safety (a `kill -9` at any point, then a rerun, leaves no duplicates and nothing missing):
 chunk ids are deterministic (`<article_id>-<n>`) and written with upsert; before any vector of
 an article is written, the catalog marks it pending and raises its chunk high-water mark; only
@@ -15,26 +16,79 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .catalog import chunk_id, sentence_id
-from .chunk import chunk_spans, sentence_units
-from .clean import clean_article, normalize
+from .chunk import sentence_units
 from .embed import EmbedPool
 from .errors import InputError
-from .ids import article_id, content_hash, text_hash
+from .ids import chunk_id, file_of_source, sentence_id, text_hash
+from .index import Index
 from .load import LoadLimits, is_url, iter_inputs
-from .models import Article, Chunk, Document, Failure, IngestReport
-
-if TYPE_CHECKING:
-    from .index import Index
+from .models import Article, Chunk, Failure, IngestReport
+from .prepare import fingerprint, make_chunks, prepare
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
-BATCH = 16
-CLEANER_VERSION = "2"  # bump when cleaning or chunking changes, so unchanged files are redone  # chunks per embedding job: small enough to keep both workers fed
+BATCH = 16  # texts per embedding job: small enough to keep both workers fed
+
+
+def ingest(
+    index: Index, inputs: list[str], prune: bool = False, progress: Progress | None = None
+) -> IngestReport:
+    """Add or update the articles in `inputs` (files, directories, URLs); with `prune`, drop
+    articles whose source is gone. One bad input is a Failure in the report, never a crash."""
+    return _Ingestor(index, progress).run(inputs, prune=prune)
+
+
+def reindex(index: Index, progress: Progress | None = None) -> IngestReport:
+    """Re-embed every stored article (e.g. with a new embedder) from the catalog's text."""
+    ing = _Ingestor(index, progress)
+    report = IngestReport()
+    started = time.perf_counter()
+    with index.write_lock():
+        # Marked first: if this is killed, `footnote stats` says so and a rerun finishes it.
+        index.catalog.set_meta("reindex", "running")
+        rows = list(index.catalog.all_articles_full())
+        index.store.drop()
+        index.store.reopen()
+        work = [
+            _Work(
+                Article(
+                    r["article_id"], r["title"], r["text"], r["url"], r["source"],
+                    r["date"], r["lang"], r["content_hash"],
+                ),
+                [(src, "") for src in index.catalog.sources_of(r["article_id"]) or [r["source"]]],
+                "updated",
+            )
+            for r in rows
+        ]  # fmt: skip
+        with EmbedPool(index.embedder, index.settings.embed_workers) as pool:
+            ing.pool = pool
+            ing.embed_and_write(work, report)
+        index.catalog.set_meta("reindex", "")
+        index.publish()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def forget(index: Index, article_id: str) -> bool:
+    """Remove one article; False if there is no such article."""
+    with index.write_lock():
+        index.refresh()
+        row = index.catalog.article(article_id)
+        if row is None:
+            return False
+        _delete_article(index, article_id, max(row["hwm"], row["chunks"]))
+        index.publish()
+        return True
+
+
+def _delete_article(index: Index, article_id: str, chunks: int) -> None:
+    """An article's chunk vectors (ids below `chunks`), all its sentence vectors, its catalog rows."""
+    index.store.delete([chunk_id(article_id, n) for n in range(chunks)])
+    index.store.delete_sentences_of(article_id)
+    index.catalog.delete_article(article_id)
 
 
 @dataclass
@@ -50,77 +104,7 @@ class _Work:
     replaces: set[str] = field(default_factory=set)
 
 
-def _file_of(source: str) -> str:
-    """The file a source came from: records are `path#n` or `path#id`, bad lines `path:n`."""
-    path = source.split("#", 1)[0]
-    head, _, tail = path.rpartition(":")
-    return head if head and tail.isdigit() else path
-
-
-def fingerprint(doc: Document) -> str:
-    """Identity of a raw document plus the code that cleans it: any change means re-clean."""
-    return text_hash(
-        "\x1f".join([CLEANER_VERSION, doc.text, doc.title, doc.url, doc.date, doc.lang, doc.key,
-                     str(doc.preclean), str(doc.markdown)])
-    )  # fmt: skip
-
-
-def prepare(doc: Document, detector: Any) -> Article:
-    """Clean one Document into an Article with its stable id and content hash."""
-    if doc.preclean:
-        text = "\n\n".join(p.strip() for p in normalize(doc.text).split("\n\n") if p.strip())
-        title = normalize(doc.title).strip()
-        url, date = doc.url, doc.date
-    else:
-        cleaned = clean_article(doc.text, detector, markdown=doc.markdown)
-        text, title = cleaned.text, (cleaned.title or normalize(doc.title).strip())
-        url = doc.url or cleaned.url
-        date = doc.date or cleaned.date
-    if not text.strip():
-        raise InputError("no article text left after removing page boilerplate")
-    title = title[:300]
-    lang = doc.lang.split("-")[0].lower() if doc.lang else detector.detect(text[:1500])
-    chash = content_hash(title, text)
-    return Article(
-        article_id=article_id(doc.key, url, chash),
-        title=title,
-        text=text,
-        url=url,
-        source=doc.source,
-        date=date,
-        lang=lang,
-        content_hash=chash,
-    )
-
-
-def make_chunks(article: Article, index: Index) -> list[Chunk]:
-    s = index.settings
-    spans = chunk_spans(
-        article.text, index.embedder.count_tokens, s.chunk_tokens, s.chunk_overlap_tokens
-    )
-    out = []
-    for n, (start, end) in enumerate(spans):
-        text = article.text[start:end]
-        lang = index.detector.detect(text[:400]) if len(text) >= 40 else ""
-        out.append(
-            Chunk(
-                chunk_id=chunk_id(article.article_id, n),
-                article_id=article.article_id,
-                number=n,
-                text=text,
-                start=start,
-                end=end,
-                lang=lang or article.lang,
-                title=article.title,
-                url=article.url,
-                source=article.source,
-                date=article.date,
-            )
-        )
-    return out
-
-
-class Ingestor:
+class _Ingestor:
     pool: EmbedPool
 
     def __init__(self, index: Index, progress: Progress | None = None) -> None:
@@ -140,7 +124,7 @@ class Ingestor:
             self.index.refresh()
             recovered = self._recover_pending()
             work, seen = self._plan(inputs, report)
-            self._embed_and_write(work, report)
+            self.embed_and_write(work, report)
             if prune:
                 self._prune(inputs, seen, report)
             for w in work:
@@ -154,7 +138,7 @@ class Ingestor:
                 or report.removed
                 or report.chunks_removed
             ):
-                self.index.commit_generation()
+                self.index.publish()
         report.seconds = time.perf_counter() - started
         return report
 
@@ -179,7 +163,7 @@ class Ingestor:
                 # A source that failed to read is still there: never prune it, nor the records
                 # of a JSON/JSONL file that failed as a whole ("path", "path:12" for one line).
                 seen.add(item.source)
-                seen.add(_file_of(item.source))
+                seen.add(file_of_source(item.source))
                 continue
             seen.add(item.source)
             report.warnings.extend(f"{item.source}: {w}" for w in item.warnings)
@@ -242,7 +226,7 @@ class Ingestor:
         by_hash[article.content_hash] = aid
 
     # --- phase 2: chunk, embed what is new, write ---------------------------------------------
-    def _embed_and_write(self, work: list[_Work], report: IngestReport) -> None:
+    def embed_and_write(self, work: list[_Work], report: IngestReport) -> None:
         """Every distinct text (chunk or sentence) is embedded once; vectors of texts the article
         already had are reused; an article is written as soon as all its vectors are there."""
         sentence_vectors = self.index.settings.sentence_vectors
@@ -365,8 +349,7 @@ class Ingestor:
         """Articles a killed run left half-written: remove them; their sources bring them back."""
         rows = self.catalog.pending()
         for row in rows:
-            self.index.delete_vectors(row["article_id"], row["hwm"])
-            self.catalog.delete_article(row["article_id"])
+            _delete_article(self.index, row["article_id"], row["hwm"])
         return len(rows)
 
     def _prune(self, inputs: list[str], seen: set[str], report: IngestReport) -> None:
@@ -377,7 +360,7 @@ class Ingestor:
             source = row["source"]
             if source in seen or is_url(source):
                 continue
-            path = _file_of(source)
+            path = file_of_source(source)
             if path in seen:
                 continue
             under_root = any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
@@ -393,8 +376,7 @@ class Ingestor:
         row = self.catalog.article(aid)
         if row is None:
             return
-        self.index.delete_vectors(aid, max(row["hwm"], row["chunks"]))
-        self.catalog.delete_article(aid)
+        _delete_article(self.index, aid, max(row["hwm"], row["chunks"]))
         report.chunks_removed += row["chunks"]
         if count_removed:
             report.removed.append(aid)

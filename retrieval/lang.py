@@ -10,11 +10,7 @@ from typing import Any
 
 from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
 
-# Languages preloaded: broad enough for news, small enough to load in ~2 s and ~0.5 GB.
-LANGUAGES: tuple[str, ...] = (
-    "en", "de", "fr", "es", "it", "pt", "nl", "pl", "cs", "sv", "da", "nb", "fi", "ro", "hu",
-    "tr", "vi", "id", "ru", "uk", "bg", "sr", "el", "ar", "fa", "he", "hi", "th", "zh", "ja", "ko",
-)  # fmt: skip
+from .languages import DETECTED, normalize
 
 # Scripts that name a language on their own (or narrow it to a few).
 _SCRIPT_LANG = {
@@ -49,7 +45,7 @@ def script_profile(text: str) -> Counter[str]:
 class LanguageDetector:
     """Lazily built lingua detector; thread-safe; returns ISO 639-1 codes or ''."""
 
-    def __init__(self, languages: tuple[str, ...] = LANGUAGES) -> None:
+    def __init__(self, languages: tuple[str, ...] = DETECTED) -> None:
         self._codes = languages
         self._detector: Any = None
         self._lock = threading.Lock()
@@ -75,7 +71,7 @@ class LanguageDetector:
     def detect(self, text: str, hint: str = "") -> str:
         """Best language for `text`; `hint` (e.g. a user's language_code) breaks near-ties."""
         ranked = self.rank(text)
-        hint = (hint or "").split("-")[0].lower()
+        hint = normalize(hint)
         if not ranked:
             return hint if hint in self._codes else ""
         best, best_p = ranked[0]

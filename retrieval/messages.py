@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-LANGUAGE_NAMES = {
-    "en": "English", "de": "German", "fr": "French", "es": "Spanish", "it": "Italian",
-    "pt": "Portuguese", "nl": "Dutch", "pl": "Polish", "cs": "Czech", "sv": "Swedish",
-    "da": "Danish", "nb": "Norwegian", "fi": "Finnish", "ro": "Romanian", "hu": "Hungarian",
-    "tr": "Turkish", "vi": "Vietnamese", "id": "Indonesian", "ru": "Russian", "uk": "Ukrainian",
-    "bg": "Bulgarian", "sr": "Serbian", "el": "Greek", "ar": "Arabic", "fa": "Persian",
-    "he": "Hebrew", "hi": "Hindi", "th": "Thai", "zh": "Chinese", "ja": "Japanese", "ko": "Korean",
-}  # fmt: skip
+from .languages import pick
 
 STRINGS: dict[str, dict[str, str]] = {
     "offline_header": {
@@ -94,10 +87,4 @@ STRINGS: dict[str, dict[str, str]] = {
 
 def text(key: str, lang: str) -> str:
     """The string `key` in `lang` (ISO 639-1, or a tag like 'pt-BR'), else in English."""
-    table = STRINGS[key]
-    code = (lang or "en").split("-")[0].lower()
-    return table.get(code) or table["en"]
-
-
-def language_name(code: str) -> str:
-    return LANGUAGE_NAMES.get((code or "en").split("-")[0].lower(), code or "English")
+    return pick(STRINGS[key], lang)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .dates import date_num
+
 
 @dataclass(frozen=True)
 class Document:
@@ -62,7 +64,7 @@ class Chunk:
             "url": self.url,
             "source": self.source,
             "date": self.date,
-            "date_num": int(self.date.replace("-", "")[:8] or 0) if self.date[:4].isdigit() else 0,
+            "date_num": date_num(self.date),
             "lang": self.lang,
             "start": self.start,
             "end": self.end,

@@ -1,4 +1,6 @@
-"""Hybrid search: dense (Chroma) and keyword (BM25) candidates fused by reciprocal rank fusion.
+"""The one read: a question's passages, by dense (Chroma) and keyword (BM25) candidates fused by
+reciprocal rank fusion, with what the answerer needs to judge them (similarities, the query's
+baseline) and, on request, each passage's sentences scored against the question.
 
 Filters are applied to candidates after the fact from in-memory arrays: a Chroma `where`
 filter scans every stored chunk (about 1 ms per 1,000), so it is only the fallback when the
@@ -7,13 +9,16 @@ filter is so narrow that the unfiltered candidates hold too few matches.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import Any
 
+import numpy as np
+
+from .chunk import sentence_units
+from .dates import date_num
+from .ids import chunk_of_sentence, sentence_id
+from .index import Index
 from .models import Hit
-
-if TYPE_CHECKING:
-    from .index import Index
 
 RRF_K = 60
 # hybrid = chunk vectors + sentence vectors + BM25; dense = both vector rankings;
@@ -38,47 +43,38 @@ class Filters:
         if self.article_id:
             conds.append({"article_id": self.article_id})
         if self.date_from:
-            conds.append({"date_num": {"$gte": _date_num(self.date_from)}})
+            conds.append({"date_num": {"$gte": date_num(self.date_from)}})
         if self.date_to:
-            conds.append({"date_num": {"$lte": _date_num(self.date_to)}})
+            conds.append({"date_num": {"$lte": date_num(self.date_to)}})
         if not conds:
             return None
         return conds[0] if len(conds) == 1 else {"$and": conds}
 
 
-def _best_sentence_per_chunk(hits: list[tuple[str, float]]) -> list[tuple[str, float]]:
-    """Sentence hits (best first) -> chunks ranked by their best sentence."""
-    seen: dict[str, float] = {}
-    for sid, sim in hits:
-        cid = sid.rsplit("-s", 1)[0]
-        if cid not in seen:
-            seen[cid] = sim
-    return list(seen.items())
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of a hit, scored against the question."""
 
-
-def _date_num(iso: str) -> int:
-    digits = "".join(ch for ch in iso if ch.isdigit())[:8]
-    return int(digits.ljust(8, "0")) if digits else 0
+    similarity: float
+    hit: int  # index into SearchResult.hits
+    text: str
 
 
 @dataclass
 class SearchResult:
     hits: list[Hit]
-    chunk_sims: list[float]  # dense similarities of the chunk candidates, best first
-    sentence_sims: list[float]  # of the sentence candidates, best first
-    keyword_coverage: float
+    chunk_sims: list[float] = field(default_factory=list)  # dense chunk candidates, best first
+    sentence_sims: list[float] = field(default_factory=list)  # sentence candidates, best first
+    keyword_coverage: float = 0.0
     background: float = 0.0  # the query's mean similarity to random chunks
+    query_vector: np.ndarray | None = None
+    sentences: list[Sentence] = field(default_factory=list)  # with `sentences=True`
 
 
-def search(*args: Any, **kwargs: Any) -> list[Hit]:
-    """The hits of `search_detailed`."""
-    return search_detailed(*args, **kwargs).hits
-
-
-def search_detailed(
+def search(
     index: Index,
     query: str,
-    k: int,
+    k: int | None = None,
     filters: Filters | None = None,
     mode: str = "hybrid",
     max_per_article: int | None = None,
@@ -86,33 +82,41 @@ def search_detailed(
     dense_weight: float = 1.0,
     keyword_weight: float = 1.0,
     query_vector: Any = None,
+    sentences: bool = False,
 ) -> SearchResult:
+    """The passages for `query`, best first. `query_vector` saves embedding the query again;
+    `sentences` also scores every sentence of the hits (for quotes and citations)."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}")
     query = query.strip()
     if not query:
-        return SearchResult([], [], [], 0.0)
-    index.refresh()
+        return SearchResult([])
+    k = k or index.settings.top_k
+    qv = None
+    if mode != "keyword" or sentences:
+        qv = query_vector if query_vector is not None else index.embedder.embed_queries([query])[0]
     with index.reading():
-        return _search(
-            index, query, k, filters, mode, max_per_article, candidates, dense_weight,
-            keyword_weight, query_vector,
+        result = _search(
+            index, query, k, filters or Filters(), mode, max_per_article, candidates,
+            dense_weight, keyword_weight, qv,
         )  # fmt: skip
+        if sentences and qv is not None:
+            result.sentences = _score_sentences(index, result.hits, qv)
+    return result
 
 
 def _search(
     index: Index,
     query: str,
     k: int,
-    filters: Filters | None,
+    filters: Filters,
     mode: str,
     max_per_article: int | None,
     candidates: int | None,
     dense_weight: float,
     keyword_weight: float,
-    query_vector: Any,
+    qv: np.ndarray | None,
 ) -> SearchResult:
-    filters = filters or Filters()
     n = candidates or max(50, 10 * k)
     mask = index.keyword.mask(filters.lang, filters.date_from, filters.date_to, filters.article_id)
 
@@ -122,7 +126,7 @@ def _search(
     coverage = 0.0
     background = 0.0
     if mode != "keyword":
-        qv = query_vector if query_vector is not None else index.embedder.embed_queries([query])[0]
+        assert qv is not None
         dense = index.store.query(qv, n)
         background = index.background(qv)
         if mode != "dense_chunks" and index.settings.sentence_vectors:
@@ -176,5 +180,38 @@ def _search(
         if len(hits) >= k:
             break
     return SearchResult(
-        hits, [d[1] for d in dense], [d[1] for d in raw_sentences], coverage, background
+        hits, [d[1] for d in dense], [d[1] for d in raw_sentences], coverage, background, qv
     )
+
+
+def _best_sentence_per_chunk(hits: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """Sentence hits (best first) -> chunks ranked by their best sentence."""
+    seen: dict[str, float] = {}
+    for sid, sim in hits:
+        cid = chunk_of_sentence(sid)
+        if cid not in seen:
+            seen[cid] = sim
+    return list(seen.items())
+
+
+def _score_sentences(index: Index, hits: list[Hit], qv: np.ndarray) -> list[Sentence]:
+    """Every sentence of the hits with its similarity to the question: the stored sentence
+    vectors, or (without them) embedded now."""
+    spans = index.catalog.sentence_spans([h.chunk.chunk_id for h in hits])
+    items: list[tuple[int, str, str]] = []  # (hit index, sentence id, text)
+    for i, h in enumerate(hits):
+        chunk_spans = spans.get(h.chunk.chunk_id) or sentence_units(h.chunk.text)
+        for n, (a, b) in enumerate(chunk_spans):
+            items.append((i, sentence_id(h.chunk.chunk_id, n), h.chunk.text[a:b].strip()))
+    stored = (
+        index.store.sentence_vectors([sid for _, sid, _ in items])
+        if index.settings.sentence_vectors
+        else {}
+    )
+    missing = [t for _, sid, t in items if sid not in stored]
+    fresh = iter(index.embedder.embed_passages(missing)) if missing else iter(())
+    out = []
+    for i, sid, text in items:
+        vec = stored[sid] if sid in stored else next(fresh)
+        out.append(Sentence(float(vec @ qv), i, text))
+    return out

@@ -4,18 +4,16 @@ set. The only module that imports chromadb."""
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .errors import EmbedderMismatchError, StoreUnavailableError
+from .lock import ReadWriteLock
 from .models import Chunk
-
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 EMBEDDER_KEY = "footnote_embedder"
 
@@ -40,9 +38,7 @@ class ChromaStore:
         # Many threads query at once (the bot); connecting and reopening happen once, and a
         # reopen waits until calls in flight are done (they use the client it closes).
         self._lock = threading.RLock()
-        self._idle = threading.Condition(self._lock)
-        self._users = 0
-        self._closing = False
+        self._calls = ReadWriteLock()
 
     # --- connection -------------------------------------------------------------------------
     def _connect(self) -> Any:
@@ -110,28 +106,8 @@ class ChromaStore:
     def close(self) -> None:
         """Release this store's Chroma system (per path, reference-counted) and HTTP connections,
         once no call is using them."""
-        with self._idle:
-            self._closing = True
-            try:
-                while self._users:
-                    self._idle.wait()
-                self._close()
-            finally:
-                self._closing = False
-                self._idle.notify_all()
-
-    @contextlib.contextmanager
-    def _in_use(self) -> Iterator[None]:
-        with self._idle:
-            while self._closing:
-                self._idle.wait()
-            self._users += 1
-        try:
-            yield
-        finally:
-            with self._idle:
-                self._users -= 1
-                self._idle.notify_all()
+        with self._calls.writing(), self._lock:
+            self._close()
 
     def _close(self) -> None:
         self._cols = {}
@@ -173,7 +149,7 @@ class ChromaStore:
             try:
                 client.delete_collection(name)
             except Exception as exc:
-                if "does not exist" not in str(exc).lower() and "not found" not in str(exc).lower():
+                if not _is_missing(exc):
                     raise
         self._cols = {}
 
@@ -274,7 +250,7 @@ class ChromaStore:
         return int(self._call("count"))
 
     def _call(self, method: str, sentences: bool = False, **kwargs: Any) -> Any:
-        with self._in_use():
+        with self._calls.reading():
             try:
                 col = self.sentences if sentences else self.collection
                 return getattr(col, method)(**kwargs)
@@ -289,6 +265,12 @@ class ChromaStore:
                 raise
 
 
+# chromadb raises plain exceptions whose message is all there is to tell the kinds apart.
 def _is_connection_error(exc: Exception) -> bool:
     text = f"{type(exc).__name__} {exc}".lower()
     return any(w in text for w in ("connect", "timeout", "unavailable", "refused", "reset"))
+
+
+def _is_missing(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "does not exist" in text or "not found" in text

@@ -10,8 +10,12 @@ import pytest
 
 from retrieval.errors import StoreUnavailableError
 from retrieval.index import Index
+from retrieval.ingest import ingest
+from retrieval.inventory import stats as index_stats
+from retrieval.inventory import verify
+from retrieval.search import search
+from testing.services import ChromaServer, free_port
 from tests.conftest import CORPUS
-from tests.services import ChromaServer, free_port
 
 
 @pytest.fixture
@@ -25,10 +29,10 @@ def test_ingest_and_search_through_a_chroma_server(
 ) -> None:  # type: ignore[no-untyped-def]
     s = replace(settings, chroma_host="127.0.0.1", chroma_port=chroma_server)
     idx = Index(s, embedder=embedder, detector=detector)
-    assert idx.ingest([str(CORPUS)]).ok
-    assert idx.search("Xiaomi iPhone")[0].chunk.title == "Xiaomi CEO uses an iPhone"
-    assert idx.verify()["ok"]
-    assert "chroma server" in idx.stats()["store"]
+    assert ingest(idx, [str(CORPUS)]).ok
+    assert search(idx, "Xiaomi iPhone").hits[0].chunk.title == "Xiaomi CEO uses an iPhone"
+    assert verify(idx)["ok"]
+    assert "chroma server" in index_stats(idx)["store"]
     assert not (s.data_dir / "chroma").exists(), "no embedded store was created"
     idx.close()
 
@@ -37,5 +41,5 @@ def test_unreachable_server_is_a_clear_error(settings, embedder, detector) -> No
     s = replace(settings, chroma_host="127.0.0.1", chroma_port=free_port())
     idx = Index(s, embedder=embedder, detector=detector)
     with pytest.raises(StoreUnavailableError, match=r"Chroma server at 127\.0\.0\.1"):
-        idx.search("anything")
+        search(idx, "anything")
     idx.close()

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from retrieval import cli
+from testing.embedder import HashEmbedder
 from tests.conftest import CORPUS
-from tests.fakes.embedder import HashEmbedder
 from tests.helpers import HIT_FIELDS
 
 

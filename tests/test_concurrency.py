@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from retrieval.index import Index
-from retrieval.search import search_detailed
+from retrieval.search import search
 
 QUESTIONS = [
     "Which phone does the Xiaomi CEO use?",
@@ -39,7 +39,7 @@ def test_concurrent_searches_survive_reloads(
             start.wait()  # every thread's first search (and connection) at the same moment
             for i in range(12):
                 q = QUESTIONS[(n + i) % len(QUESTIONS)]
-                results.append(len(search_detailed(index, q, 5, query_vector=vectors[q]).hits))
+                results.append(len(search(index, q, 5, query_vector=vectors[q]).hits))
         except BaseException as exc:
             errors.append(exc)
 

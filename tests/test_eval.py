@@ -7,7 +7,7 @@ from pathlib import Path
 
 from retrieval.evaluate import format_table, run_xquad
 from retrieval.index import Index
-from tests.fakes.embedder import HashEmbedder
+from testing.embedder import HashEmbedder
 
 ART = {
     "x1": "Paris hosts the annual rowing regatta on the river in June.\n\nThe regatta draws crowds of thousands.",

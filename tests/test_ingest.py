@@ -8,12 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.catalog import chunk_id
 from retrieval.errors import IndexBusyError
+from retrieval.ids import chunk_id
 from retrieval.index import Index
+from retrieval.ingest import ingest
+from retrieval.inventory import sources, verify
 from retrieval.lock import WriteLock
+from retrieval.search import search
+from testing.embedder import HashEmbedder
 from tests.conftest import CORPUS
-from tests.fakes.embedder import HashEmbedder
 
 
 @pytest.fixture
@@ -32,18 +35,18 @@ def article(title: str, *paragraphs: str, url: str = "") -> str:
 
 
 def assert_consistent(index: Index) -> None:
-    report = index.verify()
+    report = verify(index)
     assert report["ok"], report
 
 
 def test_sample_corpus_ingests_and_reingest_embeds_nothing(
     index: Index, embedder: HashEmbedder
 ) -> None:
-    first = index.ingest([str(CORPUS)])
+    first = ingest(index, [str(CORPUS)])
     assert first.ok and len(first.added) == 2 and first.chunks_added > 0
     embedded = len(embedder.passages_embedded)
     assert embedded == first.texts_embedded > first.chunks_embedded > 0
-    again = index.ingest([str(CORPUS)])
+    again = ingest(index, [str(CORPUS)])
     assert sorted(again.unchanged) == sorted(first.added)
     assert not again.added and not again.updated and again.chunks_embedded == 0
     assert len(embedder.passages_embedded) == embedded, "nothing embedded the second time"
@@ -51,7 +54,7 @@ def test_sample_corpus_ingests_and_reingest_embeds_nothing(
 
 
 def test_unchanged_input_is_not_even_cleaned(index: Index, monkeypatch: pytest.MonkeyPatch) -> None:
-    index.ingest([str(CORPUS)])
+    ingest(index, [str(CORPUS)])
     generation = index.catalog.generation()
 
     def no_detection(*args: object, **kw: object) -> str:
@@ -59,7 +62,7 @@ def test_unchanged_input_is_not_even_cleaned(index: Index, monkeypatch: pytest.M
 
     monkeypatch.setattr(index.detector, "detect", no_detection)
     monkeypatch.setattr(index.detector, "rank", no_detection)
-    rep = index.ingest([str(CORPUS)])
+    rep = ingest(index, [str(CORPUS)])
     assert len(rep.unchanged) == 2
     assert index.catalog.generation() == generation, "readers are not told to reopen for nothing"
 
@@ -70,11 +73,11 @@ def test_ids_are_stable_across_data_dirs_and_paths(
     copy = tmp_path / "elsewhere"
     shutil.copytree(CORPUS, copy)
     a = Index(settings, embedder=embedder, detector=detector)
-    ids_a = sorted(a.ingest([str(CORPUS)]).added)
+    ids_a = sorted(ingest(a, [str(CORPUS)]).added)
     from dataclasses import replace
 
     b = Index(replace(settings, data_dir=tmp_path / "other"), embedder=embedder, detector=detector)
-    ids_b = sorted(b.ingest([str(copy)]).added)
+    ids_b = sorted(ingest(b, [str(copy)]).added)
     assert ids_a == ids_b
 
 
@@ -84,15 +87,15 @@ def test_changed_article_replaces_all_its_chunks(tmp_path: Path, index: Index) -
         article("Title", *(para(f"p{i}x", 120) for i in range(6)), url="https://x.test/a"),
         encoding="utf-8",
     )
-    first = index.ingest([str(f)])
+    first = ingest(index, [str(f)])
     [aid] = first.added
     many = index.catalog.article(aid)["chunks"]
     f.write_text(article("Title", para("short"), url="https://x.test/a"), encoding="utf-8")
-    second = index.ingest([str(f)])
+    second = ingest(index, [str(f)])
     assert second.updated == [aid], "same URL, same article id"
     assert index.catalog.article(aid)["chunks"] == 1 < many
     assert second.chunks_removed == many - 1
-    assert [h.chunk.text for h in index.search("short0 short1", k=5)] == [para("short")]
+    assert [h.chunk.text for h in search(index, "short0 short1", k=5).hits] == [para("short")]
     assert_consistent(index)
 
 
@@ -101,12 +104,12 @@ def test_changed_article_without_url_gets_new_id_and_old_is_gone(
 ) -> None:
     f = tmp_path / "a.txt"
     f.write_text(article("Title", para("old")), encoding="utf-8")
-    [old] = index.ingest([str(f)]).added
+    [old] = ingest(index, [str(f)]).added
     f.write_text(article("Title", para("new")), encoding="utf-8")
-    rep = index.ingest([str(f)])
+    rep = ingest(index, [str(f)])
     assert len(rep.updated) == 1 and rep.updated[0] != old
     assert index.catalog.article(old) is None
-    assert [s["article_id"] for s in index.sources()] == rep.updated
+    assert [s["article_id"] for s in sources(index)] == rep.updated
     assert_consistent(index)
 
 
@@ -116,12 +119,12 @@ def test_unchanged_paragraphs_are_not_reembedded(
     paragraphs = [para(f"p{i}y", 120) for i in range(5)]
     f = tmp_path / "a.txt"
     f.write_text(article("T", *paragraphs, url="https://x.test/b"), encoding="utf-8")
-    first = index.ingest([str(f)])
+    first = ingest(index, [str(f)])
     assert first.chunks_embedded >= 5
     paragraphs[-1] = para("changed", 60) + " " + para("second", 60)
     f.write_text(article("T", *paragraphs, url="https://x.test/b"), encoding="utf-8")
     before = len(embedder.passages_embedded)
-    second = index.ingest([str(f)])
+    second = ingest(index, [str(f)])
     assert second.updated and second.chunks_embedded == 1
     assert len(embedder.passages_embedded) - before == second.texts_embedded
     assert second.texts_embedded == 3, "the changed chunk and its two sentences, nothing else"
@@ -132,39 +135,39 @@ def test_same_text_from_two_files_is_stored_once(tmp_path: Path, index: Index) -
     text = article("Same", para("dup"))
     (tmp_path / "one.txt").write_text(text, encoding="utf-8")
     (tmp_path / "two.txt").write_text(text, encoding="utf-8")
-    rep = index.ingest([str(tmp_path)])
+    rep = ingest(index, [str(tmp_path)])
     assert len(rep.added) == 1
-    assert len(index.sources()) == 1
+    assert len(sources(index)) == 1
     assert len(index.catalog.sources()) == 2, "both files are known sources of the one article"
     # the same text under a different URL is still stored once
     (tmp_path / "three.txt").write_text(
         text.replace("Same\n\n", "Same\n\nSource: https://x.test/c\n\n"), encoding="utf-8"
     )
-    rep = index.ingest([str(tmp_path / "three.txt")])
-    assert not rep.added and len(index.sources()) == 1
+    rep = ingest(index, [str(tmp_path / "three.txt")])
+    assert not rep.added and len(sources(index)) == 1
 
 
 def test_prune_drops_articles_whose_source_is_gone(tmp_path: Path, index: Index) -> None:
     (tmp_path / "keep.txt").write_text(article("Keep", para("keep")), encoding="utf-8")
     (tmp_path / "gone.txt").write_text(article("Gone", para("gone")), encoding="utf-8")
-    index.ingest([str(tmp_path)])
+    ingest(index, [str(tmp_path)])
     (tmp_path / "gone.txt").unlink()
-    rep = index.ingest([str(tmp_path)])
-    assert not rep.removed and len(index.sources()) == 2, "without --prune nothing is dropped"
-    rep = index.ingest([str(tmp_path)], prune=True)
+    rep = ingest(index, [str(tmp_path)])
+    assert not rep.removed and len(sources(index)) == 2, "without --prune nothing is dropped"
+    rep = ingest(index, [str(tmp_path)], prune=True)
     assert len(rep.removed) == 1
-    assert [s["title"] for s in index.sources()] == ["Keep"]
+    assert [s["title"] for s in sources(index)] == ["Keep"]
     assert_consistent(index)
 
 
 def test_a_failing_file_is_not_pruned(tmp_path: Path, index: Index) -> None:
     f = tmp_path / "a.txt"
     f.write_text(article("A", para("a")), encoding="utf-8")
-    index.ingest([str(tmp_path)])
+    ingest(index, [str(tmp_path)])
     f.write_bytes(b"")
-    rep = index.ingest([str(tmp_path)], prune=True)
+    rep = ingest(index, [str(tmp_path)], prune=True)
     assert not rep.ok and rep.failed[0].reason == "empty file"
-    assert len(index.sources()) == 1, "a file that failed to read still exists: keep its article"
+    assert len(sources(index)) == 1, "a file that failed to read still exists: keep its article"
 
 
 def test_a_collection_that_fails_as_a_whole_keeps_its_records(tmp_path: Path, index: Index) -> None:
@@ -173,13 +176,13 @@ def test_a_collection_that_fails_as_a_whole_keeps_its_records(tmp_path: Path, in
         '{"title": "One", "text": "First record."}\n{"title": "Two", "text": "Second."}\n',
         encoding="utf-8",
     )
-    assert len(index.ingest([str(tmp_path)]).added) == 2
+    assert len(ingest(index, [str(tmp_path)]).added) == 2
     f.unlink()
     os.symlink(f.name, f)  # the file is still there but cannot be read
-    rep = index.ingest([str(tmp_path)], prune=True)
+    rep = ingest(index, [str(tmp_path)], prune=True)
     assert "cannot read" in rep.failed[0].reason
     assert not rep.ok and not rep.removed
-    assert len(index.sources()) == 2
+    assert len(sources(index)) == 2
 
 
 def test_failures_are_reported_and_the_rest_is_ingested(tmp_path: Path, index: Index) -> None:
@@ -189,7 +192,7 @@ def test_failures_are_reported_and_the_rest_is_ingested(tmp_path: Path, index: I
         '{"title": "R", "text": "Record text."}\n{oops\n', encoding="utf-8"
     )
     (tmp_path / "nav.txt").write_text("Home\nNews\nSport\nWeather\nContact", encoding="utf-8")
-    rep = index.ingest([str(tmp_path)])
+    rep = ingest(index, [str(tmp_path)])
     assert len(rep.added) == 2
     reasons = sorted(f.reason.split(" (")[0] for f in rep.failed)
     assert reasons == [
@@ -208,8 +211,8 @@ def test_killed_write_is_recovered_on_rerun(tmp_path: Path, index: Index) -> Non
         article("A", *(para(f"k{i}", 120) for i in range(4)), url="https://x.test/k"),
         encoding="utf-8",
     )
-    from retrieval.ingest import Ingestor, make_chunks, prepare
     from retrieval.load import LoadLimits, iter_inputs
+    from retrieval.prepare import make_chunks, prepare
 
     [doc] = list(iter_inputs([str(f)], LoadLimits()))
     art = prepare(doc, index.detector)  # type: ignore[arg-type]
@@ -228,8 +231,8 @@ def test_killed_write_is_recovered_on_rerun(tmp_path: Path, index: Index) -> Non
         ],
         index.embedder.embed_passages(["x", "y", "z"]),
     )
-    assert not index.verify()["ok"]
-    rep = Ingestor(index).run([str(f)])
+    assert not verify(index)["ok"]
+    rep = ingest(index, [str(f)])
     assert rep.added == [art.article_id]
     assert_consistent(index)
 
@@ -239,6 +242,6 @@ def test_second_writer_is_refused_with_a_clear_message(index: Index, tmp_path: P
         WriteLock(index.settings.data_dir, timeout=0, what="footnote ingest"),
         pytest.raises(IndexBusyError) as err,
     ):
-        index.ingest([str(CORPUS)])
+        ingest(index, [str(CORPUS)])
     assert "being written by pid" in str(err.value) and "footnote ingest" in str(err.value)
-    assert index.ingest([str(CORPUS)]).ok, "after the first writer finishes, the second succeeds"
+    assert ingest(index, [str(CORPUS)]).ok, "after the first writer finishes, the second succeeds"

@@ -11,7 +11,8 @@ import pytest
 
 from retrieval.load import LoadLimits, iter_inputs
 from retrieval.models import Document, Failure
-from tests.helpers import ARTICLE_HTML, http_server, minimal_pdf
+from testing.files import minimal_pdf
+from testing.web import ARTICLE_HTML, http_server
 
 LIMITS = LoadLimits(
     max_file_bytes=1_000_000, fetch_timeout=2.0, fetch_max_bytes=50_000, allow_private_urls=True

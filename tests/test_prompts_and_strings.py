@@ -7,7 +7,8 @@ import pytest
 from prompts import PromptError, render, template
 from retrieval.citations import check_citations
 from retrieval.lang import LanguageDetector
-from retrieval.messages import STRINGS, language_name, text
+from retrieval.languages import name as language_name
+from retrieval.messages import STRINGS, text
 
 
 def test_render_fills_every_variable() -> None:

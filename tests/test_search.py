@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from retrieval.index import Index
-from retrieval.search import Filters
+from retrieval.ingest import ingest
+from retrieval.inventory import sources
+from retrieval.search import Filters, search
 from tests.helpers import HIT_FIELDS
 
 
@@ -52,23 +54,23 @@ def news(tmp_path: Path, index: Index) -> Index:
         for i in range(8)
     )
     write(d, "d.txt", "Storm damage report", long, "2023-12-24")
-    assert index.ingest([str(d)]).ok
+    assert ingest(index, [str(d)]).ok
     return index
 
 
 def test_keyword_finds_exact_numbers(news: Index) -> None:
-    [hit] = news.search("12 billion", k=1, mode="keyword")
+    [hit] = search(news, "12 billion", k=1, mode="keyword").hits
     assert hit.chunk.title == "Budget vote"
 
 
 def test_hybrid_ranks_the_matching_article_first(news: Index) -> None:
-    hits = news.search("budget parliament euros", k=3)
+    hits = search(news, "budget parliament euros", k=3).hits
     assert hits[0].chunk.title == "Budget vote"
     assert hits[0].score > hits[-1].score
 
 
 def test_at_most_n_chunks_per_article(news: Index) -> None:
-    hits = news.search("storm harbour wall damaged section", k=8, max_per_article=2)
+    hits = search(news, "storm harbour wall damaged section", k=8, max_per_article=2).hits
     per_article: dict[str, int] = {}
     for h in hits:
         per_article[h.chunk.article_id] = per_article.get(h.chunk.article_id, 0) + 1
@@ -77,30 +79,30 @@ def test_at_most_n_chunks_per_article(news: Index) -> None:
 
 
 def test_filters_language_date_article(news: Index) -> None:
-    de = news.search("Sturm Hafen storm harbour", k=5, filters=Filters(lang="de"))
+    de = search(news, "Sturm Hafen storm harbour", k=5, filters=Filters(lang="de")).hits
     assert {h.chunk.title for h in de} == {"Hafen gesperrt"}
-    in_2024 = news.search(
-        "storm harbour", k=10, filters=Filters(date_from="2024-01-01", date_to="2024-12-31")
-    )
+    in_2024 = search(
+        news, "storm harbour", k=10, filters=Filters(date_from="2024-01-01", date_to="2024-12-31")
+    ).hits
     assert in_2024 and all(h.chunk.date.startswith("2024") for h in in_2024)
-    aid = next(s["article_id"] for s in news.sources() if s["title"] == "Storm damage report")
-    only = news.search("storm", k=10, filters=Filters(article_id=aid), max_per_article=0)
+    aid = next(s["article_id"] for s in sources(news) if s["title"] == "Storm damage report")
+    only = search(news, "storm", k=10, filters=Filters(article_id=aid), max_per_article=0).hits
     assert only and {h.chunk.article_id for h in only} == {aid}
 
 
 def test_narrow_filter_falls_back_to_the_store_filter(news: Index) -> None:
     # A query whose unfiltered dense candidates hold no German chunk still finds German chunks.
-    hits = news.search("parliament budget euros billion", k=1, filters=Filters(lang="de"))
+    hits = search(news, "parliament budget euros billion", k=1, filters=Filters(lang="de")).hits
     assert [h.chunk.lang for h in hits] == ["de"]
 
 
 def test_empty_query_and_empty_index(index: Index) -> None:
-    assert index.search("   ") == []
-    assert index.search("anything") == []
+    assert search(index, "   ").hits == []
+    assert search(index, "anything").hits == []
 
 
 def test_hit_json_fields(news: Index) -> None:
-    data = news.search("budget", k=1)[0].to_json()
+    data = search(news, "budget", k=1).hits[0].to_json()
     assert tuple(data) == HIT_FIELDS
 
 
@@ -122,5 +124,5 @@ QUESTIONS = {
 @pytest.mark.parametrize("lang", list(QUESTIONS))
 def test_sample_corpus_cross_lingual(sample_index: Index, lang: str) -> None:
     question, title = QUESTIONS[lang]
-    hits = sample_index.search(question, k=1)
+    hits = search(sample_index, question, k=1).hits
     assert hits[0].chunk.title == title, f"{lang}: {question}"

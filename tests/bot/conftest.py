@@ -18,9 +18,8 @@ from bot.services import Services
 from retrieval.answer import Answerer
 from retrieval.index import Index
 from retrieval.settings import Settings
-from tests.fakes.openai_server import FakeOpenAI
-from tests.fakes.telegram_server import TOKEN, FakeTelegram, user
-from tests.helpers import chat_model_for
+from testing.openai_server import FakeOpenAI, chat_model_for
+from testing.telegram_server import TOKEN, FakeTelegram, user
 
 OWNER = 42
 OWNER_USER = user(OWNER, "en", "Olga")
@@ -60,7 +59,7 @@ class Bot:
 
     async def answered(self, n: int, timeout: float = 30.0) -> None:
         """Wait until `n` answers are delivered and logged."""
-        await until(lambda: self.svc.state.stats()["questions"] >= n, timeout)
+        await until(lambda: self.svc.state.log.stats()["questions"] >= n, timeout)
 
 
 async def settle(bot: Bot, quiet: float = 1.0) -> None:

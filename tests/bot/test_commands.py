@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from retrieval.answer import Answerer
+from retrieval.ingest import ingest
+from retrieval.inventory import sources
+from testing.telegram_server import FakeTelegram, user
 from tests.bot.conftest import OWNER, OWNER_USER, bot_settings, running, settle, until
-from tests.fakes.telegram_server import FakeTelegram, user
 
 RU = user(701, "ru", "Ivan")
 GROUP = {"id": -100555, "type": "supergroup", "title": "Readers"}
@@ -73,9 +75,9 @@ async def test_owner_commands_refused_for_others_and_nothing_changes(
     tmp_path: Path, tg: FakeTelegram, offline_answerer: Answerer
 ) -> None:
     chat = tg.private_chat(RU)
-    before = len(offline_answerer.index.sources())
+    before = len(sources(offline_answerer.index))
     async with running(bot_settings(tmp_path, tg), offline_answerer, tg) as bot:
-        article = offline_answerer.index.sources()[0]["article_id"]
+        article = sources(offline_answerer.index)[0]["article_id"]
         for text in [
             "/stats",
             f"/forget {article}",
@@ -87,12 +89,14 @@ async def test_owner_commands_refused_for_others_and_nothing_changes(
         ]:
             tg.send_text(chat, RU, text, entities=command(text))
         await until(lambda: len(tg.messages_to(RU["id"])) >= 7)
-        assert bot.svc.state.access("allow") == [] and bot.svc.state.access("deny") == []
+        assert (
+            bot.svc.state.chats.access("allow") == [] and bot.svc.state.chats.access("deny") == []
+        )
     msgs = tg.messages_to(RU["id"])
     assert len(msgs) == 7 and all(
         m.text == "Эта команда доступна только владельцам бота." for m in msgs
     )
-    assert len(offline_answerer.index.sources()) == before
+    assert len(sources(offline_answerer.index)) == before
 
 
 async def test_stats_for_owners(
@@ -182,7 +186,7 @@ async def test_group_settings_only_for_group_admins(
             }
         )
         await until(lambda: tg.calls_of("answerCallbackQuery"))
-        assert bot.svc.state.chat_settings(GROUP["id"]).mode == "mention"
+        assert bot.svc.state.chats.chat_settings(GROUP["id"]).mode == "mention"
         tg.push(
             callback_query={
                 "id": "c2",
@@ -201,8 +205,8 @@ async def test_group_settings_only_for_group_admins(
                 "message": tg.bot_message(panel),
             }
         )
-        await until(lambda: bot.svc.state.chat_settings(GROUP["id"]).language == "fr")
-        assert bot.svc.state.chat_settings(GROUP["id"]).mode == "all"
+        await until(lambda: bot.svc.state.chats.chat_settings(GROUP["id"]).language == "fr")
+        assert bot.svc.state.chats.chat_settings(GROUP["id"]).mode == "all"
         # Now every question is answered, in French.
         tg.send_text(chat, member, "Which phone does the Xiaomi CEO use?")
         await bot.answered(1)
@@ -217,9 +221,9 @@ async def test_owner_forgets_an_article_and_state_survives_a_restart(
 ) -> None:  # type: ignore[no-untyped-def]
     from tests.conftest import CORPUS
 
-    assert index.ingest([str(CORPUS)]).ok
+    assert ingest(index, [str(CORPUS)]).ok
     writable = Answerer(index, None)
-    target = index.sources()[0]["article_id"]
+    target = sources(index)[0]["article_id"]
     group = tg.add_chat(dict(GROUP))
     settings = bot_settings(tmp_path, tg)
     owner_chat = tg.chats[OWNER]
@@ -227,17 +231,17 @@ async def test_owner_forgets_an_article_and_state_survives_a_restart(
         tg.send_text(owner_chat, OWNER_USER, f"/forget {target}", entities=command("/forget"))
         tg.send_text(owner_chat, OWNER_USER, "/forget nope", entities=command("/forget"))
         await until(lambda: len(tg.messages_to(OWNER)) >= 2)
-        bot.svc.state.set_chat_setting(group["id"], "length", "short")
-        bot.svc.state.set_access("deny", [12345])
+        bot.svc.state.chats.set_chat_setting(group["id"], "length", "short")
+        bot.svc.state.chats.set_access("deny", [12345])
     assert sorted(m.text for m in tg.messages_to(OWNER)) == sorted(
         [f"Forgot {target}.", "No article nope."]
     )
-    assert [s["article_id"] for s in index.sources()] != [] and target not in {
-        s["article_id"] for s in index.sources()
+    assert [s["article_id"] for s in sources(index)] != [] and target not in {
+        s["article_id"] for s in sources(index)
     }
     async with running(settings, writable, tg) as bot:  # a restart: same data directory
-        assert bot.svc.state.chat_settings(group["id"]).length == "short"
-        assert bot.svc.state.access("deny") == [12345]
+        assert bot.svc.state.chats.chat_settings(group["id"]).length == "short"
+        assert bot.svc.state.chats.access("deny") == [12345]
 
 
 async def test_edited_questions_are_not_answered_again(

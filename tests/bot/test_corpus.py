@@ -12,9 +12,11 @@ import pytest
 from retrieval.answer import Answerer, Gate
 from retrieval.ids import article_id
 from retrieval.index import Index
+from retrieval.ingest import ingest
+from retrieval.inventory import sources
+from testing.telegram_server import FakeTelegram, user
+from testing.web import ARTICLE_HTML, http_server
 from tests.bot.conftest import OWNER, OWNER_USER, bot_settings, running, until
-from tests.fakes.telegram_server import FakeTelegram, user
-from tests.helpers import ARTICLE_HTML, http_server
 
 CHANNEL = {"id": -100999, "type": "channel", "title": "Daily Brief", "username": "dailybrief"}
 
@@ -53,7 +55,7 @@ async def test_owner_file_is_ingested_under_a_safe_name(
     uploads = list((settings.data_dir / "uploads").iterdir())
     assert [p.name for p in uploads] == ["uF1-evil article.html"]
     assert not (tmp_path / "etc").exists()
-    titles = [s["title"] for s in writable.index.sources()]
+    titles = [s["title"] for s in sources(writable.index)]
     assert len(titles) == 1 and titles[0]
 
 
@@ -78,14 +80,14 @@ async def test_files_from_others_and_unknown_types_are_refused(
     assert [m.text for m in tg.messages_to(OWNER)] == [
         "I can read txt, md, html, json, jsonl and pdf files up to 1 MB."
     ] * 2
-    assert writable.index.sources() == []
+    assert sources(writable.index) == []
     assert tg.calls_of("getFile") == []  # nothing was even downloaded
 
 
 async def test_long_ingest_shows_progress(
     tmp_path: Path, tg: FakeTelegram, writable: Answerer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("bot.admin.PROGRESS_EVERY", 0.05)
+    monkeypatch.setattr("bot.owner.PROGRESS_EVERY", 0.05)
     records = [
         {"id": f"r{i}", "title": f"Report {i}", "text": f"Paragraph about topic {i}. " * 40}
         for i in range(150)
@@ -98,7 +100,7 @@ async def test_long_ingest_shows_progress(
         await until(lambda: any("150 added" in m.text for m in tg.messages_to(OWNER)), 120)
     status = tg.messages_to(OWNER)[0]
     assert status.edits >= 1 and any("batch.jsonl:" in h for h in [*status.history, status.text])
-    assert len(writable.index.sources()) == 150
+    assert len(sources(writable.index)) == 150
 
 
 @pytest.fixture
@@ -117,7 +119,7 @@ async def test_ingest_url_and_ssrf_refusal(
         await until(lambda: any("failed" in m.text for m in tg.messages_to(OWNER)))
     report = tg.messages_to(OWNER)[-1].text
     assert "0 added" in report and "1 failed" in report and "private" in report.lower()
-    assert index.sources() == []
+    assert sources(index) == []
 
     index.settings = replace(index.settings, allow_private_urls=True)  # an operator's choice
     tg2 = tg
@@ -126,7 +128,7 @@ async def test_ingest_url_and_ssrf_refusal(
             tg.chats[OWNER], OWNER_USER, f"/ingest {article_site}/a", entities=command("/ingest")
         )
         await until(lambda: any("1 added" in m.text for m in tg.messages_to(OWNER)))
-    assert len(index.sources()) == 1
+    assert len(sources(index)) == 1
 
 
 async def test_channel_posts_become_articles_and_the_bot_never_posts_there(
@@ -169,7 +171,7 @@ async def test_channel_posts_become_articles_and_the_bot_never_posts_there(
                 other, None, "Unregistered channel news about Berlin.", sender_chat=other
             )
         )
-        await until(lambda: writable.index.sources())
+        await until(lambda: sources(writable.index))
         new_text = text.replace("two million", "three million")
         new_links = [dict(links[0], offset=new_text.index("here"))]
         edited = dict(post, text=new_text, entities=new_links, edit_date=1)
@@ -177,7 +179,7 @@ async def test_channel_posts_become_articles_and_the_bot_never_posts_there(
         aid = article_id(f"id:tg-{CHANNEL['id']}-{post['message_id']}", "", "")
         catalog = writable.index.catalog
         await until(lambda: "three million" in dict(catalog.article(aid) or {}).get("text", ""))
-    [article] = writable.index.sources()
+    [article] = sources(writable.index)
     assert article["article_id"] == aid
     assert article["url"] == f"https://t.me/dailybrief/{post['message_id']}"
     assert article["title"].startswith("Berlin opens a new library")
@@ -191,7 +193,7 @@ async def test_answers_keep_coming_during_a_long_ingest(
 ) -> None:
     from tests.conftest import CORPUS
 
-    assert writable.index.ingest([str(CORPUS)]).ok
+    assert ingest(writable.index, [str(CORPUS)]).ok
     records = [
         {
             "id": f"bulk{i}",
@@ -214,7 +216,7 @@ async def test_answers_keep_coming_during_a_long_ingest(
         answered_during = not any("400 added" in m.text for m in tg.messages_to(OWNER))
         await until(lambda: any("400 added" in m.text for m in tg.messages_to(OWNER)), 180)
     assert answered_during  # the answer did not wait for the ingest
-    assert len(writable.index.sources()) == 402
+    assert len(sources(writable.index)) == 402
 
 
 def _open_gate() -> object:

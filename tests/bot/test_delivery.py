@@ -14,9 +14,9 @@ import pytest
 from bot.redact import setup_logging
 from retrieval.answer import Answerer
 from retrieval.errors import StoreUnavailableError
+from testing.openai_server import FakeOpenAI
+from testing.telegram_server import TOKEN, FakeTelegram, user
 from tests.bot.conftest import OWNER, bot_settings, running, until
-from tests.fakes.openai_server import FakeOpenAI
-from tests.fakes.telegram_server import TOKEN, FakeTelegram, user
 
 CLARA = user(1001, "fr", "Clara")
 QUESTION = "Which phone does the Xiaomi CEO use?"

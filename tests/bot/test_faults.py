@@ -13,13 +13,14 @@ import pytest
 
 from retrieval.answer import Answerer
 from retrieval.index import Index
+from retrieval.ingest import ingest
 from retrieval.llm import make_llm
+from testing.openai_server import FakeOpenAI
+from testing.services import ChromaServer
+from testing.telegram_server import FakeTelegram, user
 from tests.bot.conftest import bot_settings, running, until
 from tests.conftest import CORPUS
-from tests.fakes.openai_server import FakeOpenAI
-from tests.fakes.telegram_server import FakeTelegram, user
 from tests.record import record
-from tests.services import ChromaServer
 
 QUESTION = "Which phone does the Xiaomi CEO use?"
 GOOD = "Lei Jun, Xiaomi's CEO, was seen using an iPhone [1]."
@@ -98,7 +99,7 @@ async def test_chroma_server_killed_and_restarted(
 ) -> None:  # type: ignore[no-untyped-def]
     s = replace(settings, chroma_host="127.0.0.1", chroma_port=chroma_on.port, gate_min_score=-10.0)
     index = Index(s, embedder=embedder, detector=detector)
-    assert index.ingest([str(CORPUS)]).ok
+    assert ingest(index, [str(CORPUS)]).ok
     askers = [user(7300 + i, "en") for i in range(3)]
     try:
         async with running(bot_settings(tmp_path, tg), Answerer(index, None), tg) as bot:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from retrieval.answer import Answerer
+from testing.telegram_server import FakeTelegram, mention, user
 from tests.bot.conftest import bot_settings, running, settle
-from tests.fakes.telegram_server import FakeTelegram, mention, user
 
 BEN = user(601, "en", "Ben")
 GROUP = {"id": -100777, "type": "supergroup", "title": "Newsroom", "is_forum": True}
@@ -79,7 +79,7 @@ async def test_reply_to_an_answer_is_a_follow_up(
     answers = tg.messages_to(GROUP["id"])
     assert len(answers) == 2
     # The follow-up was searched together with the question it replied to.
-    follow_up = bot.svc.state.turn(2)
+    follow_up = bot.svc.state.log.turn(2)
     assert follow_up is not None and QUESTION in follow_up[0] and "why" in follow_up[0]
 
 
@@ -89,7 +89,7 @@ async def test_channel_post_mirrored_into_the_discussion_group_is_ignored(
     chat = tg.add_chat(dict(GROUP))
     channel = {"id": -100888, "type": "channel", "title": "News"}
     async with running(bot_settings(tmp_path, tg), offline_answerer, tg) as bot:
-        bot.svc.state.set_chat_setting(chat["id"], "mode", "all")
+        bot.svc.state.chats.set_chat_setting(chat["id"], "mode", "all")
         tg.send_text(
             chat,
             None,

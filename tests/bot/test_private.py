@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from retrieval.answer import Answerer
+from testing.openai_server import FakeOpenAI
+from testing.telegram_server import FakeTelegram, user
 from tests.bot.conftest import bot_settings, running
-from tests.fakes.openai_server import FakeOpenAI
-from tests.fakes.telegram_server import FakeTelegram, user
 
 ANN = user(501, "de", "Ann")
 

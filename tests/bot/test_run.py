@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 
 from retrieval.index import Index
+from testing.bot_process import bot_env, post_update
+from testing.openai_server import FakeOpenAI
+from testing.services import free_port
+from testing.telegram_server import TOKEN, FakeTelegram, user
 from tests.conftest import ROOT
-from tests.fakes.openai_server import FakeOpenAI
-from tests.fakes.telegram_server import TOKEN, FakeTelegram, user
-from tests.helpers import bot_env, post_update
 from tests.record import record
-from tests.services import free_port
 
 ZOE = user(3001, "de", "Zoe")
 SECRET = "s3cret-webhook-token-0123456789"
@@ -205,8 +205,8 @@ def test_sigkill_mid_answer_then_restart_answers_each_question_once(
 
     from bot.state import State
 
-    s = State(f"sqlite:///{state}")
+    s = State.open(f"sqlite:///{state}")
     try:
-        assert s.stats()["questions"] == 2 and s.unfinished_updates() == []
+        assert s.log.stats()["questions"] == 2 and s.inbox.unfinished_updates() == []
     finally:
         s.close()

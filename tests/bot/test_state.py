@@ -6,13 +6,15 @@ import threading
 
 import pytest
 
+from bot.answer_log import LoggedAnswer
+from bot.db import database_url
 from bot.limits import RateLimiter, Verdict
-from bot.state import LoggedAnswer, State, database_url
+from bot.state import State
 
 
 @pytest.fixture
 def state(database_url: str) -> State:
-    s = State(database_url)
+    s = State.open(database_url)
     yield s
     s.close()
 
@@ -27,53 +29,64 @@ def logged(chat: int, mode: str = "llm", latency: float = 100.0, **kw: object) -
 
 
 def test_settings_access_channels_survive_reopening(database_url: str) -> None:
-    s = State(database_url)
-    s.set_chat_setting(-100, "mode", "all")
-    s.set_chat_setting(-100, "language", "de")
-    s.set_access("deny", [5])
-    s.set_access("allow", [7, 8])
-    s.set_access("allow", [5])  # moves 5 from deny to allow
-    s.add_channel(-1009, "News", "news", 42)
+    s = State.open(database_url)
+    s.chats.set_chat_setting(-100, "mode", "all")
+    s.chats.set_chat_setting(-100, "language", "de")
+    s.chats.set_access("deny", [5])
+    s.chats.set_access("allow", [7, 8])
+    s.chats.set_access("allow", [5])  # moves 5 from deny to allow
+    s.chats.add_channel(-1009, "News", "news", 42)
     s.close()
-    s = State(database_url)  # a restart, or another process
-    assert s.chat_settings(-100).mode == "all" and s.chat_settings(-100).language == "de"
-    assert s.chat_settings(-100).length == "normal" and s.chat_settings(-1).mode == "mention"
-    assert s.access("allow") == [5, 7, 8] and s.access("deny") == []
-    assert s.is_served(7, 7) and not s.is_served(9, 9) and s.is_served(-100, 8)
-    assert s.channel(-1009)["title"] == "News" and s.remove_channel(-1009) and s.channels() == []
+    s = State.open(database_url)  # a restart, or another process
+    assert (
+        s.chats.chat_settings(-100).mode == "all" and s.chats.chat_settings(-100).language == "de"
+    )
+    assert (
+        s.chats.chat_settings(-100).length == "normal"
+        and s.chats.chat_settings(-1).mode == "mention"
+    )
+    assert s.chats.access("allow") == [5, 7, 8] and s.chats.access("deny") == []
+    assert s.chats.is_served(7, 7) and not s.chats.is_served(9, 9) and s.chats.is_served(-100, 8)
+    assert (
+        s.chats.channel(-1009)["title"] == "News"
+        and s.chats.remove_channel(-1009)
+        and s.chats.channels() == []
+    )
     with pytest.raises(ValueError):
-        s.set_chat_setting(-100, "mode", "shout")
+        s.chats.set_chat_setting(-100, "mode", "shout")
     s.close()
 
 
 def test_answer_log_history_feedback_and_stats(state: State) -> None:
-    a1 = state.log_answer(logged(1, latency=100), [10, 11], "standalone question 1")
-    a2 = state.log_answer(logged(1, mode="extractive", latency=300), [12], "q2")
-    assert state.answer_of_message(1, 11) == a1 and state.answer_of_message(1, 99) is None
-    assert state.turn(a1) == ("standalone question 1", "a.")
-    assert state.recent_turns(1, 1, 3, 600) == [("standalone question 1", "a."), ("q2", "a.")]
-    assert state.record_feedback(a1, 7, True) and state.record_feedback(
+    a1 = state.log.log_answer(logged(1, latency=100), [10, 11], "standalone question 1")
+    a2 = state.log.log_answer(logged(1, mode="extractive", latency=300), [12], "q2")
+    assert state.log.answer_of_message(1, 11) == a1 and state.log.answer_of_message(1, 99) is None
+    assert state.log.turn(a1) == ("standalone question 1", "a.")
+    assert state.log.recent_turns(1, 1, 3, 600) == [("standalone question 1", "a."), ("q2", "a.")]
+    assert state.log.record_feedback(a1, 7, True) and state.log.record_feedback(
         a1, 7, False
     )  # changed vote
-    assert state.record_feedback(a2, 8, True) and not state.record_feedback(999, 8, True)
-    st = state.stats()
+    assert state.log.record_feedback(a2, 8, True) and not state.log.record_feedback(999, 8, True)
+    st = state.log.stats()
     assert st["questions"] == 2 and st["feedback"] == 2 and st["helpful_ratio"] == 0.5
     assert st["llm_share"] == 0.5 and st["latency_p95_ms"] == 300.0
-    row = state.answer_row(a1)
+    row = state.log.answer_row(a1)
     assert row is not None and row["question"] is None  # text is not logged by default
 
 
 def test_text_logging_is_opt_in(database_url: str) -> None:
-    s = State(database_url, log_text=True)
-    aid = s.log_answer(logged(3), [1], "q?")
-    assert s.answer_row(aid)["question"] == "q?"  # type: ignore[index]
+    s = State.open(database_url, log_text=True)
+    aid = s.log.log_answer(logged(3), [1], "q?")
+    assert s.log.answer_row(aid)["question"] == "q?"  # type: ignore[index]
     s.close()
 
 
 def test_shared_rate_limits_notice_once(database_url: str) -> None:
     now = [1000.0]
-    a = RateLimiter(State(database_url), 2, 100, 60.0, clock=lambda: now[0])
-    b = RateLimiter(State(database_url), 2, 100, 60.0, clock=lambda: now[0])  # another process
+    a = RateLimiter(State.open(database_url).windows, 2, 100, 60.0, clock=lambda: now[0])
+    b = RateLimiter(
+        State.open(database_url).windows, 2, 100, 60.0, clock=lambda: now[0]
+    )  # another process
     assert [a.check(1, 1), b.check(1, 1)] == [Verdict.OK, Verdict.OK]
     assert [a.check(1, 1), b.check(1, 1), a.check(1, 1)] == [
         Verdict.NOTIFY,
@@ -83,17 +96,17 @@ def test_shared_rate_limits_notice_once(database_url: str) -> None:
     assert b.check(2, 2) is Verdict.OK  # someone else
     now[0] += 61
     assert a.check(1, 1) is Verdict.OK  # the window moved on
-    a.store.close(), b.store.close()  # type: ignore[attr-defined]
+    a.store.db.close(), b.store.db.close()  # type: ignore[attr-defined]
 
 
 def test_each_update_is_claimed_once_even_under_contention(database_url: str) -> None:
-    states = [State(database_url) for _ in range(4)]
+    states = [State.open(database_url) for _ in range(4)]
     wins: list[tuple[int, int]] = []
     lock = threading.Lock()
 
     def worker(n: int) -> None:
         for uid in range(50):
-            if states[n].claim_update(uid, f"host:{n}:0", {"update_id": uid}):
+            if states[n].inbox.claim_update(uid, f"host:{n}:0", {"update_id": uid}):
                 with lock:
                     wins.append((uid, n))
 
@@ -105,12 +118,12 @@ def test_each_update_is_claimed_once_even_under_contention(database_url: str) ->
     assert sorted(uid for uid, _ in wins) == list(range(50))
     s = states[0]
     owner = dict(wins)[7]
-    s.finish_update(7)
-    unfinished = {u for u, *_ in s.unfinished_updates()}
+    s.inbox.finish_update(7)
+    unfinished = {u for u, *_ in s.inbox.unfinished_updates()}
     assert 7 not in unfinished and len(unfinished) == 49
     other = dict(wins)[8]
-    assert s.take_over_update(8, f"host:{other}:0", "me:1:1")
-    assert not s.take_over_update(8, f"host:{other}:0", "me:2:2")  # one winner
+    assert s.inbox.take_over_update(8, f"host:{other}:0", "me:1:1")
+    assert not s.inbox.take_over_update(8, f"host:{other}:0", "me:2:2")  # one winner
     assert owner is not None
     for st in states:
         st.close()
@@ -127,7 +140,7 @@ def test_processes_starting_together_create_the_schema_once(database_url: str) -
 
     def open_state() -> None:
         try:
-            State(database_url).close()
+            State.open(database_url).close()
         except BaseException as exc:
             errors.append(exc)
 

@@ -168,3 +168,16 @@ class FakeOpenAI:
                 self.wfile.flush()
 
         return Handler
+
+
+def chat_model_for(index: Any, fake_openai: Any, timeout: float) -> Any:
+    """A real `openai`-backed chat model pointed at the fake OpenAI-compatible server."""
+    from dataclasses import replace
+
+    from retrieval.llm import make_llm
+
+    settings = replace(index.settings, openai_base_url=fake_openai.base_url,
+                       openai_api_key="sk-test", llm_timeout=timeout, llm_retries=1)  # fmt: skip
+    llm = make_llm(settings)
+    assert llm is not None
+    return llm

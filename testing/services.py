@@ -1,8 +1,6 @@
-"""Real servers for the tests, on 127.0.0.1: a throwaway PostgreSQL cluster.
-
-`.ci/run` installs Debian's PostgreSQL and sets FOOTNOTE_REQUIRE_SERVICES=1, so there a missing
-server fails the run; on a developer machine without PostgreSQL those tests are skipped with a
-reason (pytest -ra lists it)."""
+"""Real servers on 127.0.0.1 for tests and benchmarks: a throwaway PostgreSQL cluster and a
+`chroma run` server. A server that cannot start here raises ServiceUnavailable; the tests decide
+whether that skips (a developer machine) or fails (CI, FOOTNOTE_REQUIRE_SERVICES=1)."""
 
 from __future__ import annotations
 
@@ -15,9 +13,9 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
 
-REQUIRED = os.environ.get("FOOTNOTE_REQUIRE_SERVICES", "") in ("1", "true")
+class ServiceUnavailable(RuntimeError):
+    """The server's programs are not installed on this machine."""
 
 
 def _pg_bin() -> Path | None:
@@ -26,12 +24,6 @@ def _pg_bin() -> Path | None:
         return Path(found).resolve().parent
     versions = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
     return Path(versions[-1]).parent if versions else None
-
-
-def unavailable(what: str) -> None:
-    if REQUIRED:
-        pytest.fail(f"{what} is required here (FOOTNOTE_REQUIRE_SERVICES=1) but not available")
-    pytest.skip(f"{what} not installed (apt-get install postgresql); CI runs these tests")
 
 
 def free_port() -> int:
@@ -46,7 +38,7 @@ class Postgres:
     def __init__(self, root: Path) -> None:
         self.bin = _pg_bin()
         if self.bin is None:
-            unavailable("PostgreSQL")
+            raise ServiceUnavailable("PostgreSQL (apt-get install postgresql)")
         self.root = root
         self.data = root / "pgdata"
         self.port = free_port()

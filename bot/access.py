@@ -1,0 +1,24 @@
+"""Who is served: runs before every other handler."""
+
+from __future__ import annotations
+
+import asyncio
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.ext import ApplicationHandlerStop
+
+from .services import services
+from .tg import Context, user_id
+
+
+async def gate(update: Update, context: Context) -> None:
+    """Denied users and chats (and, in allowlist mode, anyone not allowed) are ignored silently.
+    Owners are always served; channel posts are checked against the registered channels by their
+    own handler."""
+    svc = services(context)
+    chat, uid = update.effective_chat, user_id(update)
+    if chat is None or chat.type == ChatType.CHANNEL or svc.is_owner(uid):
+        return
+    if not await asyncio.to_thread(svc.state.chats.is_served, chat.id, uid):
+        raise ApplicationHandlerStop

@@ -1,0 +1,154 @@
+"""The asking pipeline: a question that passed the handlers' rules is rate-limited, answered by
+the core, delivered to the chat (streamed where that helps) and logged."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from retrieval.errors import IndexBusyError, StoreUnavailableError
+from retrieval.models import Answer
+
+from .answer_log import LoggedAnswer
+from .chats import ChatSettings
+from .delivery import Delivery
+from .i18n import t
+from .limits import Verdict
+from .services import Services, services
+from .tg import Context, is_group, ui_lang, user_id
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 2000  # longer messages are cut: a question, not a document
+
+
+async def answer_message(
+    update: Update,
+    context: Context,
+    question: str,
+    history: list[tuple[str, str]],
+    prefs: ChatSettings | None = None,
+) -> None:
+    """Rate limits, then the core's answer delivered to the chat, then the log."""
+    msg = update.effective_message
+    chat = update.effective_chat
+    if msg is None or chat is None:
+        return
+    started = time.perf_counter()
+    svc = services(context)
+    lang = ui_lang(update)
+    verdict = await asyncio.to_thread(svc.limiter.check, user_id(update), chat.id)
+    if verdict is Verdict.NOTIFY:
+        await msg.reply_text(t("rate_limited", lang))
+    if verdict is not Verdict.OK:
+        svc.metrics.rate_limited.inc()
+        return
+    svc.metrics.questions.labels(chat.type).inc()
+    question = question.strip()[:MAX_QUESTION_CHARS]
+    group = is_group(chat)
+    if group and prefs is None:
+        prefs = await asyncio.to_thread(svc.state.chats.chat_settings, chat.id)
+    delivery = Delivery(
+        context.bot,
+        chat.id,
+        reply_to=msg.message_id if group else None,
+        thread_id=msg.message_thread_id if msg.is_topic_message else None,
+        interval=svc.settings.group_edit_interval if group else svc.settings.edit_interval,
+        started=started,
+    )
+    # Under load every Bot API request counts (Telegram allows ~30/s): no typing, no streaming.
+    lean = svc.in_flight >= svc.settings.stream_below
+    svc.in_flight += 1
+    try:
+        async with svc.answers:
+            await _answer_and_deliver(
+                update, svc, delivery, question, history, lang, prefs, lean, started
+            )
+    finally:
+        svc.in_flight -= 1
+
+
+async def _answer_and_deliver(
+    update: Update,
+    svc: Services,
+    delivery: Delivery,
+    question: str,
+    history: list[tuple[str, str]],
+    lang: str,
+    prefs: Any,
+    lean: bool,
+    started: float,
+) -> None:
+    """The core's answer, streamed unless `lean`, then delivered and logged."""
+    if not lean:
+        delivery.start_typing()
+    try:
+        answer = await svc.answerer.answer(
+            question,
+            history=history,
+            language_hint=lang,
+            on_delta=delivery.on_delta if svc.answerer.llm is not None and not lean else None,
+            length=prefs.length if prefs else "normal",
+            language=prefs.language if prefs else "",
+        )
+    except (StoreUnavailableError, IndexBusyError) as exc:
+        log.warning("answer failed, index unavailable: %s", exc)
+        svc.metrics.errors.labels("store").inc()
+        await delivery.say(t("busy", lang))
+        return
+    finally:
+        await delivery.close()
+    ids = await delivery.finish(answer, feedback_markup(lang) if answer.found else None)
+    await _log(svc, update, answer, delivery, ids, started)
+
+
+async def _log(
+    svc: Services,
+    update: Update,
+    answer: Answer,
+    delivery: Delivery,
+    ids: list[int],
+    started: float,
+) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    latency = time.perf_counter() - started
+    m = svc.metrics
+    m.answers.labels(answer.mode, answer.language, str(answer.found).lower()).inc()
+    m.answer_seconds.observe(latency)
+    if delivery.first_visible_ms is not None:
+        m.first_reply_seconds.observe(delivery.first_visible_ms / 1000)
+    await asyncio.to_thread(
+        svc.state.log.log_answer,
+        LoggedAnswer(
+            chat_id=chat.id,
+            chat_type=chat.type,
+            user_id=user_id(update),
+            language=answer.language,
+            mode=answer.mode,
+            found=answer.found,
+            latency_ms=latency * 1000,
+            first_reply_ms=delivery.first_visible_ms,
+            sources=sorted({c.article_id for c in answer.citations}),
+            question=answer.question,
+            answer=answer.text,
+            update_id=update.update_id,
+        ),
+        ids,
+        history_question=answer.standalone_question or answer.question,
+    )
+
+
+def feedback_markup(lang: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(t("helpful", lang), callback_data="fb:1"),
+                InlineKeyboardButton(t("not_helpful", lang), callback_data="fb:0"),
+            ]
+        ]
+    )

@@ -1,0 +1,143 @@
+"""Channels as sources: owners register a channel the bot administers (/source), and its new and
+edited posts become articles. The bot never writes into a source channel."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+from telegram import Message, Update
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import TelegramError
+
+from retrieval.ingest import ingest
+
+from .owner import in_ingest_thread
+from .services import services
+from .tg import Context, argument, chat_title, owner_only, reply, user_id
+
+log = logging.getLogger(__name__)
+
+
+@owner_only
+async def source(update: Update, context: Context) -> None:
+    """/source @channel or ID: ingest the channel's posts; /source remove ID; /source lists."""
+    svc = services(context)
+    chats = svc.state.chats
+    arg = argument(update)
+    if not arg:
+        rows = await asyncio.to_thread(chats.channels)
+        lines = [f"• {r['title']} ({r['chat_id']})" for r in rows] or ["No source channels yet."]
+        await reply(
+            update, "\n".join(lines) + "\nAdd one: /source @channel (the bot must be its admin)"
+        )
+        return
+    remove = arg.split()[0].lower() == "remove"
+    target = arg.split()[-1]
+    if remove:
+        numeric = re.fullmatch(r"-?\d+", target) is not None
+        ok = numeric and await asyncio.to_thread(chats.remove_channel, int(target))
+        await reply(update, "Removed." if ok else f"No source channel {target}.")
+        return
+    chat_ref: int | str = int(target) if re.fullmatch(r"-?\d+", target) else target
+    if isinstance(chat_ref, str) and not chat_ref.startswith("@"):
+        chat_ref = "@" + chat_ref
+    try:
+        chat = await context.bot.get_chat(chat_ref)
+        if chat.type != ChatType.CHANNEL:
+            await reply(update, f"{target} is not a channel.")
+            return
+        me = await context.bot.get_chat_member(chat.id, context.bot.id)
+    except TelegramError as exc:
+        await reply(
+            update, f"I cannot see {target}: {exc}. Add me to the channel as an admin first."
+        )
+        return
+    if me.status not in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER):
+        await reply(update, f"Add me to {chat_title(chat)} as an admin first, then try again.")
+        return
+    await asyncio.to_thread(
+        chats.add_channel, chat.id, chat_title(chat), chat.username or "", user_id(update) or 0
+    )
+    await reply(
+        update, f"New and edited posts of {chat_title(chat)} will now be added as articles."
+    )
+
+
+async def channel_post(update: Update, context: Context) -> None:
+    """A post (new or edited) in a registered source channel becomes an article."""
+    post = update.channel_post or update.edited_channel_post
+    if post is None:
+        return
+    svc = services(context)
+    if await asyncio.to_thread(svc.state.chats.channel, post.chat.id) is None:
+        return
+    record = post_record(post)
+    if record is None:
+        return
+    folder = svc.settings.data_dir / "channels" / str(post.chat.id)
+    path = folder / f"{post.message_id}.json"
+    await asyncio.to_thread(_keep, path, record)  # survives a crash; a rerun of ingest picks it up
+    report = await in_ingest_thread(svc, lambda: ingest(svc.index, [str(path)]))
+    if not report.ok:
+        log.warning("channel post %s/%s not ingested: %s", post.chat.id, post.message_id,
+                    "; ".join(f.reason for f in report.failed))  # fmt: skip
+
+
+def _keep(path: Path, record: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(path)
+
+
+def post_record(post: Message) -> dict[str, Any] | None:
+    """A channel post as a JSON record for the core's loader: text or caption, hidden links
+    written out, a link to the post, the post's date."""
+    text = post.text or post.caption or ""
+    if not text.strip():
+        return None
+    entities = post.parse_entities() if post.text else post.parse_caption_entities()
+    links = [
+        f"{value}: {e.url}" for e, value in entities.items() if e.type == "text_link" and e.url
+    ]
+    body = text + ("\n\n" + "\n".join(links) if links else "")
+    chat = post.chat
+    if chat.username:
+        url = f"https://t.me/{chat.username}/{post.message_id}"
+    else:
+        url = f"https://t.me/c/{str(chat.id).removeprefix('-100')}/{post.message_id}"
+    first_line = text.strip().splitlines()[0]
+    title = first_line if len(first_line) <= 100 else first_line[:100].rsplit(" ", 1)[0] + " …"
+    return {
+        "id": f"tg-{chat.id}-{post.message_id}",
+        "title": title,
+        "url": url,
+        "date": post.date.date().isoformat() if post.date else "",
+        "text": body,
+        "source": f"telegram:{chat_title(chat)}",
+    }
+
+
+async def my_chat_member(update: Update, context: Context) -> None:
+    """Tell the owners when the bot is made admin of a channel, and how to use it as a source."""
+    change = update.my_chat_member
+    if change is None or change.chat.type != ChatType.CHANNEL:
+        return
+    if change.new_chat_member.status != ChatMemberStatus.ADMINISTRATOR:
+        return
+    svc = services(context)
+    ref = f"@{change.chat.username}" if change.chat.username else str(change.chat.id)
+    for owner in svc.owners:
+        try:
+            await context.bot.send_message(
+                owner,
+                f"I was added to the channel {chat_title(change.chat)}. "
+                f"To answer from its posts: /source {ref}",
+            )
+        except TelegramError as exc:
+            log.info("could not tell owner %s: %s", owner, exc)

@@ -1,0 +1,70 @@
+"""The messages sent to the model, assembled from the prompt templates in `prompts/`: sources
+fenced as data, the answer language named, the question kept in the user's turn."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+
+from prompts import render
+
+from .languages import name as language_name
+from .llm import Message
+from .models import Hit
+
+NOT_FOUND = "NOT_FOUND"  # what the model replies when the sources hold no answer
+LENGTHS = {
+    "short": ("two or three sentences, at most about 60 words.", 250),
+    "normal": ("a short paragraph, at most about 120 words.", 500),
+    "long": ("up to three short paragraphs, at most about 250 words.", 900),
+}
+
+Turn = tuple[str, str]  # (question, answer text)
+
+
+def format_sources(hits: Sequence[Hit]) -> str:
+    """Sources as delimited data; a source cannot close its own tag early."""
+    blocks = []
+    for n, h in enumerate(hits, 1):
+        c = h.chunk
+        body = re.sub(r"</?\s*source", lambda m: m.group(0).replace("<", "‹"), c.text, flags=re.I)
+        attrs = f'n="{n}" title="{html.escape(c.title)}" date="{c.date}" lang="{c.lang}"'
+        blocks.append(f"<source {attrs}>\n{body}\n</source>")
+    return "\n\n".join(blocks)
+
+
+def answer_messages(question: str, hits: Sequence[Hit], lang: str, length: str) -> list[Message]:
+    name = language_name(lang)
+    system = render(
+        "system",
+        language_name=name,
+        language_code=lang,
+        length_hint=LENGTHS.get(length, LENGTHS["normal"])[0],
+        not_found_rule=render("not_found", marker=NOT_FOUND),
+    )
+    user = render("user", sources=format_sources(hits), question=question, language_name=name)
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+def max_tokens(length: str) -> int:
+    return LENGTHS.get(length, LENGTHS["normal"])[1]
+
+
+def rewrite_messages(question: str, history: Sequence[Turn], lang: str) -> list[Message]:
+    convo = "\n".join(f"User: {q}\nAssistant: {a[:500]}" for q, a in history[-3:])
+    prompt = render("rewrite", history=convo, question=question, language_name=language_name(lang))
+    return [{"role": "user", "content": prompt}]
+
+
+def language_retry_messages(messages: list[Message], reply: str, lang: str) -> list[Message]:
+    return [
+        *messages,
+        {"role": "assistant", "content": reply},
+        {
+            "role": "user",
+            "content": render(
+                "language_retry", language_name=language_name(lang), language_code=lang
+            ),
+        },
+    ]

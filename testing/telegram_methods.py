@@ -1,0 +1,153 @@
+"""The Bot API methods the fake server implements, with Telegram's rules and error texts."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from typing import Any
+
+from .telegram_html import LIMIT, ApiError, parse_html, utf16_len
+from .telegram_state import Sent, TelegramState
+
+
+class BotApiMethods(TelegramState):
+    # --- Bot API methods --------------------------------------------------------------------------
+    def api_getMe(self, p: dict[str, Any]) -> Any:
+        return self.bot
+
+    def api_getUpdates(self, p: dict[str, Any]) -> Any:
+        offset = int(p.get("offset") or 0)
+        timeout = float(p.get("timeout") or 0)
+        limit = int(p.get("limit") or 100)
+        deadline = time.monotonic() + timeout
+        with self._cv:
+            if offset:
+                self.updates = [u for u in self.updates if u["update_id"] >= offset]
+            while not self.updates and time.monotonic() < deadline and self._server is not None:
+                self._cv.wait(min(0.5, max(0.0, deadline - time.monotonic())))
+            return self.updates[:limit]
+
+    def api_setWebhook(self, p: dict[str, Any]) -> Any:
+        self.webhook = {"url": p.get("url", ""), "secret_token": p.get("secret_token")}
+        return True
+
+    def api_deleteWebhook(self, p: dict[str, Any]) -> Any:
+        self.webhook = {}
+        return True
+
+    def api_getWebhookInfo(self, p: dict[str, Any]) -> Any:
+        return {
+            "url": self.webhook.get("url", ""),
+            "has_custom_certificate": False,
+            "pending_update_count": 0,
+        }
+
+    def api_setMyCommands(self, p: dict[str, Any]) -> Any:
+        scope = p.get("scope") or {"type": "default"}
+        if scope.get("type") == "chat" and int(scope["chat_id"]) not in self.chats:
+            raise ApiError(400, "Bad Request: chat not found")
+        self.commands.append(p)
+        return True
+
+    def api_sendChatAction(self, p: dict[str, Any]) -> Any:
+        return True
+
+    def api_answerCallbackQuery(self, p: dict[str, Any]) -> Any:
+        return True
+
+    def api_getChat(self, p: dict[str, Any]) -> Any:
+        ref = p.get("chat_id")
+        cid = (
+            self.usernames.get(str(ref).lstrip("@").lower())
+            if isinstance(ref, str) and str(ref).startswith("@")
+            else int(ref or 0)
+        )
+        if cid not in self.chats:
+            raise ApiError(400, "Bad Request: chat not found")
+        return {**self.chats[cid], "accent_color_id": 0, "max_reaction_count": 11}
+
+    def api_getChatMember(self, p: dict[str, Any]) -> Any:
+        chat_id, user_id = int(p["chat_id"]), int(p["user_id"])
+        status = self.members.get((chat_id, user_id), "member")
+        user = (
+            self.bot
+            if user_id == self.bot["id"]
+            else {"id": user_id, "is_bot": False, "first_name": "U"}
+        )
+        member: dict[str, Any] = {"status": status, "user": user}
+        if status == "administrator":
+            member.update(can_be_edited=False, is_anonymous=False, can_manage_chat=True,
+                          can_delete_messages=True, can_manage_video_chats=True,
+                          can_restrict_members=True, can_promote_members=False,
+                          can_change_info=True, can_invite_users=True, can_post_stories=False,
+                          can_edit_stories=False, can_delete_stories=False)  # fmt: skip
+        if status == "creator":
+            member["is_anonymous"] = False
+        return member
+
+    def api_getFile(self, p: dict[str, Any]) -> Any:
+        fid = p["file_id"]
+        path = f"documents/{fid}"
+        if path not in self.files:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        return {
+            "file_id": fid,
+            "file_unique_id": f"u{fid}",
+            "file_size": len(self.files[path]),
+            "file_path": path,
+        }
+
+    def _check_text(self, p: dict[str, Any]) -> tuple[str, str]:
+        raw = str(p.get("text", ""))
+        visible = parse_html(raw) if str(p.get("parse_mode", "")).upper() == "HTML" else raw
+        if not visible.strip():
+            raise ApiError(400, "Bad Request: message text is empty")
+        if utf16_len(visible) > LIMIT:
+            raise ApiError(400, "Bad Request: message is too long")
+        return raw, visible
+
+    def api_sendMessage(self, p: dict[str, Any]) -> Any:
+        raw, visible = self._check_text(p)
+        chat_id = int(p["chat_id"])
+        if chat_id not in self.chats:
+            raise ApiError(400, "Bad Request: chat not found")
+        with self._cv:
+            mid = next(self._message_ids.setdefault(chat_id, itertools.count(5000)))
+            reply = p.get("reply_parameters") or {}
+            sent = Sent(chat_id, mid, visible, raw, p.get("parse_mode"), p.get("reply_markup"),
+                        reply.get("message_id"), p.get("message_thread_id"))  # fmt: skip
+            if sent.parse_mode == "HTML":
+                sent.final_at = time.monotonic()
+            self.sent[(chat_id, mid)] = sent
+            self._cv.notify_all()
+        return self._message(sent)
+
+    def api_editMessageText(self, p: dict[str, Any]) -> Any:
+        raw, visible = self._check_text(p)
+        key = (int(p["chat_id"]), int(p["message_id"]))
+        with self._cv:
+            sent = self.sent.get(key)
+            if sent is None:
+                raise ApiError(400, "Bad Request: message to edit not found")
+            markup = p.get("reply_markup")
+            if (
+                raw == sent.raw
+                and p.get("parse_mode") == sent.parse_mode
+                and markup == sent.reply_markup
+            ):
+                raise ApiError(
+                    400,
+                    "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message",
+                )
+            sent.history.append(sent.text)
+            sent.text, sent.raw, sent.parse_mode, sent.reply_markup = (
+                visible,
+                raw,
+                p.get("parse_mode"),
+                markup,
+            )
+            sent.edits += 1
+            if sent.parse_mode == "HTML" and sent.final_at is None:
+                sent.final_at = time.monotonic()
+            self._cv.notify_all()
+        return self._message(sent)

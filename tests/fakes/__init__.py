@@ -1,1 +1,0 @@
-"""Real fakes for outside services: deterministic embedder, OpenAI-compatible HTTP server."""
