@@ -9,10 +9,12 @@ CORPUS ?= $(or $(FOOTNOTE_CORPUS_DIR),corpus)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install -qq --upgrade pip
 
+# -qq: errors only (not pip's notes on this machine's package indexes); compat: a plain .pth,
+# not setuptools' import-hook finder and its banner.
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install -qq -e '.[dev]' --config-settings editable_mode=compat
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
