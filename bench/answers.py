@@ -1,4 +1,6 @@
-"""Language detection, offline answers, the not-covered gate, and the answer path's own latency."""
+"""Language detection, offline answers, the not-covered gate, and the answer path's own latency,
+on an English-only index, on the mixed-language index (each XQuAD article in one language), and
+on a German news corpus with questions in several languages."""
 
 from __future__ import annotations
 
@@ -6,10 +8,11 @@ import json
 import random
 import tempfile
 import time
+import zlib
 from pathlib import Path
 from typing import Any
 
-from bench.common import SHARED, mem_mb, pct, save, settings
+from bench.common import ROOT, SHARED, mem_mb, news_records, pct, save, settings
 
 
 class _InstantModel:
@@ -24,14 +27,13 @@ class _InstantModel:
         yield await self.complete(messages, max_tokens)
 
 
-def bench_answers(per_lang: int) -> None:
-    """Language detection, offline answers, the not-covered gate, and answer-path latency."""
-    import asyncio
+def calibration_split(squad_id: str) -> bool:
+    """The fifth of XQuAD questions the gate's threshold was chosen on; its rates leave them out."""
+    return zlib.crc32(squad_id.encode()) % 5 == 0
 
-    from retrieval.answer import Answerer
-    from retrieval.evaluate import load_questions
-    from retrieval.index import Index
-    from retrieval.ingest import ingest
+
+def bench_answers(per_lang: int) -> None:
+    from retrieval.evaluate import XQUAD_LANGS, load_questions, mixed_corpus
     from retrieval.lang import LanguageDetector
 
     ds = SHARED / "eval" / "xquad"
@@ -50,80 +52,134 @@ def bench_answers(per_lang: int) -> None:
         }  # fmt: skip
     print("language detection", out["language_detection"], flush=True)
 
+    questions = load_questions(ds, None, None, held_out=True)
+    rng = random.Random(11)
+    picked = {lang: rng.sample(qs, min(per_lang, len(qs))) for lang, qs in questions.items()}
     articles = [
         json.loads(x) for x in (ds / "articles.jsonl").read_text(encoding="utf-8").splitlines()
     ]
-    en = [a for a in articles if a["lang"] == "en"]
-    half = {a["article_id"] for a in en if int(a["article_id"][2:]) % 2 == 0}
-    sample = load_questions(ds, None, None)
-    rng = random.Random(11)
+    english = [a for a in articles if a["lang"] == "en"]
+    records, gold = mixed_corpus(ds, list(XQUAD_LANGS))
+    text_of = {r["article_id"]: r["text"] for r in records}
+
+    def mixed_answer(q: dict[str, Any]) -> str:
+        g = gold[q["squad_id"]]
+        start, end = g["span"]
+        return str(text_of[g["article_id"]][start:end])
 
     with tempfile.TemporaryDirectory() as tmp:
-        # 2. Offline answers on the full English index; 4. latency of the answer path.
-        full = Path(tmp) / "full.jsonl"
-        full.write_text("\n".join(json.dumps(a) for a in en), encoding="utf-8")
-        index = Index(settings(Path(tmp) / "full"), detector=detector)
-        ingest(index, [str(full)])
-        offline = Answerer(index, None)
-        instant = Answerer(index, _InstantModel())
-        out["offline"] = {}
-        lat_offline: list[float] = []
-        lat_llm: list[float] = []
-        for lang, qs in sample.items():
-            picked = rng.sample(qs, min(per_lang, len(qs)))
-            found = answered = 0
-            for q in picked:
-                ans = asyncio.run(offline.answer(q["question"]))
-                lat_offline.append(ans.timings["total_ms"])
-                if ans.found:
-                    answered += 1
-                    quotes = " ".join(c.quote for c in ans.citations).lower()
-                    found += q["gold_spans"]["en"]["answer"].lower() in quotes
-            for q in picked[:20]:
-                ans = asyncio.run(instant.answer(q["question"]))
-                lat_llm.append(ans.timings["total_ms"] - ans.timings.get("llm_ms", 0.0))
-            out["offline"][lang] = {
-                "answer_in_quotes": round(found / len(picked), 4),
-                "answer_in_quotes_when_answered": round(found / max(1, answered), 4),
-                "gated_out": round(1 - answered / len(picked), 4),
-                "n": len(picked),
-            }
-        out["latency_ms"] = {
-            "offline_p50": round(pct(lat_offline, 50), 1), "offline_p95": round(pct(lat_offline, 95), 1),
-            "llm_path_without_model_p50": round(pct(lat_llm, 50), 1),
-            "llm_path_without_model_p95": round(pct(lat_llm, 95), 1),
-        }  # fmt: skip
-        print("offline", out["offline"], out["latency_ms"], flush=True)
-        index.close()
+        root = Path(tmp)
+        # 2. Offline answers (and 4. the answer path's latency) on both indexes.
+        out["offline"], out["latency_ms"] = {}, {}
+        for name, recs, answer_of in (
+            ("english", english, lambda q: q["gold_spans"]["en"]["answer"]),
+            ("mixed", records, mixed_answer),
+        ):
+            index = _index(root, name, recs, detector)
+            out["offline"][name], out["latency_ms"][name] = _offline(index, picked, answer_of)
+            print("offline", name, out["offline"][name]["avg"], flush=True)
+            index.close()
 
-        # 3. The gate, at the shipped threshold, on an index holding half of the articles.
-        part = Path(tmp) / "half.jsonl"
-        part.write_text(
-            "\n".join(json.dumps(a) for a in en if a["article_id"] in half), encoding="utf-8"
-        )
-        index = Index(settings(Path(tmp) / "half"), detector=detector)
-        ingest(index, [str(part)])
-        ans_gate = Answerer(index, None)
-        out["gate"] = {
-            "threshold": f"{index.settings.gate_min_score} / {index.settings.gate_min_similarity}"
-        }
-        for lang, qs in sample.items():
-            covered = [q for q in qs if q["gold_article_id"] in half]
-            absent = [q for q in qs if q["gold_article_id"] not in half]
-            fn = sum(
-                not _covered(ans_gate, q["question"]) for q in rng.sample(covered, per_lang // 2)
-            )
-            fp = sum(_covered(ans_gate, q["question"]) for q in rng.sample(absent, per_lang // 2))
-            out["gate"][lang] = {
-                "false_negative": round(fn / (per_lang // 2), 4),
-                "false_positive": round(fp / (per_lang // 2), 4),
-                "n": per_lang,
-            }
-        print("gate", out["gate"], flush=True)
+        # 3. The gate at the shipped threshold: half of the mixed articles indexed, questions
+        # about both halves (not the calibration fifth); and 300 news-de articles with questions
+        # (bench/data/news_gate.jsonl) about some of them and about things none of them covers.
+        half = [r for i, r in enumerate(records) if (i // len(XQUAD_LANGS)) % 2 == 0]
+        held = {r["article_id"] for r in half}
+        index = _index(root, "half", half, detector)
+        rows = [
+            (lang, q["question"], gold[q["squad_id"]]["article_id"] in held)
+            for lang, qs in picked.items()
+            for q in qs
+            if not calibration_split(q["squad_id"])
+        ]
+        out["gate"] = {"mixed": _gate(index, rows)}
         index.close()
+        news = [{**r, "lang": "de"} for r in news_records(300)]
+        index = _index(root, "news", news, detector)
+        asked = [
+            json.loads(line)
+            for line in (ROOT / "bench" / "data" / "news_gate.jsonl").read_text().splitlines()
+        ]
+        rows = [(q["lang"], q["question"], q["article"] is not None) for q in asked]
+        out["gate"]["news"] = _gate(index, rows)
+        out["gate"]["threshold"] = (
+            f"{index.settings.gate_min_score} / {index.settings.gate_min_similarity}"
+        )
+        index.close()
+        print("gate", {k: v["all"] for k, v in out["gate"].items() if k != "threshold"})
     out.update(mem_mb())
     save("answers", out)
 
 
-def _covered(answerer: Any, question: str) -> bool:
-    return bool(answerer.gate.covered(answerer.retrieve(question)))
+def _index(root: Path, name: str, records: list[dict[str, Any]], detector: Any) -> Any:
+    from retrieval.index import Index
+    from retrieval.ingest import ingest
+
+    src = root / f"{name}.jsonl"
+    src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8")
+    index = Index(settings(root / name), detector=detector)
+    ingest(index, [str(src)])
+    return index
+
+
+def _offline(index: Any, picked: dict[str, list[dict[str, Any]]], answer_of: Any) -> Any:
+    """Share of questions whose offline quotes hold the gold answer, per question language."""
+    import asyncio
+
+    from retrieval.answer import Answerer
+
+    offline, instant = Answerer(index, None), Answerer(index, _InstantModel())
+    per: dict[str, Any] = {}
+    lat_offline: list[float] = []
+    lat_llm: list[float] = []
+    total = found_all = 0
+    for lang, qs in picked.items():
+        found = answered = 0
+        for q in qs:
+            ans = asyncio.run(offline.answer(q["question"]))
+            lat_offline.append(ans.timings["total_ms"])
+            if ans.found:
+                answered += 1
+                quotes = " ".join(c.quote or "" for c in ans.citations).casefold()
+                found += answer_of(q).casefold() in quotes
+        for q in qs[:20]:
+            ans = asyncio.run(instant.answer(q["question"]))
+            lat_llm.append(ans.timings["total_ms"] - ans.timings.get("llm_ms", 0.0))
+        per[lang] = {
+            "answer_in_quotes": round(found / len(qs), 4),
+            "answer_in_quotes_when_answered": round(found / max(1, answered), 4),
+            "gated_out": round(1 - answered / len(qs), 4),
+            "n": len(qs),
+        }
+        total += len(qs)
+        found_all += found
+    per["avg"] = {"answer_in_quotes": round(found_all / max(1, total), 4), "n": total}
+    latency = {
+        "offline_p50": pct(lat_offline, 50), "offline_p95": pct(lat_offline, 95),
+        "llm_path_without_model_p50": pct(lat_llm, 50),
+        "llm_path_without_model_p95": pct(lat_llm, 95),
+    }  # fmt: skip
+    return per, latency
+
+
+def _gate(index: Any, rows: list[tuple[str, str, bool]]) -> dict[str, Any]:
+    """False negatives (covered, refused) and false positives (not covered, let through)."""
+    from retrieval.answer import Answerer
+
+    answerer = Answerer(index, None)
+    tally: dict[str, list[int]] = {}  # lang -> [covered, refused, absent, let through]
+    for lang, question, covered in rows:
+        let = bool(answerer.gate.covered(answerer.retrieve(question)))
+        t = tally.setdefault(lang, [0, 0, 0, 0])
+        t[0 if covered else 2] += 1
+        t[1 if covered else 3] += int(not let if covered else let)
+    tally["all"] = [sum(t[i] for t in tally.values()) for i in range(4)]
+    return {
+        lang: {
+            "false_negative": round(t[1] / t[0], 4) if t[0] else None,
+            "false_positive": round(t[3] / t[2], 4) if t[2] else None,
+            "covered": t[0],
+            "not_covered": t[2],
+        }
+        for lang, t in tally.items()
+    }

@@ -3,7 +3,7 @@ latency at corpus size and at 100,000 chunks, answers, the bot under load. Write
 docs/BENCHMARKS.md.
 
     python -m bench.run                         # every section (about an hour on 2 cores)
-    python -m bench.run --only xquad --xquad-limit 300
+    python -m bench.run --only xquad --xquad-variants mixed --xquad-limit 300
     python -m bench.run --only ingest --news-limit 200
     python -m bench.run --only scale --scale-chunks 100000
     python -m bench.run --report                # rewrite the report from bench/out/*.json
@@ -29,7 +29,8 @@ def _sections(args: argparse.Namespace) -> dict[str, Callable[[], None]]:
     def xquad() -> None:
         from bench.xquad import bench_xquad
 
-        bench_xquad(args.xquad_limit)
+        variants = tuple(v for v in args.xquad_variants.split(",") if v)
+        bench_xquad(args.xquad_limit or None, variants)
 
     def answers() -> None:
         from bench.answers import bench_answers
@@ -83,7 +84,14 @@ def main() -> int:
     )
     p.add_argument("--only", default=SECTIONS, help=f"comma-separated sections ({SECTIONS})")
     p.add_argument("--answers-per-lang", type=int, default=100)
-    p.add_argument("--xquad-limit", type=int, default=300)
+    p.add_argument(
+        "--xquad-limit", type=int, default=0, help="first N questions per language (0: all)"
+    )
+    p.add_argument(
+        "--xquad-variants",
+        default="english,mixed,mixed_news",
+        help="xquad section: english (English-only index), mixed, mixed_news (+ news-de)",
+    )
     p.add_argument(
         "--news-limit", type=int, default=None, help="first N news-de articles (default all)"
     )

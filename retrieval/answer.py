@@ -32,6 +32,7 @@ from .prompting import (
 from .quotes import cited, extractive_answer
 from .search import SearchResult, search
 from .timing import ms_since
+from .translate import Translator, target_languages
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +64,17 @@ class Answerer:
         llm: ChatModel | None,
         gate: Gate | None = None,
         top_k: int | None = None,
+        translate: bool | None = None,
     ) -> None:
+        """`translate` (default FOOTNOTE_TRANSLATE_QUERIES): with a model, also search the
+        question in the corpus's main languages."""
         self.index = index
         self.llm = llm
         self.gate = gate or Gate(index.settings.gate_min_score, index.settings.gate_min_similarity)
         self.top_k = top_k or index.settings.top_k
+        if translate is None:
+            translate = index.settings.translate_queries
+        self.translator = Translator(llm) if llm is not None and translate else None
 
     async def answer(
         self,
@@ -99,7 +106,7 @@ class Answerer:
         t["rewrite_ms"] = ms_since(mark)
 
         mark = time.perf_counter()
-        result = await asyncio.to_thread(self.retrieve, standalone)
+        result = await asyncio.to_thread(self.retrieve, standalone, lang)
         t["search_ms"] = ms_since(mark)
 
         def finish(ans: Answer) -> Answer:
@@ -117,6 +124,12 @@ class Answerer:
             )
         if self.llm is None:
             return finish(quotes("offline_header", "no language model configured"))
+        if self.translator is not None:
+            # Covered: the articles' own languages find their best passages (a question that
+            # is not covered costs no model call at all).
+            mark = time.perf_counter()
+            result = await self._translated(standalone, lang, result)
+            t["translate_ms"] = ms_since(mark)
 
         mark = time.perf_counter()
         messages = answer_messages(standalone, result.hits, lang, length)
@@ -153,9 +166,22 @@ class Answerer:
             Answer(question, checked.text, lang, True, citations, "llm", model=self.llm.name)
         )
 
-    def retrieve(self, query: str) -> SearchResult:
+    async def _translated(self, question: str, lang: str, result: SearchResult) -> SearchResult:
+        assert self.translator is not None
+        targets = target_languages(await asyncio.to_thread(self.index.catalog.languages), lang)
+        translations = await self.translator.translate(question, targets)
+        if not translations:
+            return result
+        return await asyncio.to_thread(self.retrieve, question, lang, translations)
+
+    def retrieve(
+        self, query: str, lang: str = "", translations: dict[str, str] | None = None
+    ) -> SearchResult:
         """The search the answer stands on: passages, their sentences, the gate's figures."""
-        return search(self.index, query, self.top_k, sentences=True)
+        return search(
+            self.index, query, self.top_k, sentences=True, query_lang=lang,
+            translations=translations,
+        )  # fmt: skip
 
     # --- steps ----------------------------------------------------------------------------------
     async def _standalone(self, question: str, history: Sequence[Turn], lang: str) -> str:

@@ -9,6 +9,7 @@ remove the chunks it may have left behind.
 
 from __future__ import annotations
 
+import base64
 import sqlite3
 import threading
 import time
@@ -278,6 +279,34 @@ class Catalog:
             "SELECT c.chunk_id, c.article_id, c.text, c.lang, a.title, a.date FROM chunks c "
             "JOIN articles a USING (article_id) WHERE a.state='ready' ORDER BY c.chunk_id"
         )
+
+    # --- blobs (vectors) in meta ------------------------------------------------------------
+    def get_blob(self, key: str) -> bytes | None:
+        value = self.get_meta(key)
+        return base64.b64decode(value) if value else None
+
+    def set_blob(self, key: str, data: bytes | None) -> None:
+        self.set_meta(key, base64.b64encode(data).decode("ascii") if data else "")
+
+    def sample_sentences(self, per_language: int, seed: int = 0) -> dict[str, list[str]]:
+        """Up to `per_language` sentences of each language, the same ones every time."""
+        import random
+
+        out: dict[str, list[str]] = {}
+        rows = self._q(
+            "SELECT c.lang, c.text, c.sentences FROM chunks c JOIN articles a USING (article_id) "
+            "WHERE a.state='ready' ORDER BY c.chunk_id"
+        )
+        by_lang: dict[str, list[str]] = {}
+        for r in rows:
+            for a, b in parse_spans(r["sentences"]):
+                text = r["text"][a:b].strip()
+                if len(text) >= 20:
+                    by_lang.setdefault(r["lang"], []).append(text)
+        for lang, texts in by_lang.items():
+            rng = random.Random(f"{seed}:{lang}")
+            out[lang] = rng.sample(texts, min(per_language, len(texts)))
+        return out
 
     def counts(self) -> dict[str, int]:
         a = self._q(

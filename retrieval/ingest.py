@@ -1,4 +1,4 @@
-"""Every write to the index: ingest, reindex, forget, prune.
+"""Every write to the index: ingest (with prune), reindex, forget; re-centering follows a write.
 
 Ingest: load -> prepare (clean, identify, chunk) -> embed what is new -> write, incrementally.
 Crash safety (a `kill -9` at any point, then a rerun, leaves no duplicates and nothing missing):
@@ -10,27 +10,18 @@ its source. A rerun first clears articles left pending, then ingests them again 
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, wait
-from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from .chunk import sentence_units
 from .embed import EmbedPool
-from .errors import InputError
-from .ids import chunk_id, file_of_source, sentence_id, text_hash
+from .errors import EmbedderMismatchError
 from .index import Index
-from .load import LoadLimits, is_url, iter_inputs
-from .models import Article, Chunk, Failure, IngestReport
-from .prepare import fingerprint, make_chunks, prepare
-
-Progress = Callable[[str, int, int], None]  # (phase, done, total)
-
-BATCH = 16  # texts per embedding job: small enough to keep both workers fed
+from .ingestor import Ingestor, Progress, Work, delete_article
+from .models import Article, IngestReport
+from .query_center import update_query_center
+from .store import RAW
 
 
 def ingest(
@@ -38,22 +29,27 @@ def ingest(
 ) -> IngestReport:
     """Add or update the articles in `inputs` (files, directories, URLs); with `prune`, drop
     articles whose source is gone. One bad input is a Failure in the report, never a crash."""
-    return _Ingestor(index, progress).run(inputs, prune=prune)
+    return Ingestor(index, progress).run(inputs, prune=prune)
 
 
 def reindex(index: Index, progress: Progress | None = None) -> IngestReport:
-    """Re-embed every stored article (e.g. with a new embedder) from the catalog's text."""
-    ing = _Ingestor(index, progress)
+    """Re-embed every stored article (e.g. with a new embedder) from the catalog's text; an
+    index whose vectors only predate language centering is rewritten without re-embedding."""
+    ing = Ingestor(index, progress)
     report = IngestReport()
     started = time.perf_counter()
     with index.write_lock():
+        if _rewrite_raw_vectors(index, report):
+            report.seconds = time.perf_counter() - started
+            return report
         # Marked first: if this is killed, `footnote stats` says so and a rerun finishes it.
         index.catalog.set_meta("reindex", "running")
         rows = list(index.catalog.all_articles_full())
         index.store.drop()
         index.store.reopen()
+        index.forget_centers()  # the new vectors get the embedder's current centers
         work = [
-            _Work(
+            Work(
                 Article(
                     r["article_id"], r["title"], r["text"], r["url"], r["source"],
                     r["date"], r["lang"], r["content_hash"],
@@ -66,10 +62,34 @@ def reindex(index: Index, progress: Progress | None = None) -> IngestReport:
         with EmbedPool(index.embedder, index.settings.embed_workers) as pool:
             ing.pool = pool
             ing.embed_and_write(work, report)
+        update_query_center(index, force=True)
         index.catalog.set_meta("reindex", "")
         index.publish()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _rewrite_raw_vectors(index: Index, report: IngestReport) -> bool:
+    """Vectors stored raw by an earlier version, same embedder: center them in place."""
+    try:
+        old = index.store.stored_space()
+    except EmbedderMismatchError:
+        return False  # another embedder: everything must be embedded again
+    centering = index.centering
+    if old != RAW or not centering.active or index.catalog.get_meta("reindex") == "running":
+        return False
+
+    def transform(vectors: np.ndarray, metas: list[dict[str, Any]]) -> tuple[Any, list[Any]]:
+        langs = [str(m.get("lang", "")) for m in metas]
+        raw = vectors * np.asarray([float(m.get("cn", 1.0)) for m in metas])[:, None]
+        centered, norms = centering.apply(raw, langs)
+        return centered, [{"cn": n} for n in norms]
+
+    report.chunks_added = index.store.convert(transform)
+    report.updated = [r["article_id"] for r in index.catalog.articles() if r["state"] == "ready"]
+    update_query_center(index, force=True)
+    index.publish()
+    return True
 
 
 def forget(index: Index, article_id: str) -> bool:
@@ -79,304 +99,6 @@ def forget(index: Index, article_id: str) -> bool:
         row = index.catalog.article(article_id)
         if row is None:
             return False
-        _delete_article(index, article_id, max(row["hwm"], row["chunks"]))
+        delete_article(index, article_id, max(row["hwm"], row["chunks"]))
         index.publish()
         return True
-
-
-def _delete_article(index: Index, article_id: str, chunks: int) -> None:
-    """An article's chunk vectors (ids below `chunks`), all its sentence vectors, its catalog rows."""
-    index.store.delete([chunk_id(article_id, n) for n in range(chunks)])
-    index.store.delete_sentences_of(article_id)
-    index.catalog.delete_article(article_id)
-
-
-@dataclass
-class _Work:
-    article: Article
-    sources: list[tuple[str, str]]  # (source, fingerprint of its raw document)
-    kind: str  # "added" | "updated"
-    chunks: list[Chunk] = field(default_factory=list)
-    hashes: list[str] = field(default_factory=list)
-    sentences: list[list[tuple[int, int]]] = field(default_factory=list)
-    sentence_hashes: list[list[str]] = field(default_factory=list)
-    needs: set[str] = field(default_factory=set)
-    replaces: set[str] = field(default_factory=set)
-
-
-class _Ingestor:
-    pool: EmbedPool
-
-    def __init__(self, index: Index, progress: Progress | None = None) -> None:
-        self.index = index
-        self.catalog = index.catalog
-        self.store = index.store
-        self.progress = progress or (lambda phase, done, total: None)
-
-    def run(self, inputs: list[str], prune: bool = False) -> IngestReport:
-        started = time.perf_counter()
-        report = IngestReport()
-        with (
-            self.index.write_lock(),
-            EmbedPool(self.index.embedder, self.index.settings.embed_workers) as pool,
-        ):
-            self.pool = pool
-            self.index.refresh()
-            recovered = self._recover_pending()
-            work, seen = self._plan(inputs, report)
-            self.embed_and_write(work, report)
-            if prune:
-                self._prune(inputs, seen, report)
-            for w in work:
-                for old in w.replaces:
-                    if not self.catalog.sources_of(old):
-                        self._delete(old, report, count_removed=False)
-            if (
-                recovered
-                or report.added
-                or report.updated
-                or report.removed
-                or report.chunks_removed
-            ):
-                self.index.publish()
-        report.seconds = time.perf_counter() - started
-        return report
-
-    # --- phase 1: load, clean, decide what changed --------------------------------------------
-    def _plan(self, inputs: list[str], report: IngestReport) -> tuple[list[_Work], set[str]]:
-        s = self.index.settings
-        limits = LoadLimits(
-            max_file_bytes=int(s.max_file_mb * 1_000_000),
-            fetch_timeout=s.fetch_timeout,
-            fetch_max_bytes=int(s.fetch_max_mb * 1_000_000),
-            allow_private_urls=s.allow_private_urls,
-        )
-        work: dict[str, _Work] = {}
-        by_hash: dict[str, str] = {}
-        seen: set[str] = set()
-        loaded = changed = 0
-        for item in iter_inputs(inputs, limits):
-            loaded += 1
-            self.progress("reading", loaded, 0)
-            if isinstance(item, Failure):
-                report.failed.append(item)
-                # A source that failed to read is still there: never prune it, nor the records
-                # of a JSON/JSONL file that failed as a whole ("path", "path:12" for one line).
-                seen.add(item.source)
-                seen.add(file_of_source(item.source))
-                continue
-            seen.add(item.source)
-            report.warnings.extend(f"{item.source}: {w}" for w in item.warnings)
-            fp = fingerprint(item)
-            known = self.catalog.unchanged_source(item.source, fp)
-            if known:  # same raw input as last time: no cleaning, no language detection
-                report.unchanged.append(known)
-                continue
-            changed += 1
-            if changed == 2:  # more than one article to embed: start the workers meanwhile
-                self.pool.warm()
-            try:
-                article = prepare(item, self.index.detector)
-            except InputError as exc:
-                report.failed.append(Failure(item.source, str(exc)))
-                continue
-            self._classify(article, fp, work, by_hash, report)
-        return list(work.values()), seen
-
-    def _classify(
-        self,
-        article: Article,
-        fp: str,
-        work: dict[str, _Work],
-        by_hash: dict[str, str],
-        report: IngestReport,
-    ) -> None:
-        cat = self.catalog
-        aid, source = article.article_id, article.source
-        prev = cat.source_article(source)
-        existing = cat.article(aid)
-        if aid in work:  # the same article again in this run (another file, same identity)
-            work[aid].sources.append((source, fp))
-            return
-        if (
-            existing is not None
-            and existing["state"] == "ready"
-            and existing["content_hash"] == article.content_hash
-        ):
-            cat.map_source(source, aid, fp)
-            if prev and prev != aid:
-                self._delete_if_orphan(prev, report)
-            report.unchanged.append(aid)
-            return
-        dup = by_hash.get(article.content_hash)
-        if dup:
-            work[dup].sources.append((source, fp))
-            return
-        dup = cat.article_with_hash(article.content_hash)
-        if dup and dup != aid:  # same text under another identity: store it once
-            cat.map_source(source, dup, fp)
-            report.unchanged.append(dup)
-            return
-        replaced = existing is not None and existing["state"] == "ready"
-        kind = "updated" if (replaced or (prev and prev != aid)) else "added"
-        w = _Work(article, [(source, fp)], kind)
-        if prev and prev != aid:
-            w.replaces.add(prev)
-        work[aid] = w
-        by_hash[article.content_hash] = aid
-
-    # --- phase 2: chunk, embed what is new, write ---------------------------------------------
-    def embed_and_write(self, work: list[_Work], report: IngestReport) -> None:
-        """Every distinct text (chunk or sentence) is embedded once; vectors of texts the article
-        already had are reused; an article is written as soon as all its vectors are there."""
-        sentence_vectors = self.index.settings.sentence_vectors
-        have: dict[str, np.ndarray] = {}
-        needed: dict[str, str] = {}  # text hash -> text, in first-seen order
-        refs: dict[str, int] = {}
-        for w in work:
-            w.chunks = make_chunks(w.article, self.index)
-            w.hashes = [text_hash(c.embed_text) for c in w.chunks]
-            w.sentences = [sentence_units(c.text) if sentence_vectors else [] for c in w.chunks]
-            w.sentence_hashes = [
-                [text_hash(c.text[a:b]) for a, b in spans]
-                for c, spans in zip(w.chunks, w.sentences, strict=True)
-            ]
-            have.update(self._reusable(w))
-            texts = {h: c.embed_text for h, c in zip(w.hashes, w.chunks, strict=True)}
-            for c, spans, hashes in zip(w.chunks, w.sentences, w.sentence_hashes, strict=True):
-                texts.update({h: c.text[a:b] for h, (a, b) in zip(hashes, spans, strict=True)})
-            w.needs = set(texts)
-            for h, t in texts.items():
-                refs[h] = refs.get(h, 0) + 1
-                if h not in have:
-                    needed.setdefault(h, t)
-        todo = list(needed.items())
-        total = len(todo)
-        report.chunks_embedded = len({h for w in work for h in w.hashes if h in needed})
-        report.texts_embedded = total
-        self.progress("embedding", 0, total)
-
-        pending = list(range(len(work)))
-
-        def write_ready() -> None:
-            still = []
-            for wi in pending:
-                w = work[wi]
-                if w.needs <= have.keys():
-                    self._write(w, have, report)
-                    for h in w.needs:  # free vectors no other article needs
-                        refs[h] -= 1
-                        if refs[h] == 0:
-                            have.pop(h, None)
-                else:
-                    still.append(wi)
-            pending[:] = still
-
-        write_ready()
-        small = total < 4 * BATCH  # not worth starting worker processes for
-        done = 0
-        pool = self.pool
-        in_flight: dict[Future[np.ndarray], list[tuple[str, str]]] = {}
-        batches = [todo[i : i + BATCH] for i in range(0, total, BATCH)]
-        next_batch = 0
-        while next_batch < len(batches) or in_flight:
-            while next_batch < len(batches) and len(in_flight) < max(2, 2 * pool.workers):
-                batch = batches[next_batch]
-                in_flight[pool.submit([t for _, t in batch], in_process=small)] = batch
-                next_batch += 1
-            finished, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
-            for fut in finished:
-                batch = in_flight.pop(fut)
-                for (h, _), vec in zip(batch, fut.result(), strict=True):
-                    have[h] = vec
-                done += len(batch)
-                self.progress("embedding", done, total)
-            write_ready()
-
-    def _reusable(self, w: _Work) -> dict[str, np.ndarray]:
-        """Vectors of this article's previous chunks (and their sentences) whose text is unchanged."""
-        old = self.catalog.chunk_hashes(w.article.article_id)
-        reused = {h: old[h] for h in w.hashes if h in old}
-        if not reused:
-            return {}
-        chunk_vecs = self.store.vectors([cid for cid, _ in reused.values()])
-        out = {h: chunk_vecs[cid] for h, (cid, _) in reused.items() if cid in chunk_vecs}
-        if self.index.settings.sentence_vectors:
-            old_text = {r.chunk_id: r.text for r in self.catalog.chunks_of(w.article.article_id)}
-            sids: dict[str, str] = {}
-            for cid, spans in reused.values():
-                for n, (a, b) in enumerate(spans):
-                    sids[sentence_id(cid, n)] = text_hash(old_text.get(cid, "")[a:b])
-            got = self.store.sentence_vectors(list(sids))
-            out.update({sids[sid]: vec for sid, vec in got.items()})
-        return out
-
-    def _write(self, w: _Work, have: dict[str, np.ndarray], report: IngestReport) -> None:
-        a = w.article
-        hwm, existed = self.catalog.begin_article(a, len(w.chunks))
-        if existed:  # a new article has no old sentences (a killed run's are cleared on restart)
-            self.store.delete_sentences_of(a.article_id)
-        self.store.upsert(w.chunks, np.stack([have[h] for h in w.hashes]))
-        sids, svecs, smeta = [], [], []
-        for c, spans, hashes in zip(w.chunks, w.sentences, w.sentence_hashes, strict=True):
-            for n, ((s, e), h) in enumerate(zip(spans, hashes, strict=True)):
-                sids.append(sentence_id(c.chunk_id, n))
-                svecs.append(have[h])
-                smeta.append(
-                    {
-                        "article_id": a.article_id,
-                        "chunk_id": c.chunk_id,
-                        "lang": c.lang,
-                        "date_num": c.metadata()["date_num"],
-                        "start": s,
-                        "end": e,
-                    }
-                )
-        if sids:
-            self.store.upsert_sentences(sids, np.stack(svecs), smeta)
-        stale = [chunk_id(a.article_id, n) for n in range(len(w.chunks), hwm)]
-        if stale:
-            self.store.delete(stale)
-            report.chunks_removed += len(stale)
-        self.catalog.commit_article(a, w.chunks, w.hashes, w.sentences)
-        for source, fp in w.sources:
-            self.catalog.map_source(source, a.article_id, fp)
-        report.chunks_added += len(w.chunks)
-        (report.updated if w.kind == "updated" else report.added).append(a.article_id)
-
-    # --- removal --------------------------------------------------------------------------------
-    def _recover_pending(self) -> int:
-        """Articles a killed run left half-written: remove them; their sources bring them back."""
-        rows = self.catalog.pending()
-        for row in rows:
-            _delete_article(self.index, row["article_id"], row["hwm"])
-        return len(rows)
-
-    def _prune(self, inputs: list[str], seen: set[str], report: IngestReport) -> None:
-        """Forget sources that are gone: files that no longer exist, and anything under the given
-        directories that this run did not see."""
-        roots = [os.path.abspath(Path(i).expanduser()) for i in inputs if not is_url(i)]
-        for row in self.catalog.sources():
-            source = row["source"]
-            if source in seen or is_url(source):
-                continue
-            path = file_of_source(source)
-            if path in seen:
-                continue
-            under_root = any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
-            if under_root or not Path(path).exists():
-                self.catalog.unmap_source(source)
-                self._delete_if_orphan(row["article_id"], report)
-
-    def _delete_if_orphan(self, aid: str, report: IngestReport) -> None:
-        if not self.catalog.sources_of(aid):
-            self._delete(aid, report, count_removed=True)
-
-    def _delete(self, aid: str, report: IngestReport, count_removed: bool) -> None:
-        row = self.catalog.article(aid)
-        if row is None:
-            return
-        _delete_article(self.index, aid, max(row["hwm"], row["chunks"]))
-        report.chunks_removed += row["chunks"]
-        if count_removed:
-            report.removed.append(aid)

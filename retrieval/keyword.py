@@ -1,5 +1,13 @@
 """BM25 keyword search (bm25s) over the chunks: it catches names and numbers that a small dense
-model blurs. Built from the catalog, saved beside it, stamped with the catalog generation."""
+model blurs. Built from the catalog, saved beside it, stamped with the catalog generation.
+
+Keywords count only where they can be right (measured: plain BM25 over a corpus mixing twelve
+languages pulled hybrid recall@5 from 0.92 to 0.84, by matching a question's common words in
+unrelated articles of the question's own language):
+- the question's words, stop words removed, only in chunks of the question's language;
+- its anchors (numbers, names, words in another script than the question's) in every chunk,
+  since they are written the same way in every language.
+"""
 
 from __future__ import annotations
 
@@ -9,24 +17,32 @@ import re
 import shutil
 import unicodedata
 from collections.abc import Sequence
+from functools import cache
 from itertools import pairwise
 from pathlib import Path
 
 import bm25s
 import numpy as np
 
+from .lang import script_of
+
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\u0e00-\u0e7f]")
+_CASED = {"LATIN", "CYRILLIC", "GREEK", "ARMENIAN", "GEORGIAN"}
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: what a token is compared as."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in folded if not unicodedata.combining(ch))
 
 
 def tokenize(text: str) -> list[str]:
     """Lower-cased, accent-folded words; scripts written without spaces become character bigrams."""
-    folded = unicodedata.normalize("NFKD", text.casefold())
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
     out: list[str] = []
-    for tok in _TOKEN.findall(folded):
+    for tok in _TOKEN.findall(fold(text)):
         if _UNSPACED.search(tok):
             chars = [c for c in tok if _UNSPACED.match(c)]
             rest = _UNSPACED.sub(" ", tok).split()
@@ -39,6 +55,62 @@ def tokenize(text: str) -> list[str]:
     return out
 
 
+@cache
+def stop_words(lang: str) -> frozenset[str]:
+    """The language's function words, folded like tokens: bm25s's lists where it has one (short,
+    curated), else stopwords-iso's without its numbers."""
+    from bm25s import stopwords as lists
+
+    named = {"en": "EN_PLUS", "de": "GERMAN", "nl": "DUTCH", "fr": "FRENCH", "es": "SPANISH",
+             "pt": "PORTUGUESE", "it": "ITALIAN", "ru": "RUSSIAN", "sv": "SWEDISH",
+             "nb": "NORWEGIAN", "zh": "CHINESE", "tr": "TURKISH", "ko": "KOREAN",
+             "da": "DANISH"}  # fmt: skip
+    words: Sequence[str] = getattr(lists, f"STOPWORDS_{named[lang]}", ()) if lang in named else ()
+    if not words:
+        import stopwordsiso
+
+        words = sorted(stopwordsiso.stopwords(lang)) if stopwordsiso.has_lang(lang) else []
+    return frozenset(t for w in words for t in tokenize(w) if not any(ch.isdigit() for ch in t))
+
+
+def analyse(text: str, lang: str) -> list[str]:
+    """Tokens of `text` in `lang` without that language's stop words."""
+    stop = stop_words(lang) if lang else frozenset()
+    return [t for t in tokenize(text) if t not in stop]
+
+
+def anchors(question: str) -> list[str]:
+    """What is written the same in every language: numbers, words in another script than the
+    question's, and names (capitalised words after the first, in scripts with capitals, and
+    product names with a capital inside, such as iPhone)."""
+    words = [run for w in _TOKEN.findall(question) for run in _script_runs(w)]
+    scripts = [script_of(w) for w in words]
+    main = max(set(scripts), key=scripts.count) if scripts else ""
+    out: list[str] = []
+    for i, (w, script) in enumerate(zip(words, scripts, strict=True)):
+        name = script in _CASED and (
+            (i > 0 and w[:1].isupper()) or any(ch.isupper() for ch in w[1:])
+        )
+        if any(ch.isdigit() for ch in w) or script != main or name:
+            out.extend(tokenize(w))
+    return list(dict.fromkeys(out))
+
+
+def _script_runs(word: str) -> list[str]:
+    """A word split where its script changes ("小米CEO用" -> "小米", "CEO", "用"); digits stay
+    with the letters before them."""
+    runs: list[str] = []
+    last = ""
+    for ch in word:
+        script = script_of(ch) if ch.isalpha() else last
+        if (runs and script in (last, "")) or (runs and not last):
+            runs[-1] += ch
+        else:
+            runs.append(ch)
+        last = script
+    return runs
+
+
 class KeywordIndex:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -48,6 +120,7 @@ class KeywordIndex:
         self.dates: np.ndarray = np.array([], dtype=object)
         self.articles: np.ndarray = np.array([], dtype=object)
         self._bm25: bm25s.BM25 | None = None
+        self._best: np.ndarray | None = None
 
     def build(
         self,
@@ -62,10 +135,11 @@ class KeywordIndex:
         self.dates = np.array([r[3] for r in rows], dtype=object)
         if rows:
             bm = bm25s.BM25()
-            bm.index([tokenize(r[4]) for r in rows], show_progress=False)
+            bm.index([analyse(r[4], r[2]) or ["\x00"] for r in rows], show_progress=False)
             self._bm25 = bm
         else:
             self._bm25 = None
+        self._best = None
         self.generation = generation
         if save:
             self._save()
@@ -78,6 +152,7 @@ class KeywordIndex:
             self._bm25.save(str(tmp), show_progress=False)
         meta = {
             "generation": self.generation,
+            "analysis": ANALYSIS,
             "ids": self.ids,
             "articles": self.articles.tolist(),
             "langs": self.langs.tolist(),
@@ -92,48 +167,74 @@ class KeywordIndex:
         shutil.rmtree(old, ignore_errors=True)
 
     def load(self, generation: int) -> bool:
-        """Load the saved index if it matches `generation`; False means rebuild."""
+        """Load the saved index if it matches `generation` (and this analysis); False: rebuild."""
         meta_file = self.path / "footnote.json"
         try:
             meta = json.loads(meta_file.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return False
-        if meta.get("generation") != generation:
+        if meta.get("generation") != generation or meta.get("analysis") != ANALYSIS:
             return False
         self.ids = meta["ids"]
         self.articles = np.array(meta["articles"], dtype=object)
         self.langs = np.array(meta["langs"], dtype=object)
         self.dates = np.array(meta["dates"], dtype=object)
         self._bm25 = bm25s.BM25.load(str(self.path), show_progress=False) if self.ids else None
+        self._best = None
         self.generation = generation
         return True
 
-    def search(self, query: str, n: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
-        """(chunk_id, bm25 score) for chunks sharing words with the query, best first."""
+    def _retrieve(
+        self, tokens: list[str], n: int, mask: np.ndarray | None
+    ) -> list[tuple[str, float]]:
+        """(chunk_id, match) best first, where match is the chunk's BM25 score as a share of the
+        most the query's words could score (their best scores in any chunk, added up): a chunk
+        sharing one common word with the question scores near 0, one holding all its rare words
+        near 1."""
         if self._bm25 is None or not self.ids:
             return []
-        tokens = [t for t in tokenize(query) if t in self._bm25.vocab_dict]
-        if not tokens:
-            return []
-        k = min(n, len(self.ids))
-        docs, scores = self._bm25.retrieve(
-            [tokens],
-            k=k,
-            show_progress=False,
-            weight_mask=None if mask is None else mask.astype(np.float32),
-            n_threads=1,
-        )
-        return [
-            (self.ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0
-        ]
-
-    def coverage(self, query: str) -> float:
-        """Share of the query's tokens that occur in the indexed chunks."""
-        tokens = tokenize(query)
-        if self._bm25 is None or not tokens:
-            return 0.0
         vocab = self._bm25.vocab_dict
-        return sum(1 for t in tokens if t in vocab) / len(tokens)
+        ids = [vocab[t] for t in dict.fromkeys(tokens) if t in vocab]
+        if not ids or (mask is not None and not mask.any()):
+            return []
+        scores = self._bm25.get_scores_from_ids(ids)
+        if mask is not None:
+            scores = scores * mask
+        best = float(self._best_scores()[ids].sum())
+        k = min(n, int(np.count_nonzero(scores)))
+        if k == 0 or best <= 0:
+            return []
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(self.ids[int(d)], float(scores[d]) / best) for d in top]
+
+    def _best_scores(self) -> np.ndarray:
+        """Each word's highest BM25 score in any chunk."""
+        if self._best is None:
+            assert self._bm25 is not None
+            sc = self._bm25.scores
+            data, indptr = np.asarray(sc["data"]), np.asarray(sc["indptr"])
+            best = np.zeros(len(indptr) - 1, dtype=np.float32)
+            nonempty = indptr[1:] > indptr[:-1]
+            best[nonempty] = np.maximum.reduceat(data, indptr[:-1][nonempty])
+            self._best = best
+        return self._best
+
+    def search(
+        self, query: str, n: int, mask: np.ndarray | None = None, lang: str = ""
+    ) -> list[tuple[str, float]]:
+        """(chunk_id, match), best first: the question's words in chunks of its language (every
+        chunk when `lang` is not given)."""
+        if lang:
+            same = self.langs == lang
+            mask = same if mask is None else mask & same
+        return self._retrieve(analyse(query, lang), n, mask)
+
+    def search_anchors(
+        self, query: str, n: int, mask: np.ndarray | None = None
+    ) -> list[tuple[str, float]]:
+        """(chunk_id, match) of chunks in any language sharing the question's anchors."""
+        return self._retrieve(anchors(query), n, mask)
 
     def mask(
         self, lang: str = "", date_from: str = "", date_to: str = "", article_id: str = ""
@@ -151,3 +252,6 @@ class KeywordIndex:
         if date_to:
             m &= np.array([bool(d) and d <= date_to for d in self.dates], dtype=bool)
         return m
+
+
+ANALYSIS = "stopwords-1"  # bump when tokenizing or stop words change: saved indexes rebuild

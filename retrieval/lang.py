@@ -37,6 +37,12 @@ def _script(ch: str) -> str:
     return name.split(" ", 1)[0]
 
 
+def script_of(word: str) -> str:
+    """The script most of a word's letters are in ('' for a word without letters)."""
+    profile = script_profile(word)
+    return profile.most_common(1)[0][0] if profile else ""
+
+
 def script_profile(text: str) -> Counter[str]:
     """Count letters per script (LATIN, CYRILLIC, HAN, ARABIC, ...)."""
     return Counter(_script(ch) for ch in text if ch.isalpha())

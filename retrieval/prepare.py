@@ -15,7 +15,7 @@ from .models import Article, Chunk, Document
 if TYPE_CHECKING:
     from .index import Index
 
-CLEANER_VERSION = "2"  # bump when cleaning or chunking changes, so unchanged files are redone
+CLEANER_VERSION = "3"  # bump when cleaning or chunking changes, so unchanged files are redone
 
 
 def fingerprint(doc: Document) -> str:

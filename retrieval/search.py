@@ -1,6 +1,14 @@
-"""The one read: a question's passages, by dense (Chroma) and keyword (BM25) candidates fused by
-reciprocal rank fusion, with what the answerer needs to judge them (similarities, the query's
-baseline) and, on request, each passage's sentences scored against the question.
+"""The one read: a question's passages, from dense candidates (Chroma: chunk vectors and sentence
+vectors, in the language-neutral space of centering.py) and keyword candidates (BM25, keyword.py),
+scored together, with what the answerer needs to judge them (similarities, the query's baseline)
+and, on request, each passage's sentences scored against the question.
+
+Scores are fused by value, not by rank: a chunk's score is the mean of its vector's and its best
+sentence's similarity to the question, plus a small share of how much of the question its
+keywords match. (Rank fusion gave a weak keyword match, the best of a few one-word matches, as
+much say as the best dense match: on a mixed-language corpus it cost 9 points of recall@5.)
+With translations of the question (translate.py), every version is searched in its own language
+and a chunk keeps its best score.
 
 Filters are applied to candidates after the fact from in-memory arrays: a Chroma `where`
 filter scans every stored chunk (about 1 ms per 1,000), so it is only the fallback when the
@@ -10,6 +18,7 @@ filter is so narrow that the unfiltered candidates hold too few matches.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from math import ceil
 from typing import Any
 
 import numpy as np
@@ -20,10 +29,12 @@ from .ids import chunk_of_sentence, sentence_id
 from .index import Index
 from .models import Hit
 
-RRF_K = 60
-# hybrid = chunk vectors + sentence vectors + BM25; dense = both vector rankings;
+# hybrid = chunk vectors + sentence vectors + keywords; dense = both vector rankings;
 # dense_chunks = chunk vectors alone (the plain baseline); keyword = BM25 alone.
 MODES = ("hybrid", "dense", "keyword", "dense_chunks")
+SENTENCE_SHARE = 0.5  # of a chunk's dense score that comes from its best sentence
+KEYWORD_SHARE = 0.03  # added per unit of keyword match in the question's language (0..1)
+ANCHOR_SHARE = 0.08  # added per unit of match of names and numbers, in any language
 
 
 @dataclass(frozen=True)
@@ -65,10 +76,26 @@ class SearchResult:
     hits: list[Hit]
     chunk_sims: list[float] = field(default_factory=list)  # dense chunk candidates, best first
     sentence_sims: list[float] = field(default_factory=list)  # sentence candidates, best first
-    keyword_coverage: float = 0.0
+    query_lang: str = ""  # the question's language, as keyword search took it
     background: float = 0.0  # the query's mean similarity to random chunks
-    query_vector: np.ndarray | None = None
+    query_vector: np.ndarray | None = None  # centered: the space the scores are in
     sentences: list[Sentence] = field(default_factory=list)  # with `sentences=True`
+
+
+@dataclass
+class _Version:
+    """One wording of the question (as asked, or translated) and what it found."""
+
+    text: str
+    lang: str
+    vector: np.ndarray | None  # centered
+    scores: dict[str, float] = field(default_factory=dict)
+    dense: dict[str, float] = field(default_factory=dict)  # chunk id -> best dense similarity
+    dense_rank: dict[str, int] = field(default_factory=dict)
+    keyword_rank: dict[str, int] = field(default_factory=dict)
+    chunk_sims: list[float] = field(default_factory=list)
+    sentence_sims: list[float] = field(default_factory=list)
+    background: float = 0.0
 
 
 def search(
@@ -79,12 +106,13 @@ def search(
     mode: str = "hybrid",
     max_per_article: int | None = None,
     candidates: int | None = None,
-    dense_weight: float = 1.0,
-    keyword_weight: float = 1.0,
     query_vector: Any = None,
     sentences: bool = False,
+    query_lang: str = "",
+    translations: dict[str, str] | None = None,
 ) -> SearchResult:
-    """The passages for `query`, best first. `query_vector` saves embedding the query again;
+    """The passages for `query`, best first. `query_vector` saves embedding the query again,
+    `query_lang` detecting its language; `translations` ({lang: text}) are searched too;
     `sentences` also scores every sentence of the hits (for quotes and citations)."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}")
@@ -92,106 +120,129 @@ def search(
     if not query:
         return SearchResult([])
     k = k or index.settings.top_k
-    qv = None
-    if mode != "keyword" or sentences:
-        qv = query_vector if query_vector is not None else index.embedder.embed_queries([query])[0]
+    dense = mode != "keyword"
+    texts = [query, *(translations or {}).values()]
+    raw = None
+    if dense or sentences:
+        fresh = texts if query_vector is None else texts[1:]
+        vecs = list(index.embedder.embed_queries(fresh)) if fresh else []
+        raw = vecs if query_vector is None else [np.asarray(query_vector), *vecs]
     with index.reading():
-        result = _search(
-            index, query, k, filters or Filters(), mode, max_per_article, candidates,
-            dense_weight, keyword_weight, qv,
-        )  # fmt: skip
-        if sentences and qv is not None:
-            result.sentences = _score_sentences(index, result.hits, qv)
+        if not query_lang:
+            query_lang = index.detector.detect(query)
+        versions = [
+            _Version(t, lang, index.centering.query(raw[i], lang) if raw is not None else None)
+            for i, (t, lang) in enumerate([(query, query_lang), *(translations or {}).items()])
+        ]
+        for v in versions:
+            _score(index, v, k, filters or Filters(), mode, candidates)
+        result = _select(index, versions, k, max_per_article)
+        if sentences and versions[0].vector is not None:
+            result.sentences = _score_sentences(index, result.hits, versions[0].vector)
     return result
 
 
-def _search(
-    index: Index,
-    query: str,
-    k: int,
-    filters: Filters,
-    mode: str,
-    max_per_article: int | None,
-    candidates: int | None,
-    dense_weight: float,
-    keyword_weight: float,
-    qv: np.ndarray | None,
-) -> SearchResult:
+def _score(
+    index: Index, v: _Version, k: int, filters: Filters, mode: str, candidates: int | None
+) -> None:
+    """Candidates of one version of the question and their fused scores."""
     n = candidates or max(50, 10 * k)
     mask = index.keyword.mask(filters.lang, filters.date_from, filters.date_to, filters.article_id)
-
-    dense: list[tuple[str, float]] = []
-    sentences: list[tuple[str, float]] = []
-    raw_sentences: list[tuple[str, float]] = []
-    coverage = 0.0
-    background = 0.0
+    chunk_sim: dict[str, float] = {}
+    sent_sim: dict[str, float] = {}
     if mode != "keyword":
-        assert qv is not None
-        dense = index.store.query(qv, n)
-        background = index.background(qv)
+        assert v.vector is not None
+        dense = index.store.query(v.vector, n)
+        v.background = index.background(v.vector)
+        raw_sentences: list[tuple[str, float]] = []
         if mode != "dense_chunks" and index.settings.sentence_vectors:
-            raw_sentences = index.store.query_sentences(qv, 3 * n)
-            sentences = _best_sentence_per_chunk(raw_sentences)
+            raw_sentences = index.store.query_sentences(v.vector, 3 * n)
+        v.chunk_sims = [s for _, s in dense]
+        v.sentence_sims = [s for _, s in raw_sentences]
         if filters:
             allowed = (
                 {index.keyword.ids[i] for i in mask.nonzero()[0]} if mask is not None else set()
             )
             dense = [d for d in dense if d[0] in allowed]
-            sentences = [d for d in sentences if d[0] in allowed]
+            raw_sentences = [d for d in raw_sentences if chunk_of_sentence(d[0]) in allowed]
             if len(dense) < k:
-                dense = index.store.query(qv, n, where=filters.where())
-    keyword: list[tuple[str, float]] = []
+                dense = index.store.query(v.vector, n, where=filters.where())
+        chunk_sim = dict(dense)
+        for sid, sim in raw_sentences:  # best first: a chunk's first sentence is its best
+            sent_sim.setdefault(chunk_of_sentence(sid), sim)
+    keyword: dict[str, float] = {}
+    anchored: dict[str, float] = {}
     if mode in ("hybrid", "keyword"):
-        keyword = index.keyword.search(query, n, mask)
-        # BM25 only knows the words it has seen: a question in another language than the
-        # articles shares a name or two with them, and those should not outvote the dense
-        # ranking. Its vote counts in proportion to the share of the query it recognises.
-        coverage = index.keyword.coverage(query)
-        keyword_weight *= coverage
+        ranked = index.keyword.search(v.text, n, mask, lang=v.lang)
+        keyword = dict(ranked)
+        anchored = dict(index.keyword.search_anchors(v.text, n, mask))
+        v.keyword_rank = {cid: r for r, (cid, _) in enumerate(ranked)}
+    # A chunk found one way only gets the weakest similarity found the other way: a bound, not
+    # a guess (had it been closer, the store would have returned it).
+    floor_c = min(chunk_sim.values(), default=0.0)
+    floor_s = min(sent_sim.values(), default=floor_c)
 
-    fused: dict[str, float] = {}
-    d_rank: dict[str, int] = {}
-    k_rank: dict[str, int] = {}
-    d_score: dict[str, float] = {}
-    for rank, (cid, sim) in enumerate(dense):
-        fused[cid] = fused.get(cid, 0.0) + dense_weight / (RRF_K + rank + 1)
-        d_rank[cid], d_score[cid] = rank, sim
-    # A factoid question matches one sentence better than a whole chunk's averaged meaning.
-    for rank, (cid, sim) in enumerate(sentences):
-        fused[cid] = fused.get(cid, 0.0) + dense_weight / (RRF_K + rank + 1)
-        d_score[cid] = max(sim, d_score.get(cid, -1.0))
-    for rank, (cid, _) in enumerate(keyword):
-        fused[cid] = fused.get(cid, 0.0) + keyword_weight / (RRF_K + rank + 1)
-        k_rank[cid] = rank
-    ordered = sorted(fused, key=lambda c: fused[c], reverse=True)
+    for cid in set(chunk_sim) | set(sent_sim) | set(keyword) | set(anchored):
+        if mode == "keyword":
+            d = 0.0
+        elif sent_sim:
+            c, s = chunk_sim.get(cid, floor_c), sent_sim.get(cid, floor_s)
+            d = (1 - SENTENCE_SHARE) * c + SENTENCE_SHARE * s
+            v.dense[cid] = max(c, s)
 
-    cap = index.settings.max_per_article if max_per_article is None else max_per_article
+        else:
+            d = v.dense[cid] = chunk_sim.get(cid, floor_c)
+        v.scores[cid] = (
+            d + KEYWORD_SHARE * keyword.get(cid, 0.0) + ANCHOR_SHARE * anchored.get(cid, 0.0)
+        )
+    v.dense_rank = {cid: r for r, cid in enumerate(sorted(v.dense, key=lambda c: -v.dense[c]))}
+
+
+def _select(
+    index: Index, versions: list[_Version], k: int, max_per_article: int | None
+) -> SearchResult:
+    """The k best chunks over all versions, at most `max_per_article` of one article while
+    there are enough articles to choose from."""
+    best: dict[str, tuple[float, _Version]] = {}
+    for v in versions:
+        for cid, score in v.scores.items():
+            if cid not in best or score > best[cid][0]:
+                best[cid] = (score, v)
+    ordered = sorted(best, key=lambda c: best[c][0], reverse=True)
     chunks = index.catalog.chunks_by_id(ordered[: max(k * 8, 80)])
+    ordered = [c for c in ordered if c in chunks]  # not yet in this view: an ingest in progress
+    cap = index.settings.max_per_article if max_per_article is None else max_per_article
+    if cap:
+        # Diversity needs articles to diversify across: a corpus of two articles keeps the
+        # chunk that answers even if it is the fourth of its article.
+        articles = {chunks[c].article_id for c in ordered[: 2 * k]}
+        if len(articles) <= ceil(k / cap):
+            cap = 0
     hits: list[Hit] = []
+    skipped: list[str] = []
     per_article: dict[str, int] = {}
     for cid in ordered:
-        chunk = chunks.get(cid)
-        if chunk is None:  # written by an ingest still in progress, or not yet in this view
-            continue
+        chunk = chunks[cid]
         if cap and per_article.get(chunk.article_id, 0) >= cap:
+            skipped.append(cid)
             continue
         per_article[chunk.article_id] = per_article.get(chunk.article_id, 0) + 1
-        hits.append(Hit(chunk, fused[cid], d_rank.get(cid), k_rank.get(cid), d_score.get(cid)))
+        hits.append(_hit(chunk, cid, best[cid]))
         if len(hits) >= k:
             break
+    for cid in skipped[: k - len(hits)]:  # too few other articles: fill up in order
+        hits.append(_hit(chunks[cid], cid, best[cid]))
+    hits.sort(key=lambda h: -h.score)
+    lead = max(versions, key=lambda v: max(v.scores.values(), default=float("-inf")))
     return SearchResult(
-        hits, [d[1] for d in dense], [d[1] for d in raw_sentences], coverage, background, qv
-    )
+        hits, lead.chunk_sims, lead.sentence_sims, versions[0].lang, lead.background,
+        versions[0].vector,
+    )  # fmt: skip
 
 
-def _best_sentence_per_chunk(hits: list[tuple[str, float]]) -> list[tuple[str, float]]:
-    """Sentence hits (best first) -> chunks ranked by their best sentence."""
-    seen: dict[str, float] = {}
-    for sid, sim in hits:
-        cid = chunk_of_sentence(sid)
-        if cid not in seen:
-            seen[cid] = sim
-    return list(seen.items())
+def _hit(chunk: Any, cid: str, scored: tuple[float, _Version]) -> Hit:
+    score, v = scored
+    return Hit(chunk, score, v.dense_rank.get(cid), v.keyword_rank.get(cid), v.dense.get(cid))
 
 
 def _score_sentences(index: Index, hits: list[Hit], qv: np.ndarray) -> list[Sentence]:
@@ -208,8 +259,11 @@ def _score_sentences(index: Index, hits: list[Hit], qv: np.ndarray) -> list[Sent
         if index.settings.sentence_vectors
         else {}
     )
-    missing = [t for _, sid, t in items if sid not in stored]
-    fresh = iter(index.embedder.embed_passages(missing)) if missing else iter(())
+    missing = [(t, hits[i].chunk.lang) for i, sid, t in items if sid not in stored]
+    fresh = iter(())
+    if missing:
+        raw = index.embedder.embed_passages([t for t, _ in missing])
+        fresh = iter(index.centering.apply(raw, [lang for _, lang in missing])[0])
     out = []
     for i, sid, text in items:
         vec = stored[sid] if sid in stored else next(fresh)

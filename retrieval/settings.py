@@ -51,9 +51,10 @@ class Settings:
     llm_model: str = field(default="gpt-4o-mini", metadata={"env": "OPENAI_MODEL"})
     llm_timeout: float = field(default=60.0, metadata={"env": "FOOTNOTE_LLM_TIMEOUT"})
     llm_retries: int = field(default=2, metadata={"env": "FOOTNOTE_LLM_RETRIES"})
-    gate_min_score: float = field(default=0.47, metadata={"env": "FOOTNOTE_GATE_MIN_SCORE"})
+    translate_queries: bool = field(default=True, metadata={"env": "FOOTNOTE_TRANSLATE_QUERIES"})
+    gate_min_score: float = field(default=0.69, metadata={"env": "FOOTNOTE_GATE_MIN_SCORE"})
     gate_min_similarity: float = field(
-        default=0.82, metadata={"env": "FOOTNOTE_GATE_MIN_SIMILARITY"}
+        default=0.5, metadata={"env": "FOOTNOTE_GATE_MIN_SIMILARITY"}
     )
     openai_api_key: str = field(default="", metadata={"env": "OPENAI_API_KEY", "secret": True})
     openai_base_url: str = field(default="", metadata={"env": "OPENAI_BASE_URL"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,8 @@ from .lock import ReadWriteLock
 from .models import Chunk
 
 EMBEDDER_KEY = "footnote_embedder"
+SPACE_KEY = "footnote_space"  # how the vectors are stored (centering.py); absent: "raw"
+RAW = "raw"
 
 
 class ChromaStore:
@@ -26,8 +28,10 @@ class ChromaStore:
         host: str = "",
         port: int = 8000,
         collection: str = "footnote",
+        space: str | Callable[[], str] = RAW,
     ) -> None:
         self.embedder_name = embedder_name
+        self._space = space
         self.path = path
         self.host = host
         self.port = port
@@ -39,6 +43,11 @@ class ChromaStore:
         # reopen waits until calls in flight are done (they use the client it closes).
         self._lock = threading.RLock()
         self._calls = ReadWriteLock()
+
+    @property
+    def space(self) -> str:
+        """How vectors are stored (centering.py); known only once the index knows its centers."""
+        return self._space() if callable(self._space) else self._space
 
     # --- connection -------------------------------------------------------------------------
     def _connect(self) -> Any:
@@ -74,8 +83,8 @@ class ChromaStore:
         with self._lock:
             return self._open_collection(name)
 
-    def _open_collection(self, name: str) -> Any:
-        if name not in self._cols:
+    def _open_collection(self, name: str, check_space: bool = True) -> Any:
+        if name not in self._cols or not check_space:
             client = self._client_or_connect()
             try:
                 col = client.get_or_create_collection(
@@ -89,15 +98,51 @@ class ChromaStore:
                     raise
                 self._client = None
                 raise StoreUnavailableError(self._unavailable(exc)) from exc
-            built_with = (col.metadata or {}).get(EMBEDDER_KEY)
+            meta = col.metadata or {}
+            built_with = meta.get(EMBEDDER_KEY)
             if built_with and built_with != self.embedder_name:
                 raise EmbedderMismatchError(
                     f"this index was built with the embedder {built_with!r}, but "
                     f"{self.embedder_name!r} is configured (FOOTNOTE_EMBEDDER). Switch back, or "
                     "rebuild the vectors with the new embedder: `footnote reindex`."
                 )
+            if not check_space:
+                return col
+            if meta.get(SPACE_KEY, RAW) != self.space:
+                if col.count():
+                    raise EmbedderMismatchError(
+                        "this index's vectors are stored in an older form than this version of "
+                        "Footnote searches; rewrite them: `footnote reindex`."
+                    )
+                col.modify(metadata={**meta, SPACE_KEY: self.space})
             self._cols[name] = col
         return self._cols[name]
+
+    def stored_space(self) -> str:
+        """How the chunk vectors are stored (read without the check that opening makes)."""
+        with self._lock:
+            col = self._open_collection(self.collection_name, check_space=False)
+            return str((col.metadata or {}).get(SPACE_KEY, RAW))
+
+    def convert(self, transform: Any, page: int = 2000) -> int:
+        """Rewrite every vector into this store's space without re-embedding:
+        `transform(vectors, metadatas) -> (vectors, metadata updates)`. Returns vectors written."""
+        written = 0
+        with self._calls.writing(), self._lock:
+            for name in (self.collection_name, f"{self.collection_name}_sentences"):
+                col = self._open_collection(name, check_space=False)
+                offset = 0
+                while True:
+                    got = col.get(include=["embeddings", "metadatas"], limit=page, offset=offset)
+                    if not got["ids"]:
+                        break
+                    vectors, updates = transform(np.asarray(got["embeddings"]), got["metadatas"])
+                    col.update(ids=got["ids"], embeddings=vectors, metadatas=updates)
+                    written += len(got["ids"])
+                    offset += page
+                col.modify(metadata={**(col.metadata or {}), SPACE_KEY: self.space})
+            self._cols = {}
+        return written
 
     def reopen(self) -> None:
         """Drop cached state so writes made by other processes become visible."""
@@ -154,8 +199,15 @@ class ChromaStore:
         self._cols = {}
 
     # --- domain verbs -------------------------------------------------------------------------
-    def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+    def upsert(
+        self,
+        chunks: Sequence[Chunk],
+        vectors: np.ndarray,
+        extra: Sequence[dict[str, Any]] | None = None,
+    ) -> None:
+        """Chunk vectors; `extra` adds to each chunk's metadata (e.g. how it was centered)."""
         batch = self.max_batch()
+        metas = [{**c.metadata(), **(extra[n] if extra else {})} for n, c in enumerate(chunks)]
         for i in range(0, len(chunks), batch):
             part = chunks[i : i + batch]
             self._call(
@@ -163,7 +215,7 @@ class ChromaStore:
                 ids=[c.chunk_id for c in part],
                 embeddings=np.asarray(vectors[i : i + batch], dtype=np.float32),
                 documents=[c.text for c in part],
-                metadatas=[c.metadata() for c in part],
+                metadatas=metas[i : i + batch],
             )
 
     def delete(self, ids: Sequence[str]) -> None:
@@ -236,11 +288,47 @@ class ChromaStore:
             (i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)
         ]
 
-    def all_ids(self) -> set[str]:
+    def stored(
+        self, ids: Sequence[str], sentences: bool = False
+    ) -> dict[str, tuple[np.ndarray, float, str]]:
+        """id -> (stored vector, its "cn", its language): what `Centering.raw` needs to recover
+        the embedder's vector."""
+        if not ids:
+            return {}
+        got = self._call(
+            "get", sentences=sentences, ids=list(ids), include=["embeddings", "metadatas"]
+        )
+        embs = got.get("embeddings")
+        if embs is None:
+            return {}
+        return {
+            i: (np.asarray(e, dtype=np.float32), float(m.get("cn", 1.0)), str(m.get("lang", "")))
+            for i, e, m in zip(got["ids"], embs, got["metadatas"], strict=True)
+        }
+
+    def update(
+        self,
+        ids: Sequence[str],
+        vectors: np.ndarray,
+        metadatas: Sequence[dict[str, Any]],
+        sentences: bool = False,
+    ) -> None:
+        """New vectors for existing ids; `metadatas` are merged into what is stored."""
+        batch = self.max_batch()
+        for i in range(0, len(ids), batch):
+            self._call(
+                "update",
+                sentences=sentences,
+                ids=list(ids[i : i + batch]),
+                embeddings=np.asarray(vectors[i : i + batch], dtype=np.float32),
+                metadatas=list(metadatas[i : i + batch]),
+            )
+
+    def all_ids(self, sentences: bool = False) -> set[str]:
         ids: set[str] = set()
         offset, page = 0, 5000
         while True:
-            got = self._call("get", include=[], limit=page, offset=offset)
+            got = self._call("get", sentences=sentences, include=[], limit=page, offset=offset)
             ids.update(got["ids"])
             if len(got["ids"]) < page:
                 return ids

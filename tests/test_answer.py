@@ -34,7 +34,7 @@ def sample(sample_index: Index) -> Index:
 @pytest.fixture
 async def answerer(sample: Index, fake_openai: FakeOpenAI) -> AsyncIterator[Answerer]:
     llm = chat_model_for(sample, fake_openai, timeout=2.0)
-    yield Answerer(sample, llm)
+    yield Answerer(sample, llm, translate=False)  # translation: test_translate.py
     await llm.close()
 
 
@@ -178,7 +178,7 @@ async def test_unreachable_server_answers_offline(sample: Index) -> None:
     )
     llm = make_llm(settings)
     assert llm is not None
-    ans = await Answerer(sample, llm).answer(EN_Q)
+    ans = await Answerer(sample, llm, translate=False).answer(EN_Q)
     await llm.close()
     assert ans.mode == "extractive" and "APIConnectionError" in ans.note
 
@@ -216,7 +216,7 @@ async def test_prompt_injection_in_an_article_stays_inside_the_sources(
     llm = make_llm(s)
     assert llm is not None
     fake_openai.queue("chat", content="Xiaomi phones are cheaper than the iPhone [1].")
-    await Answerer(idx, llm).answer("Are Xiaomi phones cheaper than the iPhone?")
+    await Answerer(idx, llm, translate=False).answer("Are Xiaomi phones cheaper than the iPhone?")
     await llm.close()
     system, user = system_and_user(fake_openai)
     assert "ignore all previous instructions" not in system.lower()

@@ -164,6 +164,7 @@ def test_ask_offline_json(run_real) -> None:  # type: ignore[no-untyped-def]
 def test_ask_with_a_model_prints_answer_and_sources(run_real, fake_openai, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.base_url)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-cli")
+    monkeypatch.setenv("FOOTNOTE_TRANSLATE_QUERIES", "false")
     fake_openai.queue("chat", content="Lei Jun used an iPhone [3].")
     code, out, _ = run_real("ask", "Which phone did Xiaomi's CEO use?")
     assert code == 0

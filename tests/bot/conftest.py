@@ -102,7 +102,7 @@ async def running(settings: Settings, answerer: Answerer, tg: FakeTelegram) -> A
 @pytest.fixture
 async def llm_answerer(sample_index: Index, fake_openai: FakeOpenAI) -> AsyncIterator[Answerer]:
     llm = chat_model_for(sample_index, fake_openai, timeout=5.0)
-    yield Answerer(sample_index, llm)
+    yield Answerer(sample_index, llm, translate=False)
     await llm.close()
 
 

@@ -39,7 +39,9 @@ async def test_model_down_slow_or_refusing_gives_offline_answers_then_recovers(
     }
     askers = {name: user(7100 + i, "en") for i, name in enumerate([*faults, "recovered"])}
     try:
-        async with running(bot_settings(tmp_path, tg), Answerer(sample_index, llm), tg) as bot:
+        async with running(
+            bot_settings(tmp_path, tg), Answerer(sample_index, llm, translate=False), tg
+        ) as bot:
             for n, (name, actions) in enumerate(faults.items(), 1):
                 for action in actions:
                     fake_openai.queue("chat", **action)

@@ -1,0 +1,137 @@
+"""Language-neutral scores: with an embedder that, like multilingual encoders, pulls every text
+toward its language, a question finds the right article in another language instead of a
+same-language distractor once vectors are centered; stored vectors round-trip; an index written
+before centering is rewritten without re-embedding."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from retrieval.centering import RAW, Centering
+from retrieval.errors import EmbedderMismatchError
+from retrieval.index import Index
+from retrieval.ingest import ingest, reindex
+from retrieval.inventory import verify
+from retrieval.search import search
+from testing.embedder import LanguageBiasedEmbedder
+
+ENGLISH = (
+    "Kiel harbour locks closed\n\n"
+    "The port authority closed the Holtenau locks in Kiel on 3 March 2024 after the freighter "
+    "MS Stella hit the outer gate. Ferries to Oslo were diverted for two days."
+)
+GERMAN = [
+    (
+        "Pensionsreform beschlossen\n\n"
+        "Die Regierung in Wien hat am Montag eine Reform der Pensionen beschlossen. Die "
+        "Opposition kritisierte den Entwurf als zu teuer für die Jüngeren im Land."
+    ),
+    (
+        "Neue Straßenbahn für Graz\n\n"
+        "Die Stadt Graz bekommt bis zum Herbst eine neue Straßenbahnlinie. Die Bauarbeiten in "
+        "der Innenstadt sollen im Mai beginnen und den Verkehr nur wenig stören."
+    ),
+    (
+        "Schulen starten digital\n\n"
+        "In den Schulen des Landes werden die Zeugnisse nun digital verschickt. Die Lehrer "
+        "bekommen dafür eine Schulung, die im Herbst beginnen wird."
+    ),
+]
+QUESTION = "Warum wurden die Holtenau-Schleusen in Kiel am 3. März 2024 geschlossen?"
+
+
+def corpus(folder: Path) -> Path:
+    folder.mkdir()
+    (folder / "en.txt").write_text(ENGLISH, encoding="utf-8")
+    for i, text in enumerate(GERMAN):
+        (folder / f"de{i}.txt").write_text(text, encoding="utf-8")
+    return folder
+
+
+def biased(detector, centered: bool = True) -> LanguageBiasedEmbedder:  # type: ignore[no-untyped-def]
+    return LanguageBiasedEmbedder(
+        lambda t: detector.detect(t) or "en", dim=256, bias=2.0, centered=centered
+    )
+
+
+def top_title(index: Index, mode: str) -> str:
+    return search(index, QUESTION, k=3, mode=mode).hits[0].chunk.title
+
+
+@pytest.mark.parametrize("mode", ["dense_chunks", "dense", "hybrid"])
+def test_the_right_article_in_another_language_beats_same_language_distractors(
+    tmp_path: Path, settings, detector, mode: str
+) -> None:  # type: ignore[no-untyped-def]
+    src = corpus(tmp_path / "in")
+    raw = Index(settings.__class__(**{**settings.__dict__, "data_dir": tmp_path / "raw"}),
+                embedder=biased(detector, centered=False), detector=detector)  # fmt: skip
+    assert ingest(raw, [str(src)]).ok
+    assert raw.centering.space == RAW
+    assert top_title(raw, "dense_chunks") != "Kiel harbour locks closed", (
+        "the language pull the test is about: without centering a German text wins"
+    )
+    raw.close()
+    index = Index(settings, embedder=biased(detector), detector=detector)
+    assert ingest(index, [str(src)]).ok
+    assert index.centering.active and index.centering.space != RAW
+    assert top_title(index, mode) == "Kiel harbour locks closed"
+    index.close()
+
+
+def test_stored_vectors_give_back_the_embedders_own(tmp_path: Path, settings, detector) -> None:  # type: ignore[no-untyped-def]
+    embedder = biased(detector)
+    index = Index(settings, embedder=embedder, detector=detector)
+    ingest(index, [str(corpus(tmp_path / "in"))])
+    rows = index.catalog.iter_chunk_rows()
+    stored = index.store.stored([r["chunk_id"] for r in rows])
+    ids = list(stored)
+    back = index.centering.raw(
+        np.stack([stored[i][0] for i in ids]),
+        [stored[i][1] for i in ids],
+        [stored[i][2] for i in ids],
+    )
+    texts = {r["chunk_id"]: r["text"] for r in rows}
+    expected = embedder.embed_passages([texts[i] for i in ids])
+    assert np.allclose(back, expected, atol=1e-5)
+    assert all(abs(float(np.linalg.norm(stored[i][0])) - 1) < 1e-5 for i in ids), "unit vectors"
+    index.close()
+
+
+def test_centering_round_trip_and_query() -> None:
+    rng = np.random.default_rng(0)
+    centers = {"p_en": rng.standard_normal(8), "p_de": rng.standard_normal(8),
+               "q_en": rng.standard_normal(8), "q_de": rng.standard_normal(8)}  # fmt: skip
+    c = Centering({k: v.astype(np.float32) for k, v in centers.items()})
+    raw = rng.standard_normal((3, 8)).astype(np.float32)
+    langs = ["en", "de", "sw"]  # Swahili has no center: the mean of all is taken
+    centered, norms = c.apply(raw, langs)
+    assert np.allclose(np.linalg.norm(centered, axis=1), 1.0, atol=1e-6)
+    assert np.allclose(c.raw(centered, norms, langs), raw, atol=1e-5)
+    assert np.allclose(
+        centered[2] * norms[2] + (centers["p_en"] + centers["p_de"]) / 2, raw[2], atol=1e-5
+    )
+    q = c.query(raw[0])
+    assert abs(float(np.linalg.norm(q)) - 1) < 1e-6
+    assert Centering().space == RAW and not Centering().active
+
+
+def test_an_index_from_before_centering_is_rewritten_not_reembedded(
+    tmp_path: Path, settings, detector
+) -> None:  # type: ignore[no-untyped-def]
+    src = corpus(tmp_path / "in")
+    old = Index(settings, embedder=biased(detector, centered=False), detector=detector)
+    ingest(old, [str(src)])
+    old.close()
+    embedder = biased(detector)
+    index = Index(settings, embedder=embedder, detector=detector)
+    with pytest.raises(EmbedderMismatchError, match="footnote reindex"):
+        search(index, QUESTION)
+    report = reindex(index)
+    assert report.texts_embedded == 0 and embedder.passages_embedded == []
+    assert report.chunks_added > 0 and len(report.updated) == 4
+    assert verify(index)["ok"]
+    assert top_title(index, "dense") == "Kiel harbour locks closed"
+    index.close()

@@ -1,0 +1,94 @@
+"""With a model configured, a covered question is also searched in the corpus's main languages:
+one translation request to the (fake) OpenAI-compatible server, the versions' rankings fused,
+and any failure falls back to the question as asked."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+
+from retrieval.answer import Answerer
+from retrieval.index import Index
+from retrieval.translate import parse, target_languages
+from testing.openai_server import FakeOpenAI, chat_model_for
+
+FR_Q = "Quel téléphone le patron de Xiaomi utilisait-il ?"
+EN = "Which phone was Xiaomi's CEO caught using?"
+DE = "Welches Handy benutzte der Chef von Xiaomi?"
+PHONE = "caught wearing a iPhone"
+
+
+@pytest.fixture
+async def answerer(sample_index: Index, fake_openai: FakeOpenAI) -> AsyncIterator[Answerer]:
+    llm = chat_model_for(sample_index, fake_openai, timeout=2.0)
+    yield Answerer(sample_index, llm, translate=True)
+    await llm.close()
+
+
+def test_targets_are_the_main_other_languages() -> None:
+    corpus = {"de": 40, "en": 30, "ru": 10, "tr": 9, "fr": 2, "?": 20}
+    assert target_languages(corpus, "de") == ["en", "ru", "tr"]  # at most three; fr under 5%
+    assert target_languages({"en": 5}, "en") == []
+
+
+def test_the_reply_is_read_whatever_wraps_it() -> None:
+    reply = (
+        'Sure:\n```json\n{"EN": "Which phone?", "de": "Welches Handy?", "xx": "?", "ru": 3}\n```'
+    )
+    assert parse(reply, ["en", "de", "ru"]) == {"en": "Which phone?", "de": "Welches Handy?"}
+    assert parse("I cannot translate that.", ["en"]) == {}
+    assert parse('{"en": ', ["en"]) == {}
+
+
+async def test_one_request_translates_and_the_rankings_are_fused(
+    answerer: Answerer, fake_openai: FakeOpenAI
+) -> None:
+    untranslated = answerer.retrieve(FR_Q, "fr")
+    fake_openai.queue("chat", content=json.dumps({"en": EN, "de": DE}))
+    fake_openai.queue("chat", content="Un iPhone [1].")
+    ans = await answerer.answer(FR_Q)
+    assert ans.found and ans.language == "fr" and "translate_ms" in ans.timings
+
+    first, second = fake_openai.chats()
+    prompt = first["messages"][0]["content"]
+    assert FR_Q in prompt and "English (en)" in prompt and "German (de)" in prompt
+    assert "max_tokens" in first or "max_completion_tokens" in first
+
+    # The English wording finds the English passage with a higher score than the French one did.
+    fused = answerer.retrieve(FR_Q, "fr", {"en": EN, "de": DE})
+    before = next(h.score for h in untranslated.hits if PHONE in h.chunk.text)
+    after = next(h.score for h in fused.hits if PHONE in h.chunk.text)
+    assert after > before
+    assert fused.hits[0].score >= untranslated.hits[0].score
+    assert PHONE in fused.hits[0].chunk.text
+    sources = second["messages"][-1]["content"]
+    source_1 = sources[sources.index('<source n="1"') :]
+    assert PHONE in source_1[: source_1.index("</source>")], "the fused best passage is source 1"
+
+    # Cached: the same question again costs only the answer.
+    fake_openai.queue("chat", content="Un iPhone [1].")
+    await answerer.answer(FR_Q)
+    assert len(fake_openai.chats()) == 3
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [{"status": 400, "body": {"error": {"message": "bad"}}}, {"content": "Je ne peux pas."}],
+)
+async def test_a_failed_translation_searches_the_question_as_asked(
+    answerer: Answerer, fake_openai: FakeOpenAI, failure: dict[str, object]
+) -> None:
+    fake_openai.queue("chat", **failure)
+    fake_openai.queue("chat", content="Un iPhone [1].")
+    ans = await answerer.answer(FR_Q)
+    assert ans.found and ans.mode == "llm" and ans.text == "Un iPhone [1]."
+    assert len(fake_openai.chats()) == 2
+
+
+async def test_an_uncovered_question_costs_no_model_call(
+    answerer: Answerer, fake_openai: FakeOpenAI
+) -> None:
+    ans = await answerer.answer("Wie hoch ist der Eiffelturm?")
+    assert not ans.found and fake_openai.chats() == []
