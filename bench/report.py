@@ -193,6 +193,30 @@ def _answers(an: dict[str, Any]) -> list[str]:
         f"{_rate(g['false_negative'])} / {_rate(g['false_positive'])} |"
     )
     news = gate["news"]
+    for name in ("english", "mixed"):
+        o = off[name]["avg"]
+        out += [
+            "",
+            f"Offline, {name} index: the gate let {1 - o['gated_out']:.3f} of the questions through "
+            f"(every one is covered here); the gold answer is in the three quoted sentences for "
+            f"{o['answer_in_quotes']:.3f} of all questions ({o['answer_in_quotes_when_answered']:.3f} "
+            f"of those answered), in the citations' own quotes (one per source) for "
+            f"{o['answer_in_citation_quotes']:.3f}.",
+        ]
+    cal = gate.get("calibration")
+    if cal:
+        out += [
+            "",
+            f"How the threshold was chosen: the gate's score on the calibration fifth "
+            f"({cal['covered']} covered, {cal['not_covered']} not covered questions, every "
+            "language), FN / FP at each threshold; the shipped one is the lowest with at most "
+            "10% false positives: "
+            + ", ".join(
+                f"{t} {v['false_negative']:.3f} / {v['false_positive']:.3f}"
+                for t, v in cal["sweep"].items()
+            )
+            + ".",
+        ]
     out += [
         "",
         f"Gate thresholds {gate['threshold']} (`FOOTNOTE_GATE_MIN_SCORE` / "
@@ -211,7 +235,7 @@ def _answers(an: dict[str, Any]) -> list[str]:
         + ", ".join(
             f"{lang} {_rate(v['false_negative'])} / {_rate(v['false_positive'])}"
             for lang, v in news.items()
-            if lang != "all"
+            if lang not in ("all",)
         )
         + ".",
         "",

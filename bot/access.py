@@ -15,10 +15,13 @@ from .tg import Context, user_id
 async def gate(update: Update, context: Context) -> None:
     """Denied users and chats (and, in allowlist mode, anyone not allowed) are ignored silently.
     Owners are always served; channel posts are checked against the registered channels by their
-    own handler."""
+    own handler. A message sent on behalf of a chat (`sender_chat`: a channel, an anonymous
+    admin) is judged by that chat too: a denied channel is not served by posting as itself."""
     svc = services(context)
     chat, uid = update.effective_chat, user_id(update)
     if chat is None or chat.type == ChatType.CHANNEL or svc.is_owner(uid):
         return
-    if not await asyncio.to_thread(svc.state.chats.is_served, chat.id, uid):
+    msg = update.effective_message
+    sender = msg.sender_chat.id if msg is not None and msg.sender_chat is not None else None
+    if not await asyncio.to_thread(svc.state.chats.is_served, chat.id, uid, sender):
         raise ApplicationHandlerStop

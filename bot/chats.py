@@ -72,9 +72,11 @@ class Chats:
             )
             return [int(r[0]) for r in rows]
 
-    def is_served(self, chat_id: int, user_id: int | None) -> bool:
+    def is_served(
+        self, chat_id: int, user_id: int | None, sender_chat_id: int | None = None
+    ) -> bool:
         """Denied ids are never served; once anything is allowed, only allowed chats or users are."""
-        ids = [chat_id] + ([user_id] if user_id is not None else [])
+        ids = [chat_id] + [i for i in (user_id, sender_chat_id) if i is not None]
         t = access_t
         with self.engine.connect() as c:
             if c.execute(

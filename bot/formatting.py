@@ -57,7 +57,7 @@ def source_lines(answer: Answer, html_mode: bool = True) -> list[str]:
     return out
 
 
-def _pieces(paragraph: str, limit: int, measure: Measure) -> list[str]:
+def _pieces(paragraph: str, limit: int, measure: Measure, markup: bool = True) -> list[str]:
     """Split one paragraph (already escaped/linked) into parts within `limit`: at sentences,
     then at spaces; a link tag is never cut because we only cut at whitespace outside tags."""
     if measure(paragraph) <= limit:
@@ -75,15 +75,54 @@ def _pieces(paragraph: str, limit: int, measure: Measure) -> list[str]:
             current = unit
         else:  # one enormous sentence: cut at spaces
             current = ""
-            for word in unit.split(" "):
-                candidate = f"{current} {word}".strip()
-                if measure(candidate) > limit and current:
-                    parts.append(current)
-                    candidate = word
-                current = candidate
+            for long_word in unit.split(" "):
+                for word in _cut_word(long_word, limit, measure, markup):
+                    candidate = f"{current} {word}".strip()
+                    if measure(candidate) > limit and current:
+                        parts.append(current)
+                        candidate = word
+                    current = candidate
     if current:
         parts.append(current)
     return parts
+
+
+def _cut_word(word: str, limit: int, measure: Measure, markup: bool) -> list[str]:
+    """A word longer than a message cut into pieces that fit, never inside a tag or an entity
+    (`markup`: HTML)."""
+    if measure(word) <= limit:
+        return [word]
+    safe, depth, entity = [], 0, False  # positions where a cut leaves markup whole
+    for i, ch in enumerate(word):
+        if depth == 0 and not entity and i:
+            safe.append(i)
+        if not markup:
+            continue
+        if ch == "<":
+            depth += 1
+        elif ch == ">" and depth:
+            depth -= 1
+        elif ch == "&" and not depth:
+            entity = True
+        elif ch == ";" and entity:
+            entity = False
+    pieces: list[str] = []
+    start = 0
+    while measure(word[start:]) > limit:
+        cuts = [c for c in safe if c > start]
+        lo, hi = 0, len(cuts) - 1  # the longest prefix that fits
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if measure(word[start : cuts[mid]]) <= limit:
+                lo = mid
+            else:
+                hi = mid - 1
+        if not cuts:
+            break
+        pieces.append(word[start : cuts[lo]])
+        start = cuts[lo]
+    pieces.append(word[start:])
+    return pieces
 
 
 def _units(paragraph: str) -> list[str]:
@@ -97,11 +136,13 @@ def _units(paragraph: str) -> list[str]:
     return out
 
 
-def _pack(blocks: list[str], limit: int, measure: Measure, sep: str = "\n\n") -> list[str]:
+def _pack(
+    blocks: list[str], limit: int, measure: Measure, sep: str = "\n\n", markup: bool = True
+) -> list[str]:
     messages: list[str] = []
     current = ""
     for block in blocks:
-        for piece in _pieces(block, limit, measure):
+        for piece in _pieces(block, limit, measure, markup):
             candidate = f"{current}{sep}{piece}" if current else piece
             if measure(candidate) <= limit:
                 current = candidate
@@ -144,4 +185,4 @@ def render_plain(answer: Answer, limit: int = LIMIT) -> list[str]:
     def measure(s: str) -> int:
         return len(s.encode("utf-16-le")) // 2
 
-    return _pack(blocks, limit, measure)
+    return _pack(blocks, limit, measure, markup=False)

@@ -64,7 +64,11 @@ async def settings_button(update: Update, context: Context) -> None:
     if not await is_chat_admin(update, context, query.from_user.id):
         await query.answer(t("not_admin", lang), show_alert=True)
         return
-    _, key, value = (query.data or "set::").split(":", 2)
+    parts = (query.data or "").split(":", 2)
+    if len(parts) != 3:  # not a button we made: refused quietly
+        await query.answer(t("expired", lang))
+        return
+    _, key, value = parts
     chats = services(context).state.chats
     try:
         current = await asyncio.to_thread(chats.set_chat_setting, chat.id, key, value)

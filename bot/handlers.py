@@ -153,6 +153,11 @@ async def sources_page(update: Update, context: Context) -> None:
     query = update.callback_query
     if query is None:
         return
+    if not _is_sources_list(query.message):
+        # A forged `src:` press (a modified client) on an answer or a settings panel: the
+        # message Telegram attaches is the real one, so its own buttons tell.
+        await query.answer()
+        return
     try:
         page = int((query.data or "src:0").split(":")[1])
     except ValueError:
@@ -162,6 +167,12 @@ async def sources_page(update: Update, context: Context) -> None:
     await query.edit_message_text(
         text, parse_mode=ParseMode.HTML, reply_markup=markup, link_preview_options=_NO_PREVIEW
     )
+
+
+def _is_sources_list(message: object) -> bool:
+    markup = getattr(message, "reply_markup", None)
+    rows = getattr(markup, "inline_keyboard", None) or ()
+    return any(str(b.callback_data or "").startswith("src:") for row in rows for b in row)
 
 
 async def _sources_page(

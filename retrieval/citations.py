@@ -28,7 +28,7 @@ def check_citations(text: str, n_sources: int) -> Checked:
     def group(m: re.Match[str]) -> str:
         out = []
         for part in re.split(r"\s*[,;]\s*", m.group(1)):
-            n = int(part)
+            n = int(part) if len(part) <= 6 else -1  # a run of digits is no source number
             if 1 <= n <= n_sources:
                 if n not in used:
                     used.append(n)

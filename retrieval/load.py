@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -23,6 +24,8 @@ JSON_EXT = {".json", ".jsonl", ".ndjson"}
 JSONL_EXT = {".jsonl", ".ndjson"}
 PDF_EXT = {".pdf"}
 SUPPORTED = TEXT_EXT | HTML_EXT | JSON_EXT | PDF_EXT
+
+log = logging.getLogger("footnote.load")
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,9 @@ def _guard(source: str, load: Any) -> Iterator[Document | Failure]:
         yield Failure(source, "permission denied")
     except OSError as exc:
         yield Failure(source, f"cannot read ({exc.strerror or exc})")
+    except Exception as exc:  # one bad file never stops an ingest; the detail goes to the log
+        log.exception("could not read %s", source)
+        yield Failure(source, f"cannot read ({type(exc).__name__})")
 
 
 def load_file(path: Path, limits: LoadLimits) -> Iterator[Document | Failure]:
@@ -206,14 +212,16 @@ def _html(data: bytes, source: str, url: str) -> Document:
 
 def _pdf(data: bytes, source: str, url: str) -> Document:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import DependencyError, PyPdfError
 
     try:
         reader = PdfReader(io.BytesIO(data))
         pages = [(page.extract_text() or "").strip() for page in reader.pages]
         meta_title = str((reader.metadata or {}).get("/Title") or "").strip()  # type: ignore[call-overload]
-    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"unreadable PDF ({exc})") from None
+    except (PyPdfError, DependencyError, NotImplementedError) as exc:  # limits, undecodable filters
+        raise InputError(f"unreadable PDF ({type(exc).__name__}: {str(exc)[:200]})") from None
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as exc:
+        raise InputError(f"unreadable PDF ({type(exc).__name__})") from None
     text = "\n\n".join(p for p in pages if p)
     if not text.strip():
         raise InputError("the PDF has no extractable text (scanned images need OCR first)")

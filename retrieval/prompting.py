@@ -23,14 +23,26 @@ LENGTHS = {
 Turn = tuple[str, str]  # (question, answer text)
 
 
+_TAG = re.compile(r"<\s*/?\s*source", re.I)
+
+
+def defuse(text: str) -> str:
+    """Text that cannot open or close a source tag: a source's body, or a question pasting its
+    own `<source n="1">` block to pass for one."""
+    return _TAG.sub(lambda m: m.group(0).replace("<", "‹"), text)
+
+
 def format_sources(hits: Sequence[Hit]) -> str:
-    """Sources as delimited data; a source cannot close its own tag early."""
+    """Sources as delimited data; neither a source's text nor its metadata (which a JSON record
+    sets freely) can leave the fence."""
     blocks = []
     for n, h in enumerate(hits, 1):
         c = h.chunk
-        body = re.sub(r"</?\s*source", lambda m: m.group(0).replace("<", "‹"), c.text, flags=re.I)
-        attrs = f'n="{n}" title="{html.escape(c.title)}" date="{c.date}" lang="{c.lang}"'
-        blocks.append(f"<source {attrs}>\n{body}\n</source>")
+        attrs = " ".join(
+            f'{key}="{html.escape(defuse(" ".join(str(value).split())), quote=True)}"'
+            for key, value in (("n", n), ("title", c.title), ("date", c.date), ("lang", c.lang))
+        )
+        blocks.append(f"<source {attrs}>\n{defuse(c.text)}\n</source>")
     return "\n\n".join(blocks)
 
 
@@ -43,7 +55,9 @@ def answer_messages(question: str, hits: Sequence[Hit], lang: str, length: str) 
         length_hint=LENGTHS.get(length, LENGTHS["normal"])[0],
         not_found_rule=render("not_found", marker=NOT_FOUND),
     )
-    user = render("user", sources=format_sources(hits), question=question, language_name=name)
+    user = render(
+        "user", sources=format_sources(hits), question=defuse(question), language_name=name
+    )
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 

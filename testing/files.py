@@ -13,8 +13,9 @@ def write_articles(folder: Path, count: int, paragraphs: int, line: str, headlin
         (folder / f"a{i:02d}.txt").write_text(f"{headline.format(i=i)}\n\n{body}", encoding="utf-8")
 
 
-def minimal_pdf(text: str, title: str = "") -> bytes:
-    """A one-page PDF with `text` in Helvetica, built by hand (valid xref offsets)."""
+def minimal_pdf(text: str, title: str = "", content_filter: str = "") -> bytes:
+    """A one-page PDF with `text` in Helvetica, built by hand (valid xref offsets);
+    `content_filter` names the page stream's /Filter (e.g. one pypdf cannot decode)."""
     stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode("latin-1")
     info = f"<< /Title ({title}) >>".encode("latin-1") if title else b"<< >>"
     objects = [
@@ -22,7 +23,12 @@ def minimal_pdf(text: str, title: str = "") -> bytes:
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
         b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+        b"<< /Length "
+        + str(len(stream)).encode()
+        + (f" /Filter /{content_filter}".encode() if content_filter else b"")
+        + b" >>\nstream\n"
+        + stream
+        + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
         info,
     ]

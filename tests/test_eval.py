@@ -64,3 +64,54 @@ def test_eval_reports_every_mode_and_language(tmp_path: Path, settings, detector
     assert res["hybrid"]["avg"]["n"] == 3
     assert res["meta"]["chunks"] == 2
     assert "hybrid" in format_table(res)
+
+
+SQUAD = {
+    "en": [
+        ("Paris regatta", "Paris hosts the annual rowing regatta on the river in June.", "sq1",
+         "When is the regatta?", "June"),
+        ("Krakatoa", "The volcano erupted in 1883 and ash fell across the ocean.", "sq2",
+         "When did the volcano erupt?", "1883"),
+    ],
+    "de": [
+        ("Paris regatta", "Paris veranstaltet im Juni die jährliche Ruderregatta auf dem Fluss.",
+         "sq1", "Wann ist die Regatta?", "Juni"),
+        ("Krakatoa", "Der Vulkan brach 1883 aus und Asche fiel über den Ozean.", "sq2",
+         "Wann brach der Vulkan aus?", "1883"),
+    ],
+}  # fmt: skip
+
+
+def mixed_dataset(tmp: Path) -> Path:
+    d = tmp / "xqm"
+    d.mkdir()
+    with (d / "questions.jsonl").open("w", encoding="utf-8") as qf:
+        for lang, arts in SQUAD.items():
+            data = []
+            for i, (title, ctx, qid, q, ans) in enumerate(arts):
+                qa = {"id": qid, "question": q, "answers": [{"text": ans, "answer_start": ctx.index(ans)}]}  # fmt: skip
+                data.append({"title": title, "paragraphs": [{"context": ctx, "qas": [qa]}]})
+                qf.write(json.dumps({"qid": f"{qid}-{lang}", "squad_id": qid, "lang": lang,
+                                     "question": q, "gold_article_id": f"x{i}"}) + "\n")  # fmt: skip
+            (d / f"xquad.{lang}.json").write_text(json.dumps({"data": data}), encoding="utf-8")
+    return d
+
+
+def test_mixed_puts_every_article_in_one_language_with_its_gold_there(
+    tmp_path: Path, settings, detector
+) -> None:  # type: ignore[no-untyped-def]
+    distractor = tmp_path / "distractor.txt"
+    distractor.write_text("Ruderregatta im Juni\n\nEine andere Ruderregatta auf einem See im Juni.")
+    idx = Index(settings, embedder=HashEmbedder(), detector=detector)
+    res = run_xquad(mixed_dataset(tmp_path), ["en", "de"], None, None, 10, settings, index=idx,
+                    mixed=True, distractors=[str(distractor)])  # fmt: skip
+    meta = res["meta"]
+    assert meta["mixed"] and meta["articles"] == 3 and meta["distractors"]
+    kw = res["keyword"]
+    # Gold of sq1 is article 0 in English, of sq2 article 1 in German. BM25 finds the English
+    # regatta for the German question through the capitalised "Regatta" (an anchor, any
+    # language), the German volcano through "Vulkan" (its own language); the English volcano
+    # question shares no word with its German gold.
+    assert kw["de"]["recall@1"] == 1.0 and kw["en"]["recall@10"] == 0.5
+    assert {"same_language", "cross_language"} <= set(meta)
+    assert "mixed: each article in one of en,de" in format_table(res)

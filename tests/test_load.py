@@ -85,6 +85,18 @@ def test_pdf(tmp_path: Path) -> None:
     assert doc.title == "Q3 report"
 
 
+@pytest.mark.parametrize("content_filter", ["JBIG2Decode", "FooDecode"])
+def test_a_pdf_pypdf_cannot_decode_fails_alone(tmp_path: Path, content_filter: str) -> None:
+    """pypdf's DependencyError (JBIG2 needs a binary) and NotImplementedError (unknown filter)."""
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "bad.pdf").write_bytes(minimal_pdf("Hidden text", content_filter=content_filter))
+    (d / "good.txt").write_text("Good title\n\nA good article body.", encoding="utf-8")
+    docs, [fail] = load(str(d))
+    assert [doc.text for doc in docs] == ["Good title\n\nA good article body."]
+    assert fail.source.endswith("bad.pdf") and "unreadable PDF" in fail.reason
+
+
 def test_bad_inputs_each_named_with_a_reason(tmp_path: Path) -> None:
     d = tmp_path / "in"
     d.mkdir()

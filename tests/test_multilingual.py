@@ -22,7 +22,9 @@ def test_anchors_are_what_is_written_alike_in_every_language() -> None:
     manager = anchors("Welcher Manager erklärte, warum Lei Jun ein iPhone benutzt?")
     assert {"lei", "jun", "iphone"} <= set(manager) and "welcher" not in manager
     assert anchors("How tall was the tower in 1889?") == ["1889"]
-    assert "ceo" in anchors("小米CEO用的是什么手机?")  # a word in another script than the question's
+    assert "ceo" in anchors(
+        "小米CEO用的是什么手机?"
+    )  # a word in another script than the question's
 
 
 def test_stop_words_by_language() -> None:

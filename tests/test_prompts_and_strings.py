@@ -48,6 +48,7 @@ def test_unknown_language_falls_back_to_english() -> None:
         ("A [1, 3]. B [3; 1].", 3, "A [1][2]. B [2][1].", [1, 3]),
         ("A [4]. B [0].", 3, "A. B.", []),
         ("A [3][9][3] B", 3, "A [1] B", [3]),
+        ("A [" + "9" * 5000 + "] B [1].", 3, "A B [1].", [1]),  # beyond int()'s digit limit
     ],
 )
 def test_citation_checking(raw: str, n: int, expected: str, used: list[int]) -> None:

@@ -257,3 +257,29 @@ async def test_edited_questions_are_not_answered_again(
     msgs = tg.messages_to(RU["id"])
     assert len(msgs) == 2 and msgs[1].text.startswith("Спрашивайте на любом языке")
     assert msgs[0].text.startswith("Языковая модель недоступна")
+
+
+async def test_forged_and_malformed_button_presses_change_nothing(
+    tmp_path: Path, tg: FakeTelegram, offline_answerer: Answerer
+) -> None:
+    chat = tg.add_chat(dict(GROUP))
+    admin = user(903, "en", "Admin")
+    tg.members[(GROUP["id"], admin["id"])] = "administrator"
+    async with running(bot_settings(tmp_path, tg), offline_answerer, tg) as bot:
+        tg.send_text(chat, admin, "/ask Which phone does the Xiaomi CEO use?",
+                     entities=command("/ask"))  # fmt: skip
+        await bot.answered(1)
+        await settle(bot)
+        [answer] = tg.messages_to(GROUP["id"])
+        before = answer.raw
+        # A modified client sends `src:0` from the answer's message: it must stay the answer.
+        tg.push(callback_query={"id": "f1", "from": admin, "chat_instance": "x",
+                                "data": "src:0", "message": tg.bot_message(answer)})  # fmt: skip
+        # An admin's client sends a `set:` the bot never made.
+        tg.push(callback_query={"id": "f2", "from": admin, "chat_instance": "x",
+                                "data": "set:mode", "message": tg.bot_message(answer)})  # fmt: skip
+        await until(lambda: len(tg.calls_of("answerCallbackQuery")) >= 2)
+        await settle(bot)
+    assert answer.raw == before and answer.edits == 0
+    assert len(tg.messages_to(GROUP["id"])) == 1
+    assert not [m for m in tg.messages_to(OWNER) if "error" in m.text.lower()], "no owner notice"

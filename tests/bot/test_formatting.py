@@ -86,6 +86,19 @@ def test_one_enormous_sentence_is_cut_at_spaces() -> None:
     assert len(messages) >= 4 and all(visible_length(m) <= LIMIT for m in messages)
 
 
+def test_an_unbroken_word_longer_than_a_message_is_cut_whole() -> None:
+    word = "x" * 3000 + "&<>" + "y" * 3000 + "😀" * 1500
+    a = answer(f"Start {word} [1] end.", [cite(1)])
+    messages = render_html(a)
+    for m in messages:
+        assert_valid(m)
+    text = "".join(html.unescape(re.sub(r"<[^>]+>", "", m)) for m in messages)
+    assert word in text.replace(" ", "").replace("\n", ""), "nothing lost"
+    plain = render_plain(a)
+    assert all(len(m.encode("utf-16-le")) // 2 <= LIMIT for m in plain)
+    assert word in "".join(plain).replace(" ", "").replace("\n", "")
+
+
 def test_utf16_length_counts_emoji_as_two() -> None:
     assert visible_length("😀") == 2 and visible_length("&lt;") == 1
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from retrieval.answer import Answerer
 from testing.telegram_server import FakeTelegram, mention, user
-from tests.bot.conftest import bot_settings, running, settle
+from tests.bot.conftest import OWNER, OWNER_USER, bot_settings, running, settle, until
+from tests.bot.test_commands import command
 
 BEN = user(601, "en", "Ben")
 GROUP = {"id": -100777, "type": "supergroup", "title": "Newsroom", "is_forum": True}
@@ -103,3 +104,21 @@ async def test_channel_post_mirrored_into_the_discussion_group_is_ignored(
         await settle(bot)
     [only] = tg.messages_to(GROUP["id"])
     assert "iPhone" in only.text and only.reply_to is not None
+
+
+async def test_a_message_sent_as_a_denied_channel_is_not_answered(
+    tmp_path: Path, tg: FakeTelegram, offline_answerer: Answerer
+) -> None:
+    chat = tg.add_chat(dict(GROUP))
+    channel = {"id": -100555, "type": "channel", "title": "Spam channel"}
+    async with running(bot_settings(tmp_path, tg), offline_answerer, tg) as bot:
+        bot.svc.state.chats.set_chat_setting(chat["id"], "mode", "all")
+        tg.send_text(tg.chats[OWNER], OWNER_USER, "/deny -100555", entities=command("/deny"))
+        await until(lambda: tg.messages_to(OWNER))
+        tg.send_text(chat, BEN, "Which phone does the Xiaomi CEO use, says the channel?",
+                     sender_chat=channel)  # fmt: skip
+        asked = tg.send_text(chat, BEN, "What phone does the Xiaomi CEO use?")
+        await bot.answered(1)
+        await settle(bot)
+    [only] = tg.messages_to(GROUP["id"])
+    assert only.reply_to == asked["message_id"]
