@@ -155,6 +155,26 @@ class FootnoteApplication(Application[Any, Any, Any, Any, Any, Any]):
         await asyncio.to_thread(done)
 
 
+    async def stop(self) -> None:
+        """Stop within the grace period whatever the model is doing: answers still running
+        then are cancelled; their updates stay claimed, so the next start answers them."""
+        svc: Services | None = self.bot_data.get("services")
+        running = [t for t in getattr(self, "_Application__create_task_tasks", ()) if not t.done()]
+        if svc is not None and running:
+            log.info("stopping: %d update(s) in progress", len(running))
+            _, late = await asyncio.wait(running, timeout=svc.settings.shutdown_grace)
+            for task in late:
+                task.cancel()
+            if late:
+                log.warning(
+                    "stopping: cut %d update(s) short after %.0f s; they are answered after the "
+                    "next start",
+                    len(late),
+                    svc.settings.shutdown_grace,
+                )
+        await super().stop()
+
+
 def take_over_unfinished(bot: Any, svc: Services) -> list[Update]:
     """Updates a crashed process had claimed but not finished, now ours (runs in a thread)."""
     taken = []

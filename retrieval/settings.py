@@ -69,9 +69,12 @@ class Settings:
         default="https://api.telegram.org/file/bot", metadata={"env": "TELEGRAM_BASE_FILE_URL"}
     )
     admin_ids: str = field(default="", metadata={"env": "FOOTNOTE_ADMIN_IDS"})
+    # Seconds a stopping bot lets answers in flight finish (docker stops after 10 s); the rest are
+    # cut off and answered after the next start (their updates stay claimed in the inbox).
+    shutdown_grace: float = field(default=7.0, metadata={"env": "FOOTNOTE_SHUTDOWN_GRACE"})
     webhook_url: str = field(default="", metadata={"env": "WEBHOOK_URL"})
     webhook_secret: str = field(default="", metadata={"env": "WEBHOOK_SECRET", "secret": True})
-    webhook_listen: str = field(default="0.0.0.0", metadata={"env": "WEBHOOK_LISTEN"})
+    webhook_listen: str = field(default="127.0.0.1", metadata={"env": "WEBHOOK_LISTEN"})
     webhook_port: int = field(default=8443, metadata={"env": "WEBHOOK_PORT"})
     user_rate: int = field(default=8, metadata={"env": "FOOTNOTE_USER_RATE"})
     chat_rate: int = field(default=20, metadata={"env": "FOOTNOTE_CHAT_RATE"})

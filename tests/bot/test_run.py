@@ -210,3 +210,36 @@ def test_sigkill_mid_answer_then_restart_answers_each_question_once(
         assert s.log.stats()["questions"] == 2 and s.inbox.unfinished_updates() == []
     finally:
         s.close()
+
+
+def test_sigterm_with_a_slow_model_stops_within_the_grace_and_answers_after_restart(
+    tg: FakeTelegram, sample_index: Index, fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    fake_openai.default["chat"] = {"content": "Lei Jun nutzte ein iPhone [1].", "hang": 30.0}
+    env = env_for(tg, sample_index.settings.data_dir, tmp_path / "state.sqlite3",
+                  OPENAI_BASE_URL=fake_openai.base_url, OPENAI_API_KEY="sk-test",
+                  FOOTNOTE_SHUTDOWN_GRACE="2")  # fmt: skip
+    asker = user(3201, "de")
+    log1, log2 = tmp_path / "run1.log", tmp_path / "run2.log"
+    proc = start(["run"], env, log1)
+    try:
+        tg.send_text(tg.private_chat(asker), asker, "Welches Handy benutzt der Chef von Xiaomi?")
+        wait_for(lambda: fake_openai.chats(), proc=proc, log=log1)  # the model is thinking
+        asked_to_stop = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(20)
+        stopped_in = time.monotonic() - asked_to_stop
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert code == 0 and stopped_in < 6, (stopped_in, log1.read_text()[-2000:])
+    assert "cut 1 update(s) short" in log1.read_text()
+    fake_openai.default["chat"] = {"content": "Lei Jun nutzte ein iPhone [1]."}
+    proc = start(["run"], env, log2)
+    try:
+        wait_for(lambda: any(m.parse_mode == "HTML" for m in tg.messages_to(asker["id"])),
+                 proc=proc, log=log2)  # fmt: skip
+    finally:
+        assert stop(proc) == 0
+    assert "replaying 1 update(s)" in log2.read_text()
+    record("SIGTERM with the model busy for 30 s: process gone (grace 2 s)", stopped_in)
