@@ -14,7 +14,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
-from .citations import Checked, check_citations
+from .citations import Checked, check_citations, strip_reasoning
 from .gate import Gate
 from .index import Index
 from .languages import normalize
@@ -55,6 +55,18 @@ def rule_rewrite(question: str, history: Sequence[Turn]) -> str:
     if short or _FOLLOW_UP.search(question):
         return f"{history[-1][0]} {question}"
     return question
+
+
+_OPEN_MARKER = re.compile(r"\[[^\]]{0,12}$")
+
+
+def _showable(so_far: str) -> str:
+    """What of a reply still streaming may be shown: no reasoning block (an open one hides the
+    rest), nothing while it may still become the not-found marker, no half-written `[1`."""
+    text = strip_reasoning(so_far)
+    if re.match(r"<\w*$", text) or NOT_FOUND.startswith(text.upper()[: len(NOT_FOUND)]):
+        return ""
+    return _OPEN_MARKER.sub("", text)
 
 
 class Answerer:
@@ -143,7 +155,7 @@ class Answerer:
         t["llm_ms"] = ms_since(mark)
 
         mark = time.perf_counter()
-        reply = reply.strip()
+        reply = strip_reasoning(reply)  # a reply that is only reasoning is empty
         if not reply:
             return finish(quotes("offline_header", "the model returned an empty reply"))
         if reply.upper().startswith(NOT_FOUND) or reply.upper().endswith(NOT_FOUND):
@@ -203,9 +215,13 @@ class Answerer:
         if on_delta is None:
             return await self.llm.complete(messages, max_tokens)
         parts: list[str] = []
+        shown = ""
         async for delta in self.llm.stream(messages, max_tokens):
             parts.append(delta)
-            await on_delta(delta)
+            visible = _showable("".join(parts))
+            if len(visible) > len(shown) and visible.startswith(shown):
+                await on_delta(visible[len(shown) :])
+                shown = visible
         return "".join(parts)
 
     async def _language_of(self, checked: Checked) -> str:

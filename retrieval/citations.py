@@ -11,6 +11,53 @@ import re
 from dataclasses import dataclass
 
 _GROUP = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
+# Reasoning some models (DeepSeek-R1, Qwen3 through Ollama or vLLM) write before the answer.
+_REASONING = re.compile(r"<(think|thinking|reasoning)>.*?(?:</\1>|\Z)", re.S | re.I)
+_BRACKETS = str.maketrans({"【": "[", "】": "]", "［": "[", "］": "]", "〔": "[", "〕": "]"})
+_FOOTNOTE = re.compile(r"\[\^\s*(\d+)\s*\]")
+_RANGE = re.compile(r"\[\s*(\d{1,3})\s*[-–—]\s*(\d{1,3})\s*\]")
+_NAMED = re.compile(
+    r"[\[(]\s*(?:sources?|quelle[n]?|fuentes?|fonte|bron|источник|kaynak|来源|出典|출처)"
+    r"\s*:?\s*(\d+(?:\s*[,;]\s*\d+)*)\s*[\])]",
+    re.I,
+)
+_BARE_NAMED = re.compile(r"\b(?:Source|Quelle|Fuente)\s+(\d{1,2})\b")
+_SUPERSCRIPT = re.compile(r"(?<=[^\s\d])([¹²³⁴⁵⁶⁷⁸⁹⁰]+)")
+_SUPER_DIGITS = str.maketrans("¹²³⁴⁵⁶⁷⁸⁹⁰", "1234567890")
+_PAREN = re.compile(r"(?<=[\w.!?)\]]) ?\((\d{1,2}(?:\s*,\s*\d{1,2})*)\)(?=[ .,;:!?。\n]|$)")
+_UNFINISHED = re.compile(r"\[[\d\s,;^-]*$")
+
+
+def strip_reasoning(text: str) -> str:
+    """The answer without `<think>…</think>` blocks (an unclosed one runs to the end)."""
+    return _REASONING.sub("", text).strip()
+
+
+def _superscript(run: str) -> str:
+    """¹²³ is sources 1, 2 and 3 (few answers cite more than nine); ¹⁰ is source 10."""
+    digits = re.findall(r"\d0?", run.translate(_SUPER_DIGITS))
+    return " " + "".join(f"[{d}]" for d in digits)
+
+
+def normalise(text: str) -> str:
+    """Citation markers as real models write them (`[1-3]`, `【1】`, `[^1]`, `¹`, `(1)`,
+    "[Quelle 1]", "Source 1"; any digits) rewritten as `[n]`; a marker cut off at the end
+    dropped."""
+    text = strip_reasoning(text).translate(_BRACKETS)
+    text = _FOOTNOTE.sub(r"[\1]", text)
+
+    def expand(m: re.Match[str]) -> str:
+        a, b = int(m.group(1)), int(m.group(2))
+        return "[" + ", ".join(str(n) for n in range(a, b + 1)) + "]" if 0 < a <= b <= a + 9 else ""
+
+    text = _RANGE.sub(expand, text)
+    text = _NAMED.sub(r"[\1]", text)
+    text = _BARE_NAMED.sub(r"[\1]", text)
+    text = _SUPERSCRIPT.sub(lambda m: _superscript(m.group(1)), text)
+    text = _PAREN.sub(r" [\1]", text)
+    return _UNFINISHED.sub("", text)
+
+
 _RUN = re.compile(r"(?:\[\d+\])+")
 
 
@@ -22,6 +69,7 @@ class Checked:
 
 
 def check_citations(text: str, n_sources: int) -> Checked:
+    text = normalise(text)
     invalid: list[int] = []
     used: list[int] = []
 

@@ -11,6 +11,7 @@ from collections import OrderedDict
 
 from prompts import render
 
+from .citations import strip_reasoning
 from .languages import name as language_name
 from .languages import normalize
 from .llm import ChatModel, LLMError
@@ -36,7 +37,7 @@ def target_languages(articles_per_language: dict[str, int], question_lang: str) 
 
 def parse(reply: str, targets: list[str]) -> dict[str, str]:
     """{lang: translation} from a model's reply (a JSON object, perhaps in a code fence)."""
-    m = _OBJECT.search(reply or "")
+    m = _OBJECT.search(strip_reasoning(reply or ""))
     if not m:
         return {}
     try:

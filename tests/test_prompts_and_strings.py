@@ -49,6 +49,23 @@ def test_unknown_language_falls_back_to_english() -> None:
         ("A [4]. B [0].", 3, "A. B.", []),
         ("A [3][9][3] B", 3, "A [1] B", [3]),
         ("A [" + "9" * 5000 + "] B [1].", 3, "A B [1].", [1]),  # beyond int()'s digit limit
+        # as real models write them
+        ("A [1-3].", 3, "A [1][2][3].", [1, 2, 3]),
+        ("A 【2】 B ［1］.", 3, "A [1] B [2].", [2, 1]),
+        ("A [^1] B (2).", 3, "A [1] B [2].", [1, 2]),
+        ("A¹ B²³.", 3, "A [1] B [2][3].", [1, 2, 3]),
+        (
+            "Laut [Quelle 2] ja. According to Source 1, no.",
+            3,
+            "Laut [1] ja. According to [2], no.",
+            [2, 1],
+        ),
+        ("A [١] B [２].", 3, "A [1] B [2].", [1, 2]),
+        ("<think>Source 3 says [3]</think>Answer [1].", 3, "Answer [1].", [1]),
+        ("<think>never closed", 3, "", []),
+        ("A [1] and then [2", 3, "A [1] and then", [1]),
+        ("Steps: (1) read, (2) write.", 3, "Steps: (1) read, (2) write.", []),
+        ("The Mi 10 (2020) costs 999 euros [1].", 3, "The Mi 10 (2020) costs 999 euros [1].", [1]),
     ],
 )
 def test_citation_checking(raw: str, n: int, expected: str, used: list[int]) -> None:
