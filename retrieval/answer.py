@@ -64,9 +64,15 @@ def _showable(so_far: str) -> str:
     """What of a reply still streaming may be shown: no reasoning block (an open one hides the
     rest), nothing while it may still become the not-found marker, no half-written `[1`."""
     text = strip_reasoning(so_far)
-    if re.match(r"<\w*$", text) or NOT_FOUND.startswith(text.upper()[: len(NOT_FOUND)]):
-        return ""
-    return _OPEN_MARKER.sub("", text)
+    upper = text.upper()
+    if NOT_FOUND in upper:
+        text = text[: upper.index(NOT_FOUND)]
+    for k in range(len(NOT_FOUND) - 1, 0, -1):  # the marker's beginning, still arriving
+        if upper.endswith(NOT_FOUND[:k]) and (len(text) == k or not text[-k - 1].isalnum()):
+            text = text[:-k]
+            break
+    text = re.sub(r"<\w*$", "", text)  # perhaps a reasoning tag, still arriving
+    return _OPEN_MARKER.sub("", text).rstrip()
 
 
 class Answerer:
