@@ -154,7 +154,6 @@ class FootnoteApplication(Application[Any, Any, Any, Any, Any, Any]):
 
         await asyncio.to_thread(done)
 
-
     async def stop(self) -> None:
         """Stop within the grace period whatever the model is doing: answers still running
         then are cancelled; their updates stay claimed, so the next start answers them."""
