@@ -45,4 +45,6 @@ def bench_xquad(limit: int | None, variants: tuple[str, ...] = VARIANTS) -> None
         res["meta"]["limit_per_language"] = limit
         results[variant] = res
         print(f"xquad {variant}: hybrid R@5 {res['hybrid']['avg']['recall@5']:.3f}", flush=True)
-        save("xquad", {"variants": results})  # after each variant: a long run keeps what it measured
+        save(
+            "xquad", {"variants": results}
+        )  # after each variant: a long run keeps what it measured
