@@ -252,15 +252,7 @@ class ChromaStore:
     def upsert_sentences(
         self, ids: Sequence[str], vectors: np.ndarray, metadatas: Sequence[dict[str, Any]]
     ) -> None:
-        batch = self.max_batch()
-        for i in range(0, len(ids), batch):
-            self._call(
-                "upsert",
-                sentences=True,
-                ids=list(ids[i : i + batch]),
-                embeddings=np.asarray(vectors[i : i + batch], dtype=np.float32),
-                metadatas=list(metadatas[i : i + batch]),
-            )
+        self._write("upsert", True, ids, vectors, metadatas)
 
     def delete_sentences_of(self, article_id: str) -> None:
         """A `where` delete scans the collection: fine on the write path, never on a query."""
@@ -314,10 +306,21 @@ class ChromaStore:
         sentences: bool = False,
     ) -> None:
         """New vectors for existing ids; `metadatas` are merged into what is stored."""
+        self._write("update", sentences, ids, vectors, metadatas)
+
+    def _write(
+        self,
+        op: str,
+        sentences: bool,
+        ids: Sequence[str],
+        vectors: np.ndarray,
+        metadatas: Sequence[dict[str, Any]],
+    ) -> None:
+        """`op` in batches the server accepts."""
         batch = self.max_batch()
         for i in range(0, len(ids), batch):
             self._call(
-                "update",
+                op,
                 sentences=sentences,
                 ids=list(ids[i : i + batch]),
                 embeddings=np.asarray(vectors[i : i + batch], dtype=np.float32),
