@@ -45,11 +45,10 @@ class Chats:
             raise ValueError(f"{key} must be one of {allowed[key]}")
         if key == "language" and len(value) > 16:
             raise ValueError("language must be an ISO 639-1 code")
-        current = self.chat_settings(chat_id)
-        values = {"chat_id": chat_id, "mode": current.mode, "length": current.length,
-                  "language": current.language, key: value}  # fmt: skip
+        # Only the one column is written, so two admins pressing different buttons at the same
+        # moment cannot undo each other (a read-then-write lost the first press).
         with self.engine.begin() as c:
-            self.db.upsert(c, chat_settings_t, values, ["chat_id"])
+            self.db.upsert(c, chat_settings_t, {"chat_id": chat_id, key: value}, ["chat_id"])
         return self.chat_settings(chat_id)
 
     # --- access ---------------------------------------------------------------------------------

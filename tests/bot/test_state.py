@@ -57,6 +57,22 @@ def test_settings_access_channels_survive_reopening(database_url: str) -> None:
     s.close()
 
 
+def test_two_admins_changing_different_settings_at_once_keep_both(state: State) -> None:
+    """A read-then-write lost one of two simultaneous presses (seen as a flaky bot test)."""
+    keys = [("mode", "all"), ("length", "short"), ("language", "fr")]
+    for chat in range(-1, -31, -1):
+        threads = [
+            threading.Thread(target=state.chats.set_chat_setting, args=(chat, k, v))
+            for k, v in keys
+        ]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        got = state.chats.chat_settings(chat)
+        assert (got.mode, got.length, got.language) == ("all", "short", "fr"), chat
+
+
 def test_answer_log_history_feedback_and_stats(state: State) -> None:
     a1 = state.log.log_answer(logged(1, latency=100), [10, 11], "standalone question 1")
     a2 = state.log.log_answer(logged(1, mode="extractive", latency=300), [12], "q2")
