@@ -288,6 +288,20 @@ async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None
     await asyncio.to_thread(release)
 
 
+WEBHOOK_MAX_BODY = 1_000_000  # an update is a few kilobytes; Telegram's largest far below this
+
+
+def limit_webhook_requests() -> None:
+    """python-telegram-bot's webhook server (tornado) checks the secret only once the whole body
+    is in memory, up to tornado's 100 MB default. A body declared larger than an update can be is
+    refused from its headers, and a request trickling its body is cut off."""
+    from tornado.httpserver import HTTPServer
+
+    HTTPServer.configure(
+        None, max_body_size=WEBHOOK_MAX_BODY, body_timeout=30.0, idle_connection_timeout=120.0
+    )
+
+
 def run(settings: Settings) -> None:
     """`footnote run`: webhook mode when WEBHOOK_URL is set, long polling otherwise."""
     app = build_application(settings)
@@ -298,6 +312,7 @@ def run(settings: Settings) -> None:
     if settings.webhook_url:
         path = urlsplit(settings.webhook_url).path.lstrip("/")
         log.info("webhook mode on %s:%s", settings.webhook_listen, settings.webhook_port)
+        limit_webhook_requests()
         app.run_webhook(
             listen=settings.webhook_listen,
             port=settings.webhook_port,

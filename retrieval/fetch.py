@@ -1,17 +1,34 @@
-"""Fetch an http(s) URL for ingest: timeout, size cap, and no requests to private addresses."""
+"""Fetch an http(s) URL for ingest: one deadline, a cap on decoded bytes, and no requests to
+private addresses.
+
+The address check lives inside the connection itself (a network backend for httpx's transport):
+the host is resolved once, every address checked, and the socket opened to the address that
+was checked. A separate check before the request could be fooled by a DNS answer that changes
+between the two lookups (rebinding).
+"""
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+import time
+import typing
+import zlib
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 
 from .errors import InputError
 
 MAX_REDIRECTS = 5
+MAX_ENCODINGS = 3  # stacked Content-Encoding layers accepted ("gzip, gzip" is legal, rare)
+USER_AGENT = "Footnote/0.1 (+news ingest)"
+PRIVATE_HINT = (
+    "refused, the host is a private or local address (set FOOTNOTE_ALLOW_PRIVATE_URLS=true "
+    "to allow it)"
+)
 
 
 @dataclass(frozen=True)
@@ -19,60 +36,191 @@ class Fetched:
     url: str  # final URL after redirects
     content: bytes
     content_type: str
+    headers: dict[str, str] | None = None  # response headers (lower-case names)
+    status: int = 200
 
 
-def check_public(url: str) -> None:
-    """Refuse URLs whose host resolves to a loopback, private, link-local or reserved address,
-    so an ingest request cannot be used to reach the operator's internal network."""
+class _Refused(Exception):
+    """Raised inside the connection; carries a reason for the InputError built outside."""
+
+
+def _check_scheme(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InputError(f"{url}: only http(s) URLs can be ingested")
+
+
+def _public_address(host: str, port: int) -> str:
+    """Resolve once; refuse if any address is not global; return the one to connect to."""
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as exc:
-        raise InputError(f"{url}: cannot resolve host ({exc.strerror or exc})") from None
-    for info in infos:
-        addr = ipaddress.ip_address(info[4][0])
-        if not addr.is_global:
-            raise InputError(
-                f"{url}: refused, the host is a private or local address "
-                "(set FOOTNOTE_ALLOW_PRIVATE_URLS=true to allow it)"
-            )
+        raise _Refused(f"cannot resolve host ({exc.strerror or exc})") from None
+    addresses = [str(info[4][0]) for info in infos]
+    if not addresses:
+        raise _Refused("cannot resolve host")
+    for addr in addresses:
+        if not ipaddress.ip_address(addr.split("%")[0]).is_global:
+            raise _Refused(PRIVATE_HINT)
+    return addresses[0]
 
 
-def fetch(url: str, timeout: float, max_bytes: int, allow_private: bool = False) -> Fetched:
-    """GET `url`, following redirects by hand so every hop is checked."""
+class _Deadline:
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+
+    def left(self) -> float:
+        left = self.end - time.monotonic()
+        if left <= 0:
+            raise httpcore.ReadTimeout("overall deadline passed")
+        return left
+
+    def clamp(self, timeout: float | None) -> float:
+        left = self.left()
+        return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """Every read and write gets at most the time left, so a server trickling one byte a second
+    cannot hold a fetch past its deadline."""
+
+    def __init__(self, inner: httpcore.NetworkStream, deadline: _Deadline) -> None:
+        self._inner, self._deadline = inner, deadline
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, self._deadline.clamp(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, self._deadline.clamp(timeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, ssl_context: typing.Any, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:  # fmt: skip
+        tls = self._inner.start_tls(ssl_context, server_hostname, self._deadline.clamp(timeout))
+        return _DeadlineStream(tls, self._deadline)
+
+    def get_extra_info(self, info: str) -> typing.Any:
+        return self._inner.get_extra_info(info)
+
+
+class _GuardedBackend(httpcore.NetworkBackend):
+    """Connects only to the address it checked, within the deadline."""
+
+    def __init__(self, deadline: _Deadline, allow_private: bool) -> None:
+        self._inner = httpcore.SyncBackend()
+        self._deadline, self._allow_private = deadline, allow_private
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                    local_address: str | None = None,
+                    socket_options: typing.Iterable[typing.Any] | None = None,
+                    ) -> httpcore.NetworkStream:  # fmt: skip
+        target = host if self._allow_private else _public_address(host, port)
+        stream = self._inner.connect_tcp(
+            target, port, self._deadline.clamp(timeout), local_address, socket_options
+        )
+        return _DeadlineStream(stream, self._deadline)
+
+    def connect_unix_socket(self, *args: typing.Any, **kwargs: typing.Any) -> typing.NoReturn:
+        raise _Refused("unix sockets are not fetched")
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+class _GuardedTransport(httpx.HTTPTransport):
+    def __init__(self, deadline: _Deadline, allow_private: bool) -> None:
+        super().__init__(trust_env=False)
+        # httpx has no public switch for the network backend; the pool is rebuilt with ours.
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False),
+            max_connections=4,
+            network_backend=_GuardedBackend(deadline, allow_private),
+        )
+
+
+def fetch(
+    url: str,
+    timeout: float,
+    max_bytes: int,
+    allow_private: bool = False,
+    headers: dict[str, str] | None = None,
+) -> Fetched:
+    """GET `url` within `timeout` seconds overall, following redirects by hand so every hop is
+    checked. `headers` adds request headers (conditional requests: If-None-Match…); a 304 is
+    returned as a Fetched with status 304 and no content."""
+    deadline = _Deadline(timeout)
     current = url
-    with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
+    transport = _GuardedTransport(deadline, allow_private)
+    request_headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"}
+    request_headers.update(headers or {})
+    with httpx.Client(
+        transport=transport, timeout=timeout, follow_redirects=False, trust_env=False
+    ) as client:
         for _ in range(MAX_REDIRECTS + 1):
-            if not allow_private:
-                check_public(current)
+            _check_scheme(current)
             try:
-                with client.stream(
-                    "GET", current, headers={"User-Agent": "Footnote/0.1 (+news ingest)"}
-                ) as resp:
+                with client.stream("GET", current, headers=request_headers) as resp:
                     if resp.is_redirect and "location" in resp.headers:
                         current = urljoin(current, resp.headers["location"])
                         continue
-                    if resp.status_code >= 400:
-                        raise InputError(f"{url}: HTTP {resp.status_code} {resp.reason_phrase}")
-                    declared = resp.headers.get("content-length")
-                    if declared and declared.isdigit() and int(declared) > max_bytes:
-                        raise InputError(
-                            f"{url}: too large ({_mb(int(declared))} > {_mb(max_bytes)})"
-                        )
-                    buf = bytearray()
-                    for part in resp.iter_bytes():
-                        buf.extend(part)
-                        if len(buf) > max_bytes:
-                            raise InputError(f"{url}: too large (over {_mb(max_bytes)})")
-                    ctype = resp.headers.get("content-type", "").split(";")[0].strip().lower()
-                    return Fetched(url=str(resp.url), content=bytes(buf), content_type=ctype)
-            except httpx.TimeoutException:
+                    return _read(url, resp, max_bytes, deadline)
+            except _Refused as exc:
+                raise InputError(f"{url}: {exc}") from None
+            except (httpx.TimeoutException, httpcore.TimeoutException):
                 raise InputError(f"{url}: timed out after {timeout:g} s") from None
             except httpx.HTTPError as exc:
                 raise InputError(f"{url}: cannot fetch ({type(exc).__name__}: {exc})") from None
     raise InputError(f"{url}: more than {MAX_REDIRECTS} redirects")
+
+
+def _read(url: str, resp: httpx.Response, max_bytes: int, deadline: _Deadline) -> Fetched:
+    names = {k.lower(): v for k, v in resp.headers.items()}
+    ctype = names.get("content-type", "").split(";")[0].strip().lower()
+    if resp.status_code == 304:
+        return Fetched(str(resp.url), b"", ctype, names, 304)
+    if resp.status_code >= 400:
+        raise InputError(f"{url}: HTTP {resp.status_code} {resp.reason_phrase}")
+    declared = names.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise InputError(f"{url}: too large ({_mb(int(declared))} > {_mb(max_bytes)})")
+    raw = bytearray()
+    for part in resp.iter_raw():  # undecoded: decoding below is capped at every layer
+        raw.extend(part)
+        if len(raw) > max_bytes:
+            raise InputError(f"{url}: too large (over {_mb(max_bytes)})")
+        deadline.left()
+    body = _decode(url, bytes(raw), names.get("content-encoding", ""), max_bytes)
+    return Fetched(str(resp.url), body, ctype, names, resp.status_code)
+
+
+def _decode(url: str, data: bytes, encoding: str, max_bytes: int) -> bytes:
+    """Undo Content-Encoding layers, last applied first, each capped at `max_bytes`: a few
+    kilobytes of stacked gzip cannot grow into gigabytes before the cap notices."""
+    layers = [e.strip().lower() for e in encoding.split(",") if e.strip()]
+    layers = [e for e in layers if e != "identity"]
+    if len(layers) > MAX_ENCODINGS:
+        raise InputError(f"{url}: {len(layers)} content encodings stacked, refused")
+    for layer in reversed(layers):
+        if layer in ("gzip", "x-gzip"):
+            attempts = [16 + zlib.MAX_WBITS]
+        elif layer == "deflate":
+            attempts = [zlib.MAX_WBITS, -zlib.MAX_WBITS]  # zlib-wrapped, or raw as some send
+        else:
+            raise InputError(f"{url}: unsupported content encoding {layer!r}")
+        for i, wbits in enumerate(attempts):
+            try:
+                out = zlib.decompressobj(wbits).decompress(data, max_bytes + 1)
+                break
+            except zlib.error as exc:
+                if i == len(attempts) - 1:
+                    raise InputError(f"{url}: cannot decode {layer} body ({exc})") from None
+        if len(out) > max_bytes:
+            raise InputError(f"{url}: too large once decoded (over {_mb(max_bytes)})")
+        data = out
+    return data
 
 
 def _mb(n: int) -> str:

@@ -12,14 +12,23 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 @contextmanager
-def http_server(routes: dict[str, tuple[int, str, bytes, float]]) -> Iterator[str]:
-    """Serve {path: (status, content_type, body, delay_seconds)} on 127.0.0.1; yields the base URL."""
+def http_server(
+    routes: dict[str, tuple[int, str, bytes, float]],
+    headers: dict[str, dict[str, str]] | None = None,
+    trickle: dict[str, float] | None = None,
+    requests: list[str] | None = None,
+) -> Iterator[str]:
+    """Serve {path: (status, content_type, body, delay_seconds)} on 127.0.0.1; yields the base URL.
+    `headers` adds response headers per path; `trickle` sends that path's body one byte every so
+    many seconds; `requests`, when given, collects each request's path."""
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args: object) -> None:
             pass
 
         def do_GET(self) -> None:
+            if requests is not None:
+                requests.append(self.path)
             status, ctype, body, delay = routes.get(self.path, (404, "text/plain", b"not found", 0))
             if delay:
                 time.sleep(delay)
@@ -29,9 +38,18 @@ def http_server(routes: dict[str, tuple[int, str, bytes, float]]) -> Iterator[st
                 body = b""
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))
+            for name, value in (headers or {}).get(self.path, {}).items():
+                self.send_header(name, value)
             self.end_headers()
+            gap = (trickle or {}).get(self.path)
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                self.wfile.write(body)
+                if gap is None:
+                    self.wfile.write(body)
+                    return
+                for i in range(len(body)):
+                    self.wfile.write(body[i : i + 1])
+                    self.wfile.flush()
+                    time.sleep(gap)
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True

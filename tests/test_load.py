@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+import gzip
 import json
 import os
 import random
+import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -184,3 +188,56 @@ def test_private_addresses_refused_unless_allowed() -> None:
 def test_only_http_urls(url: str) -> None:
     docs, fails = load(url)
     assert not docs and fails
+
+
+def test_the_fetcher_connects_to_the_address_it_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DNS rebinding: the first answer is public, the next one 127.0.0.1. A check that resolves
+    separately from the connection let the request reach the local server."""
+    seen: list[str] = []
+    real = socket.getaddrinfo
+    answers = iter(["93.184.216.34"])  # the first answer is public; later ones say local
+
+    def rebinding(host: str, port: object, *args: object, **kwargs: object) -> list:  # type: ignore[type-arg]
+        if host != "news.test":
+            return real(host, port, *args, **kwargs)  # type: ignore[arg-type]
+        ip = next(answers, "127.0.0.1")
+        return real(ip, port, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    with http_server({"/a": (200, "text/plain", b"Secret\n\nInternal.", 0)}, requests=seen) as base:
+        port = base.rsplit(":", 1)[1]
+        limits = LoadLimits(allow_private_urls=False, fetch_timeout=1.0)
+        docs, fails = load(f"http://news.test:{port}/a", limits=limits)
+    assert not docs and len(fails) == 1
+    assert seen == [], "the local server must never be reached"
+
+
+def test_one_deadline_for_a_server_that_trickles() -> None:
+    body = b"Slow headline\n\n" + b"x" * 200
+    with http_server({"/drip": (200, "text/plain", body, 0)}, trickle={"/drip": 0.05}) as base:
+        start = time.monotonic()
+        docs, fails = load(f"{base}/drip", limits=dataclasses.replace(LIMITS, fetch_timeout=1.0))
+        took = time.monotonic() - start
+    assert not docs and fails[0].reason.startswith("timed out after 1 s")
+    assert took < 2.5, f"one byte every 50 ms held the fetch for {took:.1f} s"
+
+
+def test_stacked_gzip_is_capped_while_decoding() -> None:
+    bomb = gzip.compress(gzip.compress(b"\0" * 200_000_000))  # 200 MB from a few hundred bytes
+    ok = gzip.compress(gzip.compress(b"Zipped headline\n\nZipped body."))
+    routes = {
+        "/bomb": (200, "text/plain", bomb, 0),
+        "/ok": (200, "text/plain", ok, 0),
+        "/odd": (200, "text/plain", b"abc", 0),
+    }
+    extra = {
+        "/bomb": {"Content-Encoding": "gzip, gzip"},
+        "/ok": {"Content-Encoding": "gzip, gzip"},
+        "/odd": {"Content-Encoding": "br"},
+    }
+    with http_server(routes, headers=extra) as base:
+        docs, fails = load(f"{base}/bomb", f"{base}/ok", f"{base}/odd")
+    assert len(bomb) < 300_000 and [d.text for d in docs] == ["Zipped headline\n\nZipped body."]
+    reasons = {f.source.rsplit("/", 1)[1]: f.reason for f in fails}
+    assert reasons["bomb"].startswith("too large once decoded")
+    assert reasons["odd"] == "unsupported content encoding 'br'"

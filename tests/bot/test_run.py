@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -152,6 +153,7 @@ def test_footnote_run_webhook_checks_the_secret(
             log=proc_log,
         )
         assert post(question, "wrong-secret") == 403
+        assert oversized_post_is_refused_from_its_headers(port)
         assert post(question, SECRET) == 200
         wait_for(lambda: tg.messages_to(ZOE["id"]), proc=proc, log=proc_log)
     finally:
@@ -161,6 +163,18 @@ def test_footnote_run_webhook_checks_the_secret(
     assert code == 0
     log = proc_log.read_text()
     assert "webhook mode" in log and TOKEN not in log and SECRET not in log
+
+
+def oversized_post_is_refused_from_its_headers(port: int) -> bool:
+    """A body declared at 50 MB (under tornado's 100 MB default) without the secret: refused at
+    once, not read into memory (before, the server sat waiting for the 50 MB)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(
+            b"POST /hook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 50000000\r\n\r\n{"
+        )
+        reply = sock.recv(200)
+    return reply == b"" or reply.startswith((b"HTTP/1.1 400", b"HTTP/1.1 413"))
 
 
 def test_sigkill_mid_answer_then_restart_answers_each_question_once(
