@@ -30,7 +30,7 @@ from retrieval.index import Index
 from retrieval.languages import FALLBACK, complete_in
 from retrieval.settings import Settings
 
-from . import access, channels, group_settings, handlers, owner
+from . import access, channels, feed_commands, group_settings, handlers, owner
 from .error_handler import on_error
 from .limits import RateLimiter
 from .metrics import Metrics
@@ -55,6 +55,8 @@ OWNER_COMMANDS = {
     "source": "Use a channel's posts as articles",
     "allow": "Serve only these users/chats",
     "deny": "Never serve these users/chats",
+    "feed": "Add or remove a news feed or sitemap",
+    "feeds": "The feeds and how their polls went",
 }
 
 
@@ -158,6 +160,8 @@ class FootnoteApplication(Application[Any, Any, Any, Any, Any, Any]):
         """Stop within the grace period whatever the model is doing: answers still running
         then are cancelled; their updates stay claimed, so the next start answers them."""
         svc: Services | None = self.bot_data.get("services")
+        if svc is not None:
+            svc.stopping.set()  # a feed poll ends between two requests
         running = [t for t in getattr(self, "_Application__create_task_tasks", ()) if not t.done()]
         if svc is not None and running:
             log.info("stopping: %d update(s) in progress", len(running))
@@ -220,6 +224,8 @@ def add_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         ("source", channels.source),
         ("allow", owner.allow),
         ("deny", owner.deny),
+        ("feed", feed_commands.feed_command),
+        ("feeds", feed_commands.feeds_command),
     ]:
         app.add_handler(CommandHandler(name, callback, filters=new & (private | groups)))
     app.add_handler(MessageHandler(new & private & filters.Document.ALL, owner.document))
@@ -251,6 +257,7 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     )
     await register_commands(app, svc)
     await replay_unfinished(app, svc)
+    feed_commands.schedule(app)
     # Models load in the background; a question arriving meanwhile waits in its worker thread.
     svc.warming = asyncio.get_running_loop().run_in_executor(None, svc.index.warm)
 

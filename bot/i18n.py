@@ -198,6 +198,41 @@ STRINGS: dict[str, dict[str, str]] = {
         "de": "Nur die Betreiber des Bots können Artikel hinzufügen. Stellen Sie mir stattdessen eine Frage!",
         "ru": "Добавлять статьи могут только владельцы бота. Лучше задайте мне вопрос!",
     },
+    "feed_usage": {
+        "en": "Usage: /feed add URL [MINUTES] · /feed remove ID · /feeds lists them.",
+        "de": "So geht’s: /feed add URL [MINUTEN] · /feed remove ID · /feeds zeigt alle.",
+        "ru": "Так: /feed add URL [МИНУТЫ] · /feed remove ID · /feeds — список.",
+    },
+    "feed_added": {
+        "en": "Feed {id} added: {url} ({kind}), checked every {every} min. The first poll starts now.",
+        "de": "Feed {id} hinzugefügt: {url} ({kind}), Abruf alle {every} Min. Der erste Abruf beginnt jetzt.",
+        "ru": "Лента {id} добавлена: {url} ({kind}), проверка каждые {every} мин. Первый опрос начинается.",
+    },
+    "feed_exists": {
+        "en": "Feed {id} is already there: {url}",
+        "de": "Feed {id} gibt es schon: {url}",
+        "ru": "Лента {id} уже есть: {url}",
+    },
+    "feed_removed": {
+        "en": "Feed {id} removed; its articles stay (/forget removes one).",
+        "de": "Feed {id} entfernt; seine Artikel bleiben (/forget entfernt einen).",
+        "ru": "Лента {id} удалена; её статьи остаются (/forget удаляет статью).",
+    },
+    "feed_unknown": {
+        "en": "There is no feed {id}; /feeds lists them.",
+        "de": "Es gibt keinen Feed {id}; /feeds zeigt alle.",
+        "ru": "Ленты {id} нет; /feeds — список.",
+    },
+    "feeds_none": {
+        "en": "No feeds yet: /feed add URL",
+        "de": "Noch keine Feeds: /feed add URL",
+        "ru": "Лент пока нет: /feed add URL",
+    },
+    "feed_failing": {
+        "en": "Feed {id} keeps failing ({errors} times in a row): {error}\n{url}\nI keep trying, less often; /feeds shows its state.",
+        "de": "Feed {id} schlägt wiederholt fehl ({errors}-mal in Folge): {error}\n{url}\nIch versuche es weiter, seltener; /feeds zeigt den Stand.",
+        "ru": "Лента {id} не читается ({errors} раза подряд): {error}\n{url}\nЯ продолжаю пробовать, реже; /feeds показывает состояние.",
+    },
 }
 
 

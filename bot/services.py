@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -46,6 +47,8 @@ class Services:
     warming: Any = None  # the future of the index's warm-up
     bot_username: str = ""
     bot_id: int = 0
+    stopping: threading.Event = field(default_factory=threading.Event)  # set at shutdown
+    feeds: Any = None  # retrieval.feeds.Feeds, built on first use
 
     @property
     def owners(self) -> frozenset[int]:
@@ -64,6 +67,13 @@ class Services:
         if len(self.admin_cache) > 10_000:
             self.admin_cache.clear()
         self.admin_cache[(chat_id, user_id)] = (is_admin, time.monotonic())
+
+    def feed_poller(self) -> Any:
+        if self.feeds is None:
+            from retrieval.feeds import Feeds
+
+            self.feeds = Feeds(self.index, stop=self.stopping)
+        return self.feeds
 
     def owner_notice_due(self) -> bool:
         now = time.monotonic()

@@ -90,6 +90,13 @@ class Catalog:
                 self._db.execute("ROLLBACK")
                 raise
 
+    # Stores that keep their tables in the same file (the feeds) read and write through these.
+    def query(self, sql: str, args: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        return self._q(sql, args)
+
+    def transact(self, statements: list[tuple[str, Iterable[Any]]]) -> None:
+        self._tx(statements)
+
     # --- meta -----------------------------------------------------------------------------
     def get_meta(self, key: str, default: str = "") -> str:
         rows = self._q("SELECT value FROM meta WHERE key=?", (key,))

@@ -12,6 +12,7 @@ from typing import Any
 
 from .errors import FootnoteError
 from .eval_command import add_eval_command
+from .feeds_command import add_feeds_command
 from .progress import progress_bar as _progress
 from .settings import Settings
 
@@ -294,6 +295,7 @@ def build_parser(extend: Callable[[Any], None] | None = None) -> argparse.Argume
     s = sub.add_parser("reindex", help="re-embed every article (after changing FOOTNOTE_EMBEDDER)")
     s.set_defaults(func=cmd_reindex)
 
+    add_feeds_command(sub, _index)
     add_eval_command(sub, _settings)
     if extend is not None:
         extend(sub)

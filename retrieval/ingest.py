@@ -11,6 +11,7 @@ its source. A rerun first clears articles left pending, then ingests them again 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,7 @@ from .embed import EmbedPool
 from .errors import EmbedderMismatchError
 from .index import Index
 from .ingestor import Ingestor, Progress, Work, delete_article
-from .models import Article, IngestReport
+from .models import Article, Document, Failure, IngestReport
 from .query_center import update_query_center
 from .store import RAW
 
@@ -30,6 +31,13 @@ def ingest(
     """Add or update the articles in `inputs` (files, directories, URLs); with `prune`, drop
     articles whose source is gone. One bad input is a Failure in the report, never a crash."""
     return Ingestor(index, progress).run(inputs, prune=prune)
+
+
+def ingest_documents(
+    index: Index, documents: Iterable[Document | Failure], progress: Progress | None = None
+) -> IngestReport:
+    """Add or update articles already loaded elsewhere (a feed poll fetched them)."""
+    return Ingestor(index, progress).run([], documents=documents)
 
 
 def reindex(index: Index, progress: Progress | None = None) -> IngestReport:

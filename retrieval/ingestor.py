@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +19,7 @@ from .errors import InputError
 from .ids import chunk_id, file_of_source, sentence_id, text_hash
 from .index import Index
 from .load import LoadLimits, is_url, iter_inputs
-from .models import Article, Chunk, Failure, IngestReport
+from .models import Article, Chunk, Document, Failure, IngestReport
 from .prepare import fingerprint, make_chunks, prepare
 from .query_center import update_query_center
 
@@ -50,7 +50,14 @@ class Ingestor:
         self.store = index.store
         self.progress = progress or (lambda phase, done, total: None)
 
-    def run(self, inputs: list[str], prune: bool = False) -> IngestReport:
+    def run(
+        self,
+        inputs: list[str],
+        prune: bool = False,
+        documents: Iterable[Document | Failure] | None = None,
+    ) -> IngestReport:
+        """Ingest `inputs` (paths, URLs) or, when given, `documents` already loaded (a feed's
+        entries)."""
         started = time.perf_counter()
         report = IngestReport()
         with (
@@ -60,7 +67,10 @@ class Ingestor:
             self.pool = pool
             self.index.refresh()
             recovered = self._recover_pending()
-            work, seen = self._plan(inputs, report)
+            items = documents
+            if items is None:
+                items = iter_inputs(inputs, LoadLimits.from_settings(self.index.settings))
+            work, seen = self._plan(items, report)
             self.embed_and_write(work, report)
             if prune:
                 self._prune(inputs, seen, report)
@@ -81,19 +91,14 @@ class Ingestor:
         return report
 
     # --- phase 1: load, clean, decide what changed --------------------------------------------
-    def _plan(self, inputs: list[str], report: IngestReport) -> tuple[list[Work], set[str]]:
-        s = self.index.settings
-        limits = LoadLimits(
-            max_file_bytes=int(s.max_file_mb * 1_000_000),
-            fetch_timeout=s.fetch_timeout,
-            fetch_max_bytes=int(s.fetch_max_mb * 1_000_000),
-            allow_private_urls=s.allow_private_urls,
-        )
+    def _plan(
+        self, items: Iterable[Document | Failure], report: IngestReport
+    ) -> tuple[list[Work], set[str]]:
         work: dict[str, Work] = {}
         by_hash: dict[str, str] = {}
         seen: set[str] = set()
         loaded = changed = 0
-        for item in iter_inputs(inputs, limits):
+        for item in items:
             loaded += 1
             self.progress("reading", loaded, 0)
             if isinstance(item, Failure):

@@ -36,6 +36,15 @@ class LoadLimits:
     fetch_max_bytes: int = 10_000_000
     allow_private_urls: bool = False
 
+    @classmethod
+    def from_settings(cls, s: Any) -> LoadLimits:
+        return cls(
+            max_file_bytes=int(s.max_file_mb * 1_000_000),
+            fetch_timeout=s.fetch_timeout,
+            fetch_max_bytes=int(s.fetch_max_mb * 1_000_000),
+            allow_private_urls=s.allow_private_urls,
+        )
+
 
 def is_url(value: str) -> bool:
     return value.lower().startswith(("http://", "https://"))

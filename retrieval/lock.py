@@ -20,9 +20,11 @@ from .errors import IndexBusyError
 
 
 class WriteLock:
-    def __init__(self, data_dir: Path, timeout: float, what: str = "") -> None:
+    def __init__(
+        self, data_dir: Path, timeout: float, what: str = "", name: str = "write.lock"
+    ) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
-        self.path = data_dir / "write.lock"
+        self.path = data_dir / name
         self.timeout = timeout
         self.what = what or " ".join(os.path.basename(a) for a in sys.argv[:2])
         self._fh: int | None = None

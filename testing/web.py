@@ -19,7 +19,7 @@ def http_server(
     requests: list[str] | None = None,
 ) -> Iterator[str]:
     """Serve {path: (status, content_type, body, delay_seconds)} on 127.0.0.1; yields the base URL.
-    `headers` adds response headers per path; `trickle` sends that path's body one byte every so
+    `headers` adds response headers per path (with an ETag, a matching If-None-Match gets 304); `trickle` sends that path's body one byte every so
     many seconds; `requests`, when given, collects each request's path."""
 
     class Handler(BaseHTTPRequestHandler):
@@ -32,6 +32,11 @@ def http_server(
             status, ctype, body, delay = routes.get(self.path, (404, "text/plain", b"not found", 0))
             if delay:
                 time.sleep(delay)
+            etag = (headers or {}).get(self.path, {}).get("ETag")
+            if etag and self.headers.get("If-None-Match") == etag:
+                self.send_response(304)
+                self.end_headers()
+                return
             self.send_response(status)
             if status in (301, 302):
                 self.send_header("Location", body.decode())

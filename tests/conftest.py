@@ -173,3 +173,24 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'bot.sqlite3'}"
     server = request.getfixturevalue("postgres")
     return str(server.create_database(f"t{uuid.uuid4().hex[:12]}"))
+
+
+@pytest.fixture
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, detector, capsys):  # type: ignore[no-untyped-def]
+    """Run the CLI in-process against a temporary data dir with the fake embedder."""
+    from retrieval import cli
+
+    monkeypatch.setenv("FOOTNOTE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("FOOTNOTE_EMBED_WORKERS", "1")
+    monkeypatch.chdir(tmp_path)
+    embedder = HashEmbedder()
+    monkeypatch.setattr(
+        cli, "_index", lambda args: Index(cli._settings(args), embedder=embedder, detector=detector)
+    )
+
+    def _run(*argv: str) -> tuple[int, str, str]:
+        code = cli.main(list(argv))
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return _run

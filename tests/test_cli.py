@@ -8,30 +8,8 @@ from pathlib import Path
 import pytest
 
 from retrieval import cli
-from testing.embedder import HashEmbedder
 from tests.conftest import CORPUS
 from tests.helpers import HIT_FIELDS
-
-
-@pytest.fixture
-def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, detector, capsys):  # type: ignore[no-untyped-def]
-    """Run the CLI in-process against a temporary data dir with the fake embedder."""
-    from retrieval.index import Index
-
-    monkeypatch.setenv("FOOTNOTE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("FOOTNOTE_EMBED_WORKERS", "1")
-    monkeypatch.chdir(tmp_path)
-    embedder = HashEmbedder()
-    monkeypatch.setattr(
-        cli, "_index", lambda args: Index(cli._settings(args), embedder=embedder, detector=detector)
-    )
-
-    def _run(*argv: str) -> tuple[int, str, str]:
-        code = cli.main(list(argv))
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    return _run
 
 
 @pytest.mark.parametrize(
