@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
+from retrieval.dates import describe_date
 from retrieval.messages import text as ui_text
 from retrieval.models import Answer, Citation, group_citations
 
@@ -47,7 +48,8 @@ def source_lines(answer: Answer, html_mode: bool = True) -> list[str]:
         marks = "".join(f"[{n}]" for n in numbers)
         title = c.title or c.article_id
         url = safe_url(c.url)
-        date = f" · {c.date}" if c.date else ""
+        when = describe_date(c.date, answer.language)
+        date = f" · {when}" if when else ""
         if html_mode:
             name = html.escape(title)
             name = f'<a href="{html.escape(url, quote=True)}">{name}</a>' if url else name

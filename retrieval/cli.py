@@ -107,6 +107,7 @@ def _answerer(args: argparse.Namespace) -> Any:
 
 def format_answer(answer: Any) -> str:
     """An Answer for a terminal: the text, then its numbered sources."""
+    from .dates import describe_date
     from .messages import text
     from .models import group_citations
 
@@ -114,7 +115,7 @@ def format_answer(answer: Any) -> str:
     if answer.citations:
         lines += ["", text("sources", answer.language) + ":"]
         for numbers, c in group_citations(answer.citations):
-            where = " · ".join(x for x in (c.date, c.url) if x)
+            where = " · ".join(x for x in (describe_date(c.date, answer.language), c.url) if x)
             marks = "".join(f"[{n}]" for n in numbers)
             lines.append(f"{marks} {c.title}" + (f" ({where})" if where else ""))
     return "\n".join(lines)

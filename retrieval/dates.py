@@ -4,6 +4,10 @@ it into the number Chroma filters on."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_timedelta
 
 _ISO_DAY = re.compile(r"^\s*(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
 
@@ -26,3 +30,45 @@ def date_num(value: str) -> int:
         return int(day.replace("-", ""))
     digits = "".join(ch for ch in (value or "") if ch.isdigit())[:8]
     return int(digits.ljust(8, "0")) if len(digits) >= 4 else 0
+
+
+def parse_moment(value: str) -> datetime | None:
+    """An article's date as an aware datetime (midnight UTC for a bare day); None if undated."""
+    value = (value or "").strip()
+    if not value or not iso_day(value):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        moment = datetime.fromisoformat(iso_day(value))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+AGE_SHOWN_FOR = timedelta(days=60)  # older than this, the date alone says enough
+
+
+def describe_date(value: str, lang: str, now: datetime | None = None) -> str:
+    """'1 Dec 2026 · 2 days ago' / '1. Dez. 2026 · vor 2 Tagen' in the reader's language; ''
+    for an undated article (nothing rather than a wrong date)."""
+    moment = parse_moment(value)
+    if moment is None:
+        return ""
+    locale = _locale(lang)
+    day = format_date(moment.date(), format="medium", locale=locale)
+    now = now or datetime.now(UTC)
+    if len(value.strip()) <= 10:  # a bare day: whole days old, not "1.5 days rounded up"
+        moment = datetime.combine(moment.date(), now.timetz())
+    age = now - moment
+    if timedelta(0) <= age <= AGE_SHOWN_FOR:
+        if age < timedelta(hours=1):
+            return day
+        ago = format_timedelta(-age, add_direction=True, threshold=1.0, locale=locale)
+        return f"{day} · {ago}"
+    return day
+
+
+def _locale(lang: str) -> Locale:
+    try:
+        return Locale.parse(lang or "en")
+    except (UnknownLocaleError, ValueError, TypeError):
+        return Locale.parse("en")

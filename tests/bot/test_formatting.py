@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 
 import pytest
 
 from bot.formatting import LIMIT, render_html, render_plain, safe_url, visible_length
+from retrieval.dates import describe_date
 from retrieval.models import Answer, Citation
 
 
@@ -59,7 +61,7 @@ def test_citations_link_to_the_article_and_sources_are_in_an_expandable_quote() 
     assert '<a href="https://news.example/a">[1]</a>' in msg
     assert "[2]" in msg and 'href=""' not in msg, "no URL, no link"
     assert "<blockquote expandable><b>Quellen</b>" in msg
-    assert '[1] <a href="https://news.example/a">Title</a> · 2025-12-27' in msg
+    assert '[1] <a href="https://news.example/a">Title</a> · 27.12.2025' in msg
     assert_valid(msg)
 
 
@@ -106,7 +108,7 @@ def test_utf16_length_counts_emoji_as_two() -> None:
 def test_plain_fallback_has_no_markup_and_keeps_links_visible() -> None:
     a = answer("A & B [1].", [cite(1)])
     [msg] = render_plain(a)
-    assert msg == "A & B [1].\n\nSources:\n[1] Title · 2025-12-27 — https://news.example/a"
+    assert msg == "A & B [1].\n\nSources:\n[1] Title · Dec 27, 2025 — https://news.example/a"
     assert html.unescape(msg) == msg
 
 
@@ -119,3 +121,13 @@ def test_citations_of_one_article_share_a_source_line() -> None:
     [msg] = render_html(a)
     assert '[1][2] <a href="https://news.example/a">One article</a>' in msg
     assert msg.count("One article") == 1 and "[3] <a" in msg
+
+
+def test_source_dates_in_the_readers_language_with_their_age() -> None:
+    now = datetime(2026, 12, 1, 12, tzinfo=UTC)
+    assert describe_date("2026-11-29T08:00:00+00:00", "de", now) == "29.11.2026 · vor 2 Tagen"
+    assert describe_date("2026-11-29", "en", now) == "Nov 29, 2026 · 2 days ago"
+    assert describe_date("2026-12-01T07:30:00Z", "ru", now) == "1 дек. 2026\xa0г. · 4 часа назад"
+    assert describe_date("2024-03-05", "fr", now) == "5 mars 2024", "old: the date says enough"
+    assert describe_date("", "en", now) == describe_date("n/a", "en", now) == ""
+    assert describe_date("2026-11-24", "xx", now) == "Nov 24, 2026 · 1 week ago"
