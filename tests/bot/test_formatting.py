@@ -127,7 +127,7 @@ def test_source_dates_in_the_readers_language_with_their_age() -> None:
     now = datetime(2026, 12, 1, 12, tzinfo=UTC)
     assert describe_date("2026-11-29T08:00:00+00:00", "de", now) == "29.11.2026 · vor 2 Tagen"
     assert describe_date("2026-11-29", "en", now) == "Nov 29, 2026 · 2 days ago"
-    assert describe_date("2026-12-01T07:30:00Z", "ru", now) == "1 дек. 2026\xa0г. · 4 часа назад"
+    assert describe_date("2026-12-01T07:30:00Z", "ru", now) == "1 дек. 2026\u202fг. · 4 часа назад"
     assert describe_date("2024-03-05", "fr", now) == "5 mars 2024", "old: the date says enough"
     assert describe_date("", "en", now) == describe_date("n/a", "en", now) == ""
     assert describe_date("2026-11-24", "xx", now) == "Nov 24, 2026 · 1 week ago"
