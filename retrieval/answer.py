@@ -13,6 +13,7 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
 
 from .citations import Checked, check_citations, strip_reasoning
 from .gate import Gate
@@ -30,7 +31,8 @@ from .prompting import (
     rewrite_messages,
 )
 from .quotes import cited, extractive_answer
-from .search import SearchResult, search
+from .search import SearchResult
+from .time_search import search_in_time, with_newest_source
 from .timing import ms_since
 from .translate import Translator, target_languages
 
@@ -83,10 +85,12 @@ class Answerer:
         gate: Gate | None = None,
         top_k: int | None = None,
         translate: bool | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         """`translate` (default FOOTNOTE_TRANSLATE_QUERIES): with a model, also search the
-        question in the corpus's main languages."""
+        question in the corpus's main languages. `clock` is "now" for questions about time."""
         self.index = index
+        self.clock = clock or (lambda: datetime.now(UTC))
         self.llm = llm
         self.gate = gate or Gate(index.settings.gate_min_score, index.settings.gate_min_similarity)
         self.top_k = top_k or index.settings.top_k
@@ -129,14 +133,17 @@ class Answerer:
 
         def finish(ans: Answer) -> Answer:
             ans.standalone_question = standalone
+            if ans.found and result.latest:
+                ans.text = with_newest_source(ans, self.clock())
             t["total_ms"] = ms_since(start)
             ans.timings = t
             return ans
 
         def quotes(header: str, note: str) -> Answer:
-            return extractive_answer(question, lang, result.hits, result.sentences, header, note)
+            return extractive_answer(question, lang, result.hits, result.sentences, header, note,
+                                     in_hit_order=result.latest)  # fmt: skip
 
-        if not self.gate.covered(result):
+        if not (result.period_only or self.gate.covered(result)):
             return finish(
                 self._not_covered(question, lang, note="retrieval found nothing relevant")
             )
@@ -150,7 +157,8 @@ class Answerer:
             t["translate_ms"] = ms_since(mark)
 
         mark = time.perf_counter()
-        messages = answer_messages(standalone, result.hits, lang, length)
+        today = self.clock().date().isoformat()
+        messages = answer_messages(standalone, result.hits, lang, length, today)
         limit = max_tokens(length)
         try:
             reply = await self._ask(messages, limit, on_delta)
@@ -195,9 +203,10 @@ class Answerer:
     def retrieve(
         self, query: str, lang: str = "", translations: dict[str, str] | None = None
     ) -> SearchResult:
-        """The search the answer stands on: passages, their sentences, the gate's figures."""
-        return search(
-            self.index, query, self.top_k, sentences=True, query_lang=lang,
+        """The search the answer stands on: passages, their sentences, the gate's figures; in
+        the period the question names, when it names one and the corpus has stories from it."""
+        return search_in_time(
+            self.index, query, self.top_k, self.gate.covered, self.clock(), query_lang=lang,
             translations=translations,
         )  # fmt: skip
 

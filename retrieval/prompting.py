@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from prompts import render
 
@@ -46,10 +47,15 @@ def format_sources(hits: Sequence[Hit]) -> str:
     return "\n\n".join(blocks)
 
 
-def answer_messages(question: str, hits: Sequence[Hit], lang: str, length: str) -> list[Message]:
+def answer_messages(
+    question: str, hits: Sequence[Hit], lang: str, length: str, today: str = ""
+) -> list[Message]:
+    """`today` (YYYY-MM-DD, default the current UTC day) lets the model place the sources'
+    dates."""
     name = language_name(lang)
     system = render(
         "system",
+        today=today or datetime.now(UTC).date().isoformat(),
         language_name=name,
         language_code=lang,
         length_hint=LENGTHS.get(length, LENGTHS["normal"])[0],

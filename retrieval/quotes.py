@@ -13,10 +13,11 @@ from .search import Sentence
 
 def extractive_answer(
     question: str, lang: str, hits: Sequence[Hit], sentences: Sequence[Sentence], header: str,
-    note: str,
+    note: str, in_hit_order: bool = False,
 ) -> Answer:  # fmt: skip
     """The three best sentences (at most two per passage), quoted with citations under a header
-    in the question's language that says what they are."""
+    in the question's language that says what they are; `in_hit_order` quotes them in the
+    order of the hits (newest first, for a question asking for the latest)."""
     chosen: list[Sentence] = []
     per_hit: dict[int, int] = {}
     for s in sorted(sentences, key=lambda s: -s.similarity):
@@ -26,6 +27,8 @@ def extractive_answer(
         per_hit[s.hit] = per_hit.get(s.hit, 0) + 1
         if len(chosen) == 3:
             break
+    if in_hit_order:
+        chosen.sort(key=lambda s: (s.hit, -s.similarity))
     order: list[int] = []
     lines = []
     citations = []

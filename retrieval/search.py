@@ -80,6 +80,9 @@ class SearchResult:
     background: float = 0.0  # the query's mean similarity to random chunks
     query_vector: np.ndarray | None = None  # centered: the space the scores are in
     sentences: list[Sentence] = field(default_factory=list)  # with `sentences=True`
+    window: Any = None  # the TimeWindow the hits were searched in (time_search), if any
+    period_only: bool = False  # no hit is close to the question: they are the period's stories
+    latest: bool = False  # the question asks for the newest stories: hits newest first
 
 
 @dataclass
