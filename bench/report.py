@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.common import ROOT, load
+from bench.news import render_duplicates, render_feeds
 
 HEADER = [
     "# Benchmarks",
@@ -385,4 +386,6 @@ SECTIONS: list[tuple[str, Callable[[dict[str, Any]], list[str]]]] = [
     ("load", _load),
     ("scaleout", _scaleout),
     ("recovery", _recovery),
+    ("duplicates", render_duplicates),
+    ("feeds", render_feeds),
 ]

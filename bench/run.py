@@ -6,6 +6,7 @@ docs/BENCHMARKS.md.
     python -m bench.run --only xquad --xquad-variants mixed --xquad-limit 300
     python -m bench.run --only ingest --news-limit 200
     python -m bench.run --only scale --scale-chunks 100000
+    python -m bench.run --only duplicates,feeds
     python -m bench.run --report                # rewrite the report from bench/out/*.json
 
 Each section saves its figures to bench/out/<section>.json; the report shows every saved one.
@@ -20,7 +21,7 @@ from collections.abc import Callable
 from bench.common import SHARED, save
 from bench.report import write_report
 
-SECTIONS = "xquad,answers,scale,scale_server,ingest,bot,load,recovery,scaleout"
+SECTIONS = "xquad,answers,scale,scale_server,ingest,bot,load,recovery,scaleout,duplicates,feeds"
 
 
 def _sections(args: argparse.Namespace) -> dict[str, Callable[[], None]]:
@@ -72,7 +73,18 @@ def _sections(args: argparse.Namespace) -> dict[str, Callable[[], None]]:
 
         bench_scale(args.scale_chunks)
 
+    def duplicates() -> None:
+        from bench.news import bench_duplicates
+
+        bench_duplicates()
+
+    def feeds() -> None:
+        from bench.news import bench_feeds
+
+        bench_feeds()
+
     return {
+        "duplicates": duplicates, "feeds": feeds,
         "xquad": xquad, "answers": answers, "ingest": ingest, "bot": bot, "load": load,
         "recovery": recovery, "scaleout": scaleout, "scale_server": scale_server, "scale": scale,
     }  # fmt: skip

@@ -50,12 +50,21 @@ def source_lines(answer: Answer, html_mode: bool = True) -> list[str]:
         url = safe_url(c.url)
         when = describe_date(c.date, answer.language)
         date = f" · {when}" if when else ""
+        also = [(safe_url(u), urlsplit(u).hostname or t or u) for u, t in c.also]
+        label = ui_text("also_published", answer.language)
         if html_mode:
             name = html.escape(title)
             name = f'<a href="{html.escape(url, quote=True)}">{name}</a>' if url else name
-            out.append(f"{marks} {name}{html.escape(date)}")
+            links = ", ".join(
+                f'<a href="{html.escape(u, quote=True)}">{html.escape(h)}</a>' if u
+                else html.escape(h)
+                for u, h in also
+            )  # fmt: skip
+            more = f" · {html.escape(label)} {links}" if also else ""
+            out.append(f"{marks} {name}{html.escape(date)}{more}")
         else:
-            out.append(f"{marks} {title}{date}" + (f" — {url}" if url else ""))
+            more = f" · {label} " + ", ".join(u or h for u, h in also) if also else ""
+            out.append(f"{marks} {title}{date}" + (f" — {url}" if url else "") + more)
     return out
 
 

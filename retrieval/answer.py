@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 from .citations import Checked, check_citations, strip_reasoning
+from .duplicates import with_copies
 from .gate import Gate
 from .index import Index
 from .languages import normalize
@@ -133,6 +134,7 @@ class Answerer:
 
         def finish(ans: Answer) -> Answer:
             ans.standalone_question = standalone
+            ans.citations = with_copies(self.index.catalog, ans.citations)
             if ans.found and result.latest:
                 ans.text = with_newest_source(ans, self.clock())
             t["total_ms"] = ms_since(start)

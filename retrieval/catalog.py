@@ -44,6 +44,14 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks (article_id);
 CREATE INDEX IF NOT EXISTS chunks_hash ON chunks (text_hash);
+CREATE TABLE IF NOT EXISTS signatures (     -- MinHash of each article's text (near-duplicates)
+    article_id TEXT PRIMARY KEY, sig BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS also_published ( -- copies of a story stored once, as links on it
+    source TEXT PRIMARY KEY, article_id TEXT NOT NULL, url TEXT NOT NULL, title TEXT NOT NULL,
+    date TEXT NOT NULL, similarity REAL NOT NULL, added_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS also_article ON also_published (article_id);
 """
 
 
@@ -154,7 +162,12 @@ class Catalog:
         return rows[0]["article_id"] if rows else None
 
     def unmap_source(self, source: str) -> None:
-        self._tx([("DELETE FROM sources WHERE source=?", (source,))])
+        self._tx(
+            [
+                ("DELETE FROM sources WHERE source=?", (source,)),
+                ("DELETE FROM also_published WHERE source=?", (source,)),
+            ]
+        )
 
     def pending(self) -> list[sqlite3.Row]:
         return self._q("SELECT * FROM articles WHERE state='pending'")
@@ -223,6 +236,8 @@ class Catalog:
             [
                 ("DELETE FROM chunks WHERE article_id=?", (article_id,)),
                 ("DELETE FROM sources WHERE article_id=?", (article_id,)),
+                ("DELETE FROM signatures WHERE article_id=?", (article_id,)),
+                ("DELETE FROM also_published WHERE article_id=?", (article_id,)),
                 ("DELETE FROM articles WHERE article_id=?", (article_id,)),
             ]
         )

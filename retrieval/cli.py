@@ -48,6 +48,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             f"articles: {len(report.added)} added, {len(report.updated)} updated, "
             f"{len(report.unchanged)} unchanged, {len(report.removed)} removed, "
             f"{len(report.failed)} failed"
+            + (f", {len(report.duplicates)} copies of stored stories" if report.duplicates else "")
         )
         print(
             f"chunks: {report.chunks_added} written ({report.chunks_embedded} embedded), "
@@ -118,6 +119,9 @@ def format_answer(answer: Any) -> str:
             where = " · ".join(x for x in (describe_date(c.date, answer.language), c.url) if x)
             marks = "".join(f"[{n}]" for n in numbers)
             lines.append(f"{marks} {c.title}" + (f" ({where})" if where else ""))
+            if c.also:
+                also = ", ".join(u or t for u, t in c.also)
+                lines.append(f"    {text('also_published', answer.language)} {also}")
     return "\n".join(lines)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .chunk import sentence_units
+from .duplicates import Copy, DuplicateFinder
 from .embed import EmbedPool
 from .errors import InputError
 from .ids import chunk_id, file_of_source, sentence_id, text_hash
@@ -49,6 +50,8 @@ class Ingestor:
         self.catalog = index.catalog
         self.store = index.store
         self.progress = progress or (lambda phase, done, total: None)
+        threshold = index.settings.duplicate_threshold
+        self.dups = DuplicateFinder(self.catalog, threshold) if threshold > 0 else None
 
     def run(
         self,
@@ -158,10 +161,20 @@ class Ingestor:
         dup = cat.article_with_hash(article.content_hash)
         if dup and dup != aid:  # same text under another identity: store it once
             cat.map_source(source, dup, fp)
+            if self.dups is not None and article.url:
+                self.dups.record_copy(source, article, Copy(dup, 1.0))
             report.unchanged.append(dup)
             return
         replaced = existing is not None and existing["state"] == "ready"
         kind = "updated" if (replaced or (prev and prev != aid)) else "added"
+        if self.dups is not None:
+            copy, sig = self.dups.find(article)
+            if copy is not None and kind == "added":  # the same story from another outlet
+                cat.map_source(source, copy.article_id, fp)
+                self.dups.record_copy(source, article, copy)
+                report.duplicates.append(f"{source} = {copy.article_id}")
+                return
+            self.dups.remember(aid, sig)
         w = Work(article, [(source, fp)], kind)
         if prev and prev != aid:
             w.replaces.add(prev)

@@ -91,6 +91,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "ar": "أحدث مصدر: {when}.",
         "tr": "En yeni kaynak: {when}.",
     },
+    "also_published": {
+        "en": "also published by", "de": "auch erschienen bei", "ru": "также опубликовано",
+        "es": "también publicado por", "fr": "aussi publié par", "vi": "cũng đăng trên",
+        "zh": "亦见于", "uk": "також опубліковано", "it": "pubblicato anche da",
+        "pt": "também publicado por", "ar": "نُشر أيضًا في", "tr": "ayrıca yayımlayan",
+    },
     "sources": {
         "en": "Sources", "de": "Quellen", "ru": "Источники", "es": "Fuentes", "fr": "Sources",
         "vi": "Nguồn", "zh": "来源", "uk": "Джерела", "it": "Fonti", "pt": "Fontes",

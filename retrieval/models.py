@@ -108,6 +108,7 @@ class IngestReport:
     removed: list[str] = field(default_factory=list)
     failed: list[Failure] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)  # "source = article_id" it repeats
     chunks_added: int = 0
     chunks_removed: int = 0
     chunks_embedded: int = 0
@@ -126,6 +127,7 @@ class IngestReport:
             "removed": len(self.removed),
             "failed": [{"source": f.source, "reason": f.reason} for f in self.failed],
             "warnings": self.warnings,
+            "duplicates": len(self.duplicates),
             "chunks_added": self.chunks_added,
             "chunks_removed": self.chunks_removed,
             "chunks_embedded": self.chunks_embedded,
@@ -148,6 +150,7 @@ class Citation:
     url: str
     date: str
     quote: str
+    also: tuple[tuple[str, str], ...] = ()  # (url, title) of copies from other outlets
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -158,6 +161,7 @@ class Citation:
             "url": self.url,
             "date": self.date,
             "quote": self.quote,
+            "also_published": [{"url": u, "title": t} for u, t in self.also],
         }
 
 

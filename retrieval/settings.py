@@ -48,6 +48,9 @@ class Settings:
     fetch_max_mb: float = field(default=10.0, metadata={"env": "FOOTNOTE_FETCH_MAX_MB"})
     allow_private_urls: bool = field(default=False, metadata={"env": "FOOTNOTE_ALLOW_PRIVATE_URLS"})
     lock_timeout: float = field(default=30.0, metadata={"env": "FOOTNOTE_LOCK_TIMEOUT"})
+    duplicate_threshold: float = field(
+        default=0.35, metadata={"env": "FOOTNOTE_DUPLICATE_THRESHOLD"}
+    )
     feed_every_minutes: int = field(default=30, metadata={"env": "FOOTNOTE_FEED_EVERY"})
     feed_max_per_poll: int = field(default=50, metadata={"env": "FOOTNOTE_FEED_MAX_PER_POLL"})
     feed_host_delay: float = field(default=1.0, metadata={"env": "FOOTNOTE_FEED_HOST_DELAY"})

@@ -1,0 +1,92 @@
+"""The same wire story from three outlets is stored once, the copies kept as "also published by"
+links on it; a different story on the same topic stays its own article."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+from retrieval.answer import Answerer
+from retrieval.duplicates import similarity
+from retrieval.index import Index
+from retrieval.ingest import forget, ingest
+from retrieval.inventory import sources
+
+WIRE = [
+    "The port authority of Port Elin closed the harbour on Monday after a storm damaged the "
+    "northern pier, and all ferries to the islands were cancelled until further notice.",
+    "Engineers inspected the pier on Tuesday and found cracks in three of its concrete pillars, "
+    "the authority said in a statement published in the afternoon.",
+    "Repairs are expected to take at least two weeks and will cost about four million euros, "
+    "which the regional government has promised to pay from its emergency fund.",
+    "Fishing boats were allowed to leave from the southern quay, but cargo ships were told to "
+    "wait outside the bay until the wind dropped below gale force.",
+]
+OTHER = (
+    "The harbour museum of Port Elin opened a new exhibition about the history of the ferries. "
+    "It shows old tickets, photographs of the first steamships and the bell of a ship that sank "
+    "in 1911. The curator said that school classes can visit the exhibition free of charge "
+    "every Wednesday morning until the end of the year."
+)
+
+
+def records() -> list[dict[str, str]]:
+    copy_b = WIRE[1:]  # the first paragraph cut, another headline, its own boilerplate
+    copy_c = [WIRE[0], WIRE[1].replace("three", "four"), *WIRE[2:]]  # one sentence edited
+    return [
+        {"id": "a", "title": "Storm closes Port Elin harbour", "url": "https://a.example/storm",
+         "date": "2026-11-30", "text": "\n\n".join(WIRE)},
+        {"id": "b", "title": "Pier damaged, repairs take weeks", "url": "https://b.example/pier",
+         "date": "2026-11-30", "text": "\n\n".join(copy_b) + "\n\nCopyright B News. Read more."},
+        {"id": "c", "title": "Harbour closed after storm", "url": "https://c.example/harbour",
+         "date": "2026-11-30", "text": "\n\n".join(copy_c)},
+        {"id": "d", "title": "Museum shows ferry history", "url": "https://d.example/museum",
+         "date": "2026-11-29", "text": OTHER},
+    ]  # fmt: skip
+
+
+def write(folder: Path, rows: list[dict[str, str]]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "wire.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    return path
+
+
+async def test_a_wire_story_from_three_outlets_is_stored_once(index: Index, tmp_path: Path) -> None:
+    path = write(tmp_path / "c", records())
+    report = ingest(index, [str(path)])
+    assert report.ok and len(report.added) == 2 and len(report.duplicates) == 2
+    assert {s["title"] for s in sources(index)} == {
+        "Storm closes Port Elin harbour", "Museum shows ferry history"
+    }  # fmt: skip
+    assert ingest(index, [str(path)]).duplicates == [], "a rerun finds nothing new"
+
+    answer = await Answerer(index, None).answer("Why was the harbour of Port Elin closed?")
+    storm = [c for c in answer.citations if c.title == "Storm closes Port Elin harbour"]
+    assert storm and {u for u, _ in storm[0].also} == {
+        "https://b.example/pier", "https://c.example/harbour"
+    }  # fmt: skip
+    as_json = [c for c in answer.to_json()["citations"] if c["article_id"] == storm[0].article_id]
+    assert as_json[0]["also_published"][0]["url"].startswith("https://")
+
+    assert forget(index, storm[0].article_id)
+    rows = index.catalog.query("SELECT * FROM also_published")
+    assert rows == [] and {s["title"] for s in sources(index)} == {"Museum shows ferry history"}
+
+
+def test_same_topic_is_not_a_copy() -> None:
+    rows = records()
+    assert similarity(rows[0]["text"], rows[1]["text"]) > 0.5
+    assert similarity(rows[0]["text"], rows[2]["text"]) > 0.5
+    assert similarity(rows[0]["text"], rows[3]["text"]) < 0.1
+    assert similarity("too short", "too short") == 0.0, "short texts are never merged"
+
+
+def test_the_detector_can_be_turned_off(index: Index, tmp_path: Path) -> None:
+    off = Index(dataclasses.replace(index.settings, duplicate_threshold=0.0),
+                embedder=index.embedder, detector=index.detector)  # fmt: skip
+    index.close()
+    report = ingest(off, [str(write(tmp_path / "c", records()))])
+    assert len(report.added) == 4 and report.duplicates == []
+    off.close()
