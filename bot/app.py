@@ -30,7 +30,7 @@ from retrieval.index import Index
 from retrieval.languages import FALLBACK, complete_in
 from retrieval.settings import Settings
 
-from . import access, channels, feed_commands, group_settings, handlers, owner
+from . import access, channels, digests, feed_commands, group_settings, handlers, owner
 from .error_handler import on_error
 from .limits import RateLimiter
 from .metrics import Metrics
@@ -46,6 +46,10 @@ PUBLIC_COMMANDS = {
     "sources": {"en": "Articles I know", "de": "Artikel, die ich kenne", "ru": "Известные статьи"},
     "settings": {"en": "Group settings (admins)", "de": "Gruppeneinstellungen (Admins)",
                  "ru": "Настройки группы (админы)"},
+    "digest": {"en": "Today's stories (or: week, a topic)", "de": "Die Meldungen von heute "
+               "(oder: week, ein Thema)", "ru": "Новости за сегодня (или: week, тема)"},
+    "subscribe": {"en": "Daily digest here (admins)", "de": "Tägliche Übersicht hier (Admins)",
+                  "ru": "Ежедневная сводка здесь (админы)"},
 }  # fmt: skip
 OWNER_COMMANDS = {
     "stats": "Corpus and answer statistics",
@@ -226,6 +230,9 @@ def add_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         ("deny", owner.deny),
         ("feed", feed_commands.feed_command),
         ("feeds", feed_commands.feeds_command),
+        ("digest", digests.digest_command),
+        ("subscribe", digests.subscribe_command),
+        ("unsubscribe", digests.unsubscribe_command),
     ]:
         app.add_handler(CommandHandler(name, callback, filters=new & (private | groups)))
     app.add_handler(MessageHandler(new & private & filters.Document.ALL, owner.document))
@@ -258,6 +265,7 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     await register_commands(app, svc)
     await replay_unfinished(app, svc)
     feed_commands.schedule(app)
+    digests.schedule(app)
     # Models load in the background; a question arriving meanwhile waits in its worker thread.
     svc.warming = asyncio.get_running_loop().run_in_executor(None, svc.index.warm)
 

@@ -97,6 +97,16 @@ rate_notices_t = sa.Table(
     sa.Column("key", sa.String(64), primary_key=True),
     sa.Column("at", sa.Float, nullable=False),
 )  # fmt: skip
+subscriptions_t = sa.Table(
+    "subscriptions", meta,
+    sa.Column("chat_id", sa.BigInteger, primary_key=True),
+    sa.Column("at", sa.String(5), nullable=False),  # local HH:MM
+    sa.Column("tz", sa.String(64), nullable=False),
+    sa.Column("lang", sa.String(16), nullable=False),
+    sa.Column("added_by", sa.BigInteger, nullable=False),
+    sa.Column("last_period", sa.String(10), nullable=False, server_default=""),  # local day
+    sa.Column("last_sent_at", sa.Float, nullable=False, server_default="0"),
+)  # fmt: skip
 inbox_t = sa.Table(
     "inbox", meta,
     sa.Column("update_id", sa.BigInteger, primary_key=True),

@@ -12,6 +12,7 @@ from .chats import Chats
 from .db import Database, database_url
 from .inbox import Inbox
 from .rate_windows import RateWindows
+from .subscriptions import Subscriptions
 
 PRUNE_EVERY = 600.0  # pruning scans tables: at most this often, not on every answer
 
@@ -23,12 +24,14 @@ class State:
     log: AnswerLog
     inbox: Inbox
     windows: RateWindows
+    subscriptions: Subscriptions
     _pruned_at: float = field(default=float("-inf"), repr=False)
 
     @classmethod
     def open(cls, url: str, log_text: bool = False) -> State:
         db = Database(url)
-        return cls(db, Chats(db), AnswerLog(db, log_text), Inbox(db), RateWindows(db))
+        return cls(db, Chats(db), AnswerLog(db, log_text), Inbox(db), RateWindows(db),
+                   Subscriptions(db))  # fmt: skip
 
     @classmethod
     def for_settings(cls, settings: Any) -> State:

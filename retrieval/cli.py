@@ -183,6 +183,36 @@ def cmd_chat(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_digest(args: argparse.Namespace) -> int:
+    import asyncio
+    from datetime import UTC, datetime
+
+    from .digest import digest, period
+
+    answerer = _answerer(args)
+    now = datetime.now(UTC)
+    try:
+        since = period(args.since, now)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+    async def run() -> Any:
+        try:
+            return await digest(answerer.index, answerer.llm, since, args.lang, args.topic, now)
+        finally:
+            close = getattr(answerer.llm, "close", None)
+            if close is not None:
+                await close()
+
+    result = asyncio.run(run())
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(format_answer(result.as_answer()))
+    return 0
+
+
 def cmd_sources(args: argparse.Namespace) -> int:
     from .inventory import sources
 
@@ -283,6 +313,17 @@ def build_parser(extend: Callable[[Any], None] | None = None) -> argparse.Argume
     s = sub.add_parser("chat", help="an interactive conversation (follow-ups work)")
     s.add_argument("--lang", help="language hint (ISO 639-1)")
     s.set_defaults(func=cmd_chat)
+
+    s = sub.add_parser("digest", help="the new stories of a period, one line each, cited")
+    s.add_argument(
+        "--since",
+        default="today",
+        help="today (24 h), week, a date (2026-11-30) or words such as yesterday",
+    )
+    s.add_argument("--lang", default="en", help="the digest's language (ISO 639-1)")
+    s.add_argument("--topic", default="", help="only stories about this")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_digest)
 
     s = sub.add_parser("sources", help="list the indexed articles")
     s.add_argument("--json", action="store_true")

@@ -53,7 +53,7 @@ def describe_date(value: str, lang: str, now: datetime | None = None) -> str:
     moment = parse_moment(value)
     if moment is None:
         return ""
-    locale = _locale(lang)
+    locale = locale_of(lang)
     day = format_date(moment.date(), format="medium", locale=locale)
     now = now or datetime.now(UTC)
     if len(value.strip()) <= 10:  # a bare day: whole days old, not "1.5 days rounded up"
@@ -67,7 +67,7 @@ def describe_date(value: str, lang: str, now: datetime | None = None) -> str:
     return day
 
 
-def _locale(lang: str) -> Locale:
+def locale_of(lang: str) -> Locale:
     try:
         return Locale.parse(lang or "en")
     except (UnknownLocaleError, ValueError, TypeError):

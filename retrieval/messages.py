@@ -97,6 +97,22 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "亦见于", "uk": "також опубліковано", "it": "pubblicato anche da",
         "pt": "também publicado por", "ar": "نُشر أيضًا في", "tr": "ayrıca yayımlayan",
     },
+    "digest_header": {
+        "en": "New stories since {since}:", "de": "Neue Meldungen seit {since}:",
+        "ru": "Новые материалы с {since}:", "es": "Noticias nuevas desde {since}:",
+        "fr": "Nouveaux articles depuis le {since} :", "vi": "Tin mới từ {since}:",
+        "zh": "自{since}以来的新报道：", "uk": "Нові матеріали з {since}:",
+        "it": "Nuove notizie dal {since}:", "pt": "Novas notícias desde {since}:",
+        "ar": "أخبار جديدة منذ {since}:", "tr": "{since} tarihinden bu yana yeni haberler:",
+    },
+    "digest_empty": {
+        "en": "No new stories since {since}.", "de": "Keine neuen Meldungen seit {since}.",
+        "ru": "С {since} новых материалов нет.", "es": "No hay noticias nuevas desde {since}.",
+        "fr": "Aucun nouvel article depuis le {since}.", "vi": "Không có tin mới từ {since}.",
+        "zh": "自{since}以来没有新报道。", "uk": "З {since} нових матеріалів немає.",
+        "it": "Nessuna notizia nuova dal {since}.", "pt": "Nenhuma notícia nova desde {since}.",
+        "ar": "لا أخبار جديدة منذ {since}.", "tr": "{since} tarihinden bu yana yeni haber yok.",
+    },
     "sources": {
         "en": "Sources", "de": "Quellen", "ru": "Источники", "es": "Fuentes", "fr": "Sources",
         "vi": "Nguồn", "zh": "来源", "uk": "Джерела", "it": "Fonti", "pt": "Fontes",

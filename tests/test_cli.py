@@ -13,7 +13,8 @@ from tests.helpers import HIT_FIELDS
 
 
 @pytest.mark.parametrize(
-    "command", ["ingest", "search", "sources", "forget", "stats", "reindex", "eval"]
+    "command",
+    ["ingest", "search", "sources", "forget", "stats", "reindex", "eval", "feeds", "digest"],
 )
 def test_every_command_has_help(command: str, capsys) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(SystemExit) as exit_:
@@ -136,6 +137,7 @@ def test_ask_offline_json(run_real) -> None:  # type: ignore[no-untyped-def]
         "url",
         "date",
         "quote",
+        "also_published",  # added with near-duplicate merging: the other outlets of the story
     }
 
 
