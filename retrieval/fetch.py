@@ -9,8 +9,10 @@ between the two lookups (rebinding).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
+import ssl
 import time
 import typing
 import zlib
@@ -130,12 +132,18 @@ class _GuardedBackend(httpcore.NetworkBackend):
         time.sleep(seconds)
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """Loading the CA bundle takes tens of milliseconds: once per process, not per fetch."""
+    return httpx.create_ssl_context(trust_env=False)
+
+
 class _GuardedTransport(httpx.HTTPTransport):
     def __init__(self, deadline: _Deadline, allow_private: bool) -> None:
-        super().__init__(trust_env=False)
+        super().__init__(verify=_ssl_context(), trust_env=False)
         # httpx has no public switch for the network backend; the pool is rebuilt with ours.
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=_ssl_context(),
             max_connections=4,
             network_backend=_GuardedBackend(deadline, allow_private),
         )

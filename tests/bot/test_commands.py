@@ -34,9 +34,12 @@ async def test_start_help_in_the_users_language_and_commands_registered(
         "ask",
         "sources",
         "settings",
+        "digest",
+        "subscribe",
     }
     owner_cmds = {c["command"] for c in scopes["chat"]["commands"]}
-    assert {"stats", "ingest", "forget", "reindex", "source", "allow", "deny"} <= owner_cmds
+    assert {"stats", "ingest", "forget", "reindex", "source", "allow", "deny", "feed",
+            "feeds"} <= owner_cmds  # fmt: skip
     assert {
         c.get("language_code")
         for c in tg.commands
