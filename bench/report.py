@@ -8,6 +8,7 @@ from typing import Any
 
 from bench.common import ROOT, load
 from bench.news import render_duplicates, render_feeds
+from bench.support import render_support
 
 HEADER = [
     "# Benchmarks",
@@ -388,4 +389,5 @@ SECTIONS: list[tuple[str, Callable[[dict[str, Any]], list[str]]]] = [
     ("recovery", _recovery),
     ("duplicates", render_duplicates),
     ("feeds", render_feeds),
+    ("support", render_support),
 ]

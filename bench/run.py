@@ -21,7 +21,9 @@ from collections.abc import Callable
 from bench.common import SHARED, save
 from bench.report import write_report
 
-SECTIONS = "xquad,answers,scale,scale_server,ingest,bot,load,recovery,scaleout,duplicates,feeds"
+SECTIONS = (
+    "xquad,answers,scale,scale_server,ingest,bot,load,recovery,scaleout,duplicates,feeds,support"
+)
 
 
 def _sections(args: argparse.Namespace) -> dict[str, Callable[[], None]]:
@@ -83,8 +85,13 @@ def _sections(args: argparse.Namespace) -> dict[str, Callable[[], None]]:
 
         bench_feeds()
 
+    def support() -> None:
+        from bench.support import bench_support
+
+        bench_support(args.support_per_lang)
+
     return {
-        "duplicates": duplicates, "feeds": feeds,
+        "duplicates": duplicates, "feeds": feeds, "support": support,
         "xquad": xquad, "answers": answers, "ingest": ingest, "bot": bot, "load": load,
         "recovery": recovery, "scaleout": scaleout, "scale_server": scale_server, "scale": scale,
     }  # fmt: skip
@@ -96,6 +103,7 @@ def main() -> int:
     )
     p.add_argument("--only", default=SECTIONS, help=f"comma-separated sections ({SECTIONS})")
     p.add_argument("--answers-per-lang", type=int, default=100)
+    p.add_argument("--support-per-lang", type=int, default=40)
     p.add_argument(
         "--xquad-limit", type=int, default=0, help="first N questions per language (0: all)"
     )

@@ -15,7 +15,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
-from .citations import Checked, check_citations, strip_reasoning
+from .citations import Checked, check_citations, normalise, strip_reasoning
 from .duplicates import with_copies
 from .gate import Gate
 from .index import Index
@@ -33,6 +33,7 @@ from .prompting import (
 )
 from .quotes import cited, extractive_answer
 from .search import SearchResult
+from .support import check_support
 from .time_search import search_in_time, with_newest_source
 from .timing import ms_since
 from .translate import Translator, target_languages
@@ -93,7 +94,8 @@ class Answerer:
         self.index = index
         self.clock = clock or (lambda: datetime.now(UTC))
         self.llm = llm
-        self.gate = gate or Gate(index.settings.gate_min_score, index.settings.gate_min_similarity)
+        s = index.settings
+        self.gate = gate or Gate(s.gate_min_score, s.gate_min_similarity, s.gate_confident_score)
         self.top_k = top_k or index.settings.top_k
         if translate is None:
             translate = index.settings.translate_queries
@@ -175,17 +177,22 @@ class Answerer:
         if not reply:
             return finish(quotes("offline_header", "the model returned an empty reply"))
         if reply.upper().startswith(NOT_FOUND) or reply.upper().endswith(NOT_FOUND):
+            if self.gate.confident(result):
+                # Search is sure the passages are on topic (a small model often refuses on a
+                # source in another language): show what they say rather than "not covered".
+                return finish(quotes("model_unsure_header", "the model found no answer; "
+                                     "the passages are close to the question"))  # fmt: skip
             return finish(
                 self._not_covered(question, lang, note="the model found no answer in the sources")
             )
-        checked = check_citations(reply, len(result.hits))
+        checked = await self._checked(reply, result, lang)
         if checked.invalid:
             log.info("removed invented citation numbers %s", checked.invalid)
         if not checked.used:
             return finish(quotes("unverified_header", "the model cited no valid source"))
         reply_lang = await self._language_of(checked)
         if reply_lang and reply_lang != lang and len(checked.text) > 40:
-            retried = await self._retry_language(messages, reply, lang, limit, len(result.hits))
+            retried = await self._retry_language(messages, reply, lang, limit, result)
             if retried is not None:
                 checked = retried
         citations = cited(result.hits, checked.used, result.sentences)
@@ -245,16 +252,27 @@ class Answerer:
         plain = re.sub(r"\[\d+\]", "", checked.text)
         return await asyncio.to_thread(self.index.detector.detect, plain)
 
+    async def _checked(self, reply: str, result: SearchResult, lang: str) -> Checked:
+        """Citation numbers read and validated, each moved or dropped unless its passage
+        supports its sentence, then renumbered in order of use."""
+        text = normalise(reply)
+        fixed, support = await asyncio.to_thread(check_support, self.index, text, result.hits, lang)
+        if support.moved or support.dropped:
+            log.info("citations moved %s, dropped %s, sentences left unsourced: %d",
+                     support.moved, support.dropped, support.unsourced)  # fmt: skip
+        return check_citations(fixed, len(result.hits))
+
     async def _retry_language(
-        self, messages: list[Message], reply: str, lang: str, max_tokens: int, n_sources: int
-    ) -> Checked | None:
+        self, messages: list[Message], reply: str, lang: str, max_tokens: int,
+        result: SearchResult,
+    ) -> Checked | None:  # fmt: skip
         assert self.llm is not None
         try:
             again = language_retry_messages(messages, reply, lang)
             out = (await self.llm.complete(again, max_tokens)).strip()
         except LLMError:
             return None
-        checked = check_citations(out, n_sources)
+        checked = await self._checked(strip_reasoning(out), result, lang)
         if checked.used and await self._language_of(checked) == lang:
             return checked
         return None

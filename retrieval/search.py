@@ -249,8 +249,15 @@ def _hit(chunk: Any, cid: str, scored: tuple[float, _Version]) -> Hit:
 
 
 def _score_sentences(index: Index, hits: list[Hit], qv: np.ndarray) -> list[Sentence]:
-    """Every sentence of the hits with its similarity to the question: the stored sentence
-    vectors, or (without them) embedded now."""
+    """Every sentence of the hits with its similarity to the question."""
+    items, vectors = hit_sentence_vectors(index, hits)
+    sims = vectors @ qv if len(items) else np.zeros(0)
+    return [Sentence(float(sim), i, text) for (i, text), sim in zip(items, sims, strict=True)]
+
+
+def hit_sentence_vectors(index: Index, hits: list[Hit]) -> tuple[list[tuple[int, str]], np.ndarray]:
+    """The hits' sentences as (hit index, text) and their centred vectors, one row each: the
+    stored sentence vectors, or (without them) embedded now."""
     spans = index.catalog.sentence_spans([h.chunk.chunk_id for h in hits])
     items: list[tuple[int, str, str]] = []  # (hit index, sentence id, text)
     for i, h in enumerate(hits):
@@ -267,8 +274,6 @@ def _score_sentences(index: Index, hits: list[Hit], qv: np.ndarray) -> list[Sent
     if missing:
         raw = index.embedder.embed_passages([t for t, _ in missing])
         fresh = iter(index.centering.apply(raw, [lang for _, lang in missing])[0])
-    out = []
-    for i, sid, text in items:
-        vec = stored[sid] if sid in stored else next(fresh)
-        out.append(Sentence(float(vec @ qv), i, text))
-    return out
+    rows = [stored[sid] if sid in stored else next(fresh) for _, sid, _ in items]
+    matrix = np.vstack(rows) if rows else np.zeros((0, 0))
+    return [(i, text) for i, _, text in items], matrix

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
+
+_SYLLABLES = ["ka", "lo", "mi", "ne", "su", "ta", "ri", "po", "ve", "da", "gu", "fe", "zo", "bi"]
+
+
+def distinct_words(seed: int, n: int) -> str:
+    """`n` made-up words, different for every seed: template articles that are not copies of
+    one another (ingest merges near-duplicate stories)."""
+    rng = random.Random(seed)
+    return " ".join("".join(rng.choice(_SYLLABLES) for _ in range(3)) for _ in range(n))
 
 
 def write_articles(folder: Path, count: int, paragraphs: int, line: str, headline: str) -> None:
-    """`count` plain-text articles; `line` and `headline` are formatted with i (article), p (paragraph)."""
+    """`count` plain-text articles; `line` and `headline` are formatted with i (article), p
+    (paragraph); each paragraph ends with words of its own, so no article repeats another."""
     folder.mkdir(parents=True, exist_ok=True)
     for i in range(count):
-        body = "\n\n".join(line.format(i=i, p=p) for p in range(paragraphs))
+        body = "\n\n".join(
+            f"{line.format(i=i, p=p)} {distinct_words(i * 1000 + p, 8)}." for p in range(paragraphs)
+        )
         (folder / f"a{i:02d}.txt").write_text(f"{headline.format(i=i)}\n\n{body}", encoding="utf-8")
 
 

@@ -118,10 +118,24 @@ async def test_empty_reply_falls_back_to_quotes(
 
 
 async def test_model_says_not_found(answerer: Answerer, fake_openai: FakeOpenAI) -> None:
+    sure_of_nothing = replace(answerer.gate, confident_score=99.0)
+    unsure = Answerer(answerer.index, answerer.llm, gate=sure_of_nothing, translate=False)
     fake_openai.queue("chat", content=NOT_FOUND)
-    ans = await answerer.answer("Wie viel kostet das Xiaomi 17 Ultra in Deutschland?")
+    ans = await unsure.answer("Wie viel kostet das Xiaomi 17 Ultra in Deutschland?")
     assert not ans.found and ans.citations == []
     assert ans.text == text("not_covered", "de")
+
+
+async def test_not_found_on_passages_search_is_sure_of_quotes_them(
+    answerer: Answerer, fake_openai: FakeOpenAI
+) -> None:
+    """A small model refusing on a source in another language: the passages are shown under
+    their own header, not "not covered"."""
+    fake_openai.queue("chat", content=NOT_FOUND)
+    ans = await answerer.answer(DE_Q)
+    assert answerer.gate.confident(answerer.retrieve(DE_Q, "de"))
+    assert ans.found and ans.mode == "extractive"
+    assert ans.text.startswith(text("model_unsure_header", "de")) and "iPhone" in ans.text
 
 
 @pytest.mark.parametrize(
@@ -261,7 +275,7 @@ async def test_streaming_never_shows_reasoning_the_marker_or_half_a_citation(
 
     ans = await answerer.answer(DE_Q, on_delta=on_delta)
     assert "".join(deltas) == shown
-    assert "think" not in ans.text and ans.found == bool(shown)
+    assert "<think>" not in ans.text and (ans.mode == "llm") == bool(shown)
 
 
 async def test_metadata_and_the_question_cannot_leave_or_fake_the_fence(

@@ -14,6 +14,7 @@ from retrieval.ids import article_id
 from retrieval.index import Index
 from retrieval.ingest import ingest
 from retrieval.inventory import sources
+from testing.files import distinct_words
 from testing.telegram_server import FakeTelegram, user
 from testing.web import ARTICLE_HTML, http_server
 from tests.bot.conftest import OWNER, OWNER_USER, bot_settings, running, until
@@ -198,7 +199,7 @@ async def test_answers_keep_coming_during_a_long_ingest(
         {
             "id": f"bulk{i}",
             "title": f"Bulletin {i}",
-            "text": f"Report number {i} on the harbour. " * 60,
+            "text": f"Report number {i} on the harbour. " * 30 + distinct_words(i, 120),
         }
         for i in range(400)
     ]
