@@ -19,6 +19,7 @@ from .delivery import Delivery
 from .i18n import t
 from .limits import Verdict
 from .services import Services, services
+from .source_links import with_source_links
 from .tg import Context, is_group, ui_lang, user_id
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,8 @@ async def answer_message(
         thread_id=msg.message_thread_id if msg.is_topic_message else None,
         interval=svc.settings.group_edit_interval if group else svc.settings.edit_interval,
         started=started,
+        drafts=svc.settings.drafts and chat.type == "private" and chat.id not in svc.no_drafts,
+        on_drafts_refused=lambda: svc.no_drafts.add(chat.id),
     )
     # Under load every Bot API request counts (Telegram allows ~30/s): no typing, no streaming.
     lean = svc.in_flight >= svc.settings.stream_below
@@ -102,6 +105,7 @@ async def _answer_and_deliver(
         return
     finally:
         await delivery.close()
+    answer = with_source_links(answer, svc.bot_username)
     ids = await delivery.finish(answer, feedback_markup(lang) if answer.found else None)
     await _log(svc, update, answer, delivery, ids, started)
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import time
+from collections.abc import Callable
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters
@@ -56,8 +58,16 @@ class Delivery:
         thread_id: int | None,
         interval: float,
         started: float | None = None,
+        drafts: bool = False,
+        on_drafts_refused: Callable[[], None] | None = None,
     ) -> None:
+        """`drafts`: stream with sendMessageDraft (private chats), then send the final answer;
+        if Telegram refuses drafts, `on_drafts_refused` is told and edits take over."""
         self.bot = bot
+        self.drafts = drafts
+        self.on_drafts_refused = on_drafts_refused
+        self.draft_id = random.randint(1, 2**31 - 1)  # one draft per answer, animated in place
+        self.draft_updates = 0
         self.chat_id = chat_id
         self.reply_to = reply_to
         self.thread_id = thread_id
@@ -123,6 +133,9 @@ class Delivery:
                 continue
             last = time.monotonic()
             try:
+                if self.drafts and await self._draft(text):
+                    self._shown = text
+                    continue
                 if self._message is None:
                     self._message = await self._send(text, None, parse_mode=None, retries=0)
                     self._seen()
@@ -148,6 +161,26 @@ class Delivery:
                     return
             except TelegramError as exc:
                 log.info("partial answer not shown: %s", exc)
+
+    async def _draft(self, text: str) -> bool:
+        """The partial answer as a draft; False (and edits from now on) if drafts are refused.
+        Flood control is handled by the caller, as for edits."""
+        try:
+            await self.bot.send_message_draft(
+                self.chat_id, self.draft_id, text, message_thread_id=self.thread_id,
+                rate_limit_args=NO_RETRY,
+            )  # fmt: skip
+        except RetryAfter:
+            raise
+        except TelegramError as exc:
+            log.info("drafts refused in chat %s (%s): streaming by edits", self.chat_id, exc)
+            self.drafts = False
+            if self.on_drafts_refused is not None:
+                self.on_drafts_refused()
+            return False
+        self.draft_updates += 1
+        self._seen()
+        return True
 
     # --- final ----------------------------------------------------------------------------------
     async def finish(self, answer: Answer, markup: InlineKeyboardMarkup | None) -> list[int]:

@@ -21,6 +21,7 @@ from retrieval.digest import digest, period
 from .formatting import render_html
 from .group_settings import is_chat_admin
 from .services import Services, services
+from .source_links import with_source_links
 from .tg import Context, argument, is_group, reply, ui_lang, user_id
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ async def digest_command(update: Any, context: Context) -> None:
     since = period(word if word in ("today", "week") else ("week" if arg else "today"), now)
     topic = "" if word in ("today", "week") else arg
     result = await digest(svc.index, svc.answerer.llm, since, lang, topic, now)
-    for part in render_html(result.as_answer()):
+    for part in render_html(with_source_links(result.as_answer(), svc.bot_username)):
         await send_html(context.bot, chat.id, part)
 
 
@@ -160,7 +161,8 @@ async def send_due(application: Any, now: datetime | None = None) -> int:
             log.info("digest for %s skipped: nothing new since %s", sub.chat_id, since)
             continue
         try:
-            for part in render_html(result.as_answer()):
+            answer = with_source_links(result.as_answer(), svc.bot_username)
+            for part in render_html(answer):
                 await send_html(application.bot, sub.chat_id, part)
             sent += 1
         except TelegramError as exc:

@@ -16,6 +16,7 @@ from .formatting import safe_url
 from .i18n import t
 from .rules import addressed, command_argument, looks_like_question, message_text
 from .services import Services, services
+from .source_links import show_source
 from .tg import Context, ui_lang, user_id
 
 SOURCES_PAGE = 8
@@ -23,7 +24,10 @@ _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 async def start(update: Update, context: Context) -> None:
-    """/start: what the bot does, in the user's language."""
+    """/start: what the bot does, in the user's language; /start src_… (a citation's deep
+    link) shows the cited passage."""
+    if context.args and await show_source(update, context, context.args[0]):
+        return
     await _reply_help(update, context, first=True)
 
 

@@ -198,6 +198,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "de": "Nur die Betreiber des Bots können Artikel hinzufügen. Stellen Sie mir stattdessen eine Frage!",
         "ru": "Добавлять статьи могут только владельцы бота. Лучше задайте мне вопрос!",
     },
+    "source_gone": {
+        "en": "That source is no longer in my articles.",
+        "de": "Diese Quelle ist nicht mehr unter meinen Artikeln.",
+        "ru": "Этого источника больше нет среди моих статей.",
+        "es": "Esa fuente ya no está entre mis artículos.",
+        "fr": "Cette source ne fait plus partie de mes articles.",
+        "uk": "Цього джерела більше немає серед моїх статей.",
+    },
     "feed_usage": {
         "en": "Usage: /feed add URL [MINUTES] · /feed remove ID · /feeds lists them.",
         "de": "So geht’s: /feed add URL [MINUTEN] · /feed remove ID · /feeds zeigt alle.",

@@ -49,6 +49,7 @@ class Services:
     bot_id: int = 0
     stopping: threading.Event = field(default_factory=threading.Event)  # set at shutdown
     feeds: Any = None  # retrieval.feeds.Feeds, built on first use
+    no_drafts: set[int] = field(default_factory=set)  # private chats that refused drafts
 
     @property
     def owners(self) -> frozenset[int]:

@@ -16,6 +16,7 @@ from prompts import render
 from .citations import check_citations, strip_reasoning
 from .dates import describe_date, parse_moment
 from .duplicates import also_published
+from .ids import chunk_id
 from .index import Index
 from .languages import name as language_name
 from .llm import ChatModel, LLMError
@@ -69,7 +70,8 @@ class Digest:
         head = text(key, self.language).format(since=since)
         body = f"{head}\n\n{self.text}" if self.stories else head
         citations = [
-            Citation(s.number, s.article_id, "", s.title, s.url, s.date, s.lead[:200],
+            Citation(s.number, s.article_id, chunk_id(s.article_id, 0), s.title, s.url, s.date,
+                     s.lead[:200],
                      tuple((a["url"], a["title"]) for a in s.also))
             for s in self.stories
         ]  # fmt: skip

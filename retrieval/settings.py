@@ -95,6 +95,7 @@ class Settings:
     stream_below: int = field(default=12, metadata={"env": "FOOTNOTE_STREAM_BELOW"})
     core_threads: int = field(default=4, metadata={"env": "FOOTNOTE_CORE_THREADS"})
     edit_interval: float = field(default=1.0, metadata={"env": "FOOTNOTE_EDIT_INTERVAL"})
+    drafts: bool = field(default=True, metadata={"env": "FOOTNOTE_DRAFTS"})
     group_edit_interval: float = field(
         default=3.0, metadata={"env": "FOOTNOTE_GROUP_EDIT_INTERVAL"}
     )

@@ -122,6 +122,25 @@ class BotApiMethods(TelegramState):
             self._cv.notify_all()
         return self._message(sent)
 
+    def api_sendMessageDraft(self, p: dict[str, Any]) -> Any:
+        """Bot API 9.5: a partial message streamed to a private chat (drafts with the same id
+        are animated in place); refused in any other chat."""
+        if not self.drafts_supported:
+            raise ApiError(404, "Not Found: method not found")
+        _, visible = self._check_text(p)
+        chat_id, draft_id = int(p["chat_id"]), int(p.get("draft_id") or 0)
+        chat = self.chats.get(chat_id)
+        if chat is None:
+            raise ApiError(400, "Bad Request: chat not found")
+        if chat.get("type") != "private":
+            raise ApiError(400, "Bad Request: drafts can be sent only to private chats")
+        if not draft_id:
+            raise ApiError(400, "Bad Request: draft_id must be non-zero")
+        with self._cv:
+            self.drafts.setdefault(chat_id, []).append((draft_id, visible))
+            self._cv.notify_all()
+        return True
+
     def api_editMessageText(self, p: dict[str, Any]) -> Any:
         raw, visible = self._check_text(p)
         key = (int(p["chat_id"]), int(p["message_id"]))

@@ -60,6 +60,8 @@ class TelegramState:
         self.webhook: dict[str, Any] = {}
         self.commands: list[dict[str, Any]] = []
         self.delay: dict[str, float] = {}
+        self.drafts: dict[int, list[tuple[int, str]]] = {}  # chat -> (draft_id, text) in order
+        self.drafts_supported = True  # False: an older Bot API without sendMessageDraft
         self._ids = itertools.count(1)
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._user_message_ids = itertools.count(100)

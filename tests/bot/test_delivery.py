@@ -68,20 +68,23 @@ async def test_flood_control_on_send_is_waited_out(
     assert len(tg.calls_of("sendMessage")) == 2  # refused once, then sent
 
 
-async def test_flood_control_on_edits_slows_the_stream(
+@pytest.mark.parametrize("method", ["editMessageText", "sendMessageDraft"])
+async def test_flood_control_on_the_stream_slows_it(
     tmp_path: Path,
     tg: FakeTelegram,
     llm_answerer: Answerer,
     fake_openai: FakeOpenAI,
     caplog: pytest.LogCaptureFixture,
+    method: str,
 ) -> None:
     reply = "Lei Jun, Xiaomi's CEO, was seen using an iPhone on social networks [1]. " * 6
     fake_openai.queue("chat", content=reply, chunk=10, pause=0.03)
-    tg.fail("editMessageText", 429, "Too Many Requests: retry after 1", retry_after=1,
+    tg.fail(method, 429, "Too Many Requests: retry after 1", retry_after=1,
             when=lambda p: p.get("parse_mode") is None)  # fmt: skip
     chat = tg.private_chat(CLARA)
+    settings = bot_settings(tmp_path, tg, drafts=method == "sendMessageDraft")
     with caplog.at_level(logging.INFO, logger="bot.delivery"):
-        async with running(bot_settings(tmp_path, tg), llm_answerer, tg) as bot:
+        async with running(settings, llm_answerer, tg) as bot:
             tg.send_text(chat, CLARA, QUESTION)
             await bot.answered(1)
     [msg] = tg.messages_to(CLARA["id"])
@@ -193,6 +196,6 @@ async def test_under_load_answers_skip_typing_and_streaming(
         await bot.answered(3)
     msgs = [tg.messages_to(u["id"])[0] for u in users]
     assert all(m.parse_mode == "HTML" and "iPhone" in m.text for m in msgs)
-    streamed = [m for m in msgs if m.edits]
+    streamed = [m for m in msgs if m.edits or tg.drafts.get(m.chat_id)]
     typed = {c["chat_id"] for c in tg.calls_of("sendChatAction")}
     assert len(streamed) == 1 and typed == {streamed[0].chat_id}  # the others came in one message

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from retrieval.answer import Answerer
 from testing.openai_server import FakeOpenAI
 from testing.telegram_server import FakeTelegram, user
-from tests.bot.conftest import bot_settings, running
+from tests.bot.conftest import bot_settings, running, until
 
 ANN = user(501, "de", "Ann")
 
@@ -30,20 +31,74 @@ async def test_offline_answer_in_one_message(
     assert any(c.get("action") == "typing" for c in tg.calls_of("sendChatAction"))
 
 
-async def test_streamed_answer_is_edited_into_place(
+STREAMED = (
+    "Lu Weibing, the president of Xiaomi, said on stage that he has used an iPhone [1]. "
+    "He made the remark while presenting the Xiaomi 17 Ultra [1]."
+)
+
+
+async def test_a_private_answer_streams_as_a_draft_then_arrives_as_a_message(
     tmp_path: Path, tg: FakeTelegram, llm_answerer: Answerer, fake_openai: FakeOpenAI
 ) -> None:
-    reply = (
-        "Lu Weibing, the president of Xiaomi, said on stage that he has used an iPhone [1]. "
-        "He made the remark while presenting the Xiaomi 17 Ultra [1]."
-    )
-    fake_openai.queue("chat", content=reply, chunk=12, pause=0.05)
+    fake_openai.queue("chat", content=STREAMED, chunk=12, pause=0.05)
     chat = tg.private_chat(ANN)
     async with running(bot_settings(tmp_path, tg), llm_answerer, tg) as bot:
         tg.send_text(chat, ANN, "Which phone did the Xiaomi president say he used?")
         await bot.answered(1)
+    drafts = tg.drafts[ANN["id"]]
+    assert len(drafts) >= 2 and len({d for d, _ in drafts}) == 1, "one draft, updated in place"
+    assert all(text.endswith("…") for _, text in drafts)
+    assert len(drafts[-1][1]) > len(drafts[0][1])
     [msg] = tg.messages_to(ANN["id"])
-    assert msg.edits >= 2  # partial text grew, then the final HTML replaced it
-    assert any(h.endswith("…") for h in msg.history)
+    assert msg.edits == 0, "no edits: the final answer is its own message"
     assert msg.parse_mode == "HTML" and "iPhone" in msg.text and "[1]" in msg.text
     assert "<blockquote expandable>" in msg.raw and "Xiaomi CEO uses an iPhone" in msg.text
+
+
+async def test_without_drafts_the_answer_is_edited_into_place_and_that_is_remembered(
+    tmp_path: Path, tg: FakeTelegram, llm_answerer: Answerer, fake_openai: FakeOpenAI
+) -> None:
+    tg.drafts_supported = False  # an older Bot API server
+    fake_openai.default["chat"] = {"content": STREAMED, "chunk": 12, "pause": 0.05}
+    chat = tg.private_chat(ANN)
+    async with running(bot_settings(tmp_path, tg), llm_answerer, tg) as bot:
+        tg.send_text(chat, ANN, "Which phone did the Xiaomi president say he used?")
+        await bot.answered(1)
+        tg.send_text(chat, ANN, "And which phone did Lei Jun use?")
+        await bot.answered(2)
+    assert len(tg.calls_of("sendMessageDraft")) == 1, "asked once, then edits for this chat"
+    first = tg.messages_to(ANN["id"])[0]
+    assert first.edits >= 2  # partial text grew, then the final HTML replaced it
+    assert any(h.endswith("…") for h in first.history)
+    assert first.parse_mode == "HTML" and "iPhone" in first.text
+
+
+async def test_every_citation_opens_its_source(
+    tmp_path: Path, tg: FakeTelegram, offline_answerer: Answerer
+) -> None:
+    """The sample's English article has no URL: its citation links to the bot, which shows the
+    cited passage with the article's title and origin."""
+    chat = tg.private_chat(ANN)
+    async with running(bot_settings(tmp_path, tg), offline_answerer, tg) as bot:
+        tg.send_text(chat, ANN, "Welches Handy benutzt der Chef von Xiaomi?")
+        await bot.answered(1)
+        raw = tg.messages_to(ANN["id"])[0].raw
+        links = re.findall(r'href="([^"]+)"', raw)
+        assert links and all(link.startswith("https://") for link in links)
+        deep = [
+            link for link in links if link.startswith("https://t.me/footnote_test_bot?start=src_")
+        ]
+        assert deep, raw
+        payload = deep[0].split("start=", 1)[1]
+        tg.send_text(chat, ANN, f"/start {payload}", entities=[
+            {"type": "bot_command", "offset": 0, "length": 6}])  # fmt: skip
+        await until(lambda: len(tg.messages_to(ANN["id"])) >= 2)
+        shown = tg.messages_to(ANN["id"])[1]
+        tg.send_text(chat, ANN, "/start src_0000000000000000-0000", entities=[
+            {"type": "bot_command", "offset": 0, "length": 6}])  # fmt: skip
+        await until(lambda: len(tg.messages_to(ANN["id"])) >= 3)
+    chunk_id = payload[len("src_") :]
+    chunk = offline_answerer.index.catalog.chunks_by_id([chunk_id])[chunk_id]
+    assert shown.text.startswith(chunk.title) and chunk.text[:60] in shown.text
+    assert ".txt" in shown.text, "the origin: the corpus file"
+    assert tg.messages_to(ANN["id"])[2].text == "Diese Quelle ist nicht mehr unter meinen Artikeln."
