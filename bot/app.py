@@ -19,6 +19,7 @@ from telegram.ext import (
     ChatMemberHandler,
     CommandHandler,
     MessageHandler,
+    MessageReactionHandler,
     TypeHandler,
     filters,
 )
@@ -30,7 +31,16 @@ from retrieval.index import Index
 from retrieval.languages import FALLBACK, complete_in
 from retrieval.settings import Settings
 
-from . import access, channels, digests, feed_commands, group_settings, handlers, owner
+from . import (
+    access,
+    channels,
+    digests,
+    feed_commands,
+    group_settings,
+    handlers,
+    owner,
+    reactions,
+)
 from .error_handler import on_error
 from .limits import RateLimiter
 from .metrics import Metrics
@@ -247,6 +257,7 @@ def add_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     )
     app.add_handler(MessageHandler(filters.UpdateType.CHANNEL_POSTS, channels.channel_post))
     app.add_handler(CallbackQueryHandler(handlers.feedback, pattern=r"^fb:[01]$"))
+    app.add_handler(MessageReactionHandler(reactions.on_reaction))
     app.add_handler(CallbackQueryHandler(handlers.sources_page, pattern=r"^src:\d+$"))
     app.add_handler(CallbackQueryHandler(group_settings.settings_button, pattern=r"^set:"))
     app.add_handler(ChatMemberHandler(channels.my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))

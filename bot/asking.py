@@ -18,6 +18,7 @@ from .chats import ChatSettings
 from .delivery import Delivery
 from .i18n import t
 from .limits import Verdict
+from .reactions import SEEN, mark
 from .services import Services, services
 from .source_links import with_source_links
 from .tg import Context, is_group, ui_lang, user_id
@@ -63,16 +64,23 @@ async def answer_message(
         drafts=svc.settings.drafts and chat.type == "private" and chat.id not in svc.no_drafts,
         on_drafts_refused=lambda: svc.no_drafts.add(chat.id),
     )
-    # Under load every Bot API request counts (Telegram allows ~30/s): no typing, no streaming.
-    lean = svc.in_flight >= svc.settings.stream_below
-    svc.in_flight += 1
-    try:
-        async with svc.answers:
-            await _answer_and_deliver(
-                update, svc, delivery, question, history, lang, prefs, lean, started
-            )
-    finally:
-        svc.in_flight -= 1
+    turn = svc.queue.lock((chat.id, user_id(update) or 0))
+    waiting = turn.locked()  # this asker's previous question is still being answered
+    if waiting:
+        await mark(context.bot, chat.id, msg.message_id, SEEN)
+    async with turn:
+        # Under load every Bot API request counts (Telegram allows ~30/s): no typing or streaming.
+        lean = svc.in_flight >= svc.settings.stream_below
+        svc.in_flight += 1
+        try:
+            async with svc.answers:
+                await _answer_and_deliver(
+                    update, svc, delivery, question, history, lang, prefs, lean, started
+                )
+        finally:
+            svc.in_flight -= 1
+    if waiting:
+        await mark(context.bot, chat.id, msg.message_id, None)
 
 
 async def _answer_and_deliver(

@@ -138,6 +138,7 @@ async def feedback(update: Update, context: Context) -> None:
     if not await asyncio.to_thread(record):
         await query.answer(t("expired", lang))
         return
+    svc.metrics.feedback.labels("up" if helpful else "down", "button").inc()
     await query.answer(t("thanks", lang))
 
 

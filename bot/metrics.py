@@ -59,6 +59,9 @@ class Metrics:
             "footnote_rate_limited", "Questions refused by rate limits", registry=r
         )
         self.updates = Counter("footnote_updates", "Updates by outcome", ["outcome"], registry=r)
+        self.feedback = Counter(
+            "footnote_feedback", "Feedback votes by vote and way", ["vote", "via"], registry=r
+        )
         if tokens is not None:
             r.register(_Tokens(tokens))
 

@@ -15,6 +15,7 @@ from retrieval.answer import Answerer
 from retrieval.index import Index
 from retrieval.settings import Settings
 
+from .chat_queue import Queue
 from .inbox import process_owner
 from .limits import RateLimiter
 from .metrics import Metrics
@@ -50,6 +51,7 @@ class Services:
     stopping: threading.Event = field(default_factory=threading.Event)  # set at shutdown
     feeds: Any = None  # retrieval.feeds.Feeds, built on first use
     no_drafts: set[int] = field(default_factory=set)  # private chats that refused drafts
+    queue: Queue = field(default_factory=Queue)
 
     @property
     def owners(self) -> frozenset[int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import time
 from typing import Any
 
@@ -121,6 +122,16 @@ class BotApiMethods(TelegramState):
             self.sent[(chat_id, mid)] = sent
             self._cv.notify_all()
         return self._message(sent)
+
+    def api_setMessageReaction(self, p: dict[str, Any]) -> Any:
+        key = (int(p["chat_id"]), int(p["message_id"]))
+        reaction = p.get("reaction") or []
+        if isinstance(reaction, str):
+            reaction = json.loads(reaction)
+        with self._cv:
+            self.reactions.setdefault(key, []).append([r.get("emoji", "") for r in reaction])
+            self._cv.notify_all()
+        return True
 
     def api_sendMessageDraft(self, p: dict[str, Any]) -> Any:
         """Bot API 9.5: a partial message streamed to a private chat (drafts with the same id

@@ -62,6 +62,7 @@ class TelegramState:
         self.delay: dict[str, float] = {}
         self.drafts: dict[int, list[tuple[int, str]]] = {}  # chat -> (draft_id, text) in order
         self.drafts_supported = True  # False: an older Bot API without sendMessageDraft
+        self.reactions: dict[tuple[int, int], list[list[str]]] = {}  # the bot's, in order
         self._ids = itertools.count(1)
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._user_message_ids = itertools.count(100)

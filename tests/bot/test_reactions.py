@@ -1,0 +1,58 @@
+"""Reactions: 👍/👎 on an answer count as feedback like the buttons; a second question from the
+same asker waits for the first answer and is marked 👀 until its own answer is out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from retrieval.answer import Answerer
+from testing.openai_server import FakeOpenAI
+from testing.telegram_server import FakeTelegram, user
+from tests.bot.conftest import bot_settings, running, until
+
+BEA = user(1501, "en", "Bea")
+
+
+def reaction(chat: dict, who: dict, message_id: int, emoji: str) -> dict:  # type: ignore[type-arg]
+    return {"chat": chat, "message_id": message_id, "user": who, "date": 0,
+            "old_reaction": [], "new_reaction": [{"type": "emoji", "emoji": emoji}]}  # fmt: skip
+
+
+async def test_thumbs_on_an_answer_count_as_feedback(
+    tmp_path: Path, tg: FakeTelegram, offline_answerer: Answerer
+) -> None:
+    chat = tg.private_chat(BEA)
+    async with running(bot_settings(tmp_path, tg), offline_answerer, tg) as bot:
+        tg.send_text(chat, BEA, "Which phone does the Xiaomi CEO use?")
+        await bot.answered(1)
+        answer = tg.messages_to(BEA["id"])[0]
+        tg.push(message_reaction=reaction(chat, BEA, answer.message_id, "👎"))
+        await until(lambda: bot.svc.state.log.stats()["feedback"] == 1)
+        assert bot.svc.state.log.stats()["helpful_ratio"] == 0.0
+        tg.push(message_reaction=reaction(chat, BEA, answer.message_id, "👍"))  # changed mind
+        await until(lambda: bot.svc.state.log.stats()["helpful_ratio"] == 1.0)
+        tg.push(message_reaction=reaction(chat, BEA, 1, "👍"))  # not one of our answers
+        tg.push(message_reaction=reaction(chat, BEA, answer.message_id, "🤔"))  # no vote
+        await until(lambda: not tg.updates)
+        stats = bot.svc.state.log.stats()
+        scraped = bot.svc.metrics.feedback.labels("up", "reaction")._value.get()
+    assert stats["feedback"] == 1 and stats["helpful_ratio"] == 1.0
+    assert scraped == 1.0
+
+
+async def test_a_second_question_waits_and_is_marked_seen(
+    tmp_path: Path, tg: FakeTelegram, llm_answerer: Answerer, fake_openai: FakeOpenAI
+) -> None:
+    slow = "Lei Jun, Xiaomi's CEO, was seen using an iPhone on social networks [1]. " * 4
+    fake_openai.default["chat"] = {"content": slow, "chunk": 8, "pause": 0.1}
+    chat = tg.private_chat(BEA)
+    async with running(bot_settings(tmp_path, tg), llm_answerer, tg) as bot:
+        tg.send_text(chat, BEA, "Which phone does the Xiaomi CEO use?")
+        await until(lambda: tg.calls_of("sendChatAction"))
+        tg.send_text(chat, BEA, "And which phone did Lei Jun use?")
+        await bot.answered(2)
+        await until(lambda: any(r == [] for rs in tg.reactions.values() for r in rs))
+    marked = {key: seq for key, seq in tg.reactions.items() if key[0] == BEA["id"]}
+    assert len(marked) == 1 and next(iter(marked.values())) == [["👀"], []]
+    answers = tg.messages_to(BEA["id"])
+    assert len(answers) == 2 and all("iPhone" in a.text for a in answers)
