@@ -8,6 +8,7 @@ from typing import Any
 
 from bench.common import ROOT, load
 from bench.news import render_duplicates, render_feeds
+from bench.real_llm import render_real_llm
 from bench.support import render_support
 
 HEADER = [
@@ -390,4 +391,5 @@ SECTIONS: list[tuple[str, Callable[[dict[str, Any]], list[str]]]] = [
     ("duplicates", render_duplicates),
     ("feeds", render_feeds),
     ("support", render_support),
+    ("real_llm", render_real_llm),
 ]

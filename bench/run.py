@@ -21,9 +21,7 @@ from collections.abc import Callable
 from bench.common import SHARED, save
 from bench.report import write_report
 
-SECTIONS = (
-    "xquad,answers,scale,scale_server,ingest,bot,load,recovery,scaleout,duplicates,feeds,support"
-)
+SECTIONS = "xquad,answers,scale,scale_server,ingest,bot,load,recovery,scaleout,duplicates,feeds,support,real_llm"
 
 
 def _sections(args: argparse.Namespace) -> dict[str, Callable[[], None]]:
@@ -90,8 +88,13 @@ def _sections(args: argparse.Namespace) -> dict[str, Callable[[], None]]:
 
         bench_support(args.support_per_lang)
 
+    def real_llm() -> None:
+        from bench.real_llm import bench_real_llm
+
+        bench_real_llm()
+
     return {
-        "duplicates": duplicates, "feeds": feeds, "support": support,
+        "duplicates": duplicates, "feeds": feeds, "support": support, "real_llm": real_llm,
         "xquad": xquad, "answers": answers, "ingest": ingest, "bot": bot, "load": load,
         "recovery": recovery, "scaleout": scaleout, "scale_server": scale_server, "scale": scale,
     }  # fmt: skip

