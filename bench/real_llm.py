@@ -5,7 +5,8 @@ example ../shared/tools/real-llm.sh, llama.cpp with a 1.5B model):
         python -m bench.run --only real_llm
 
 A fixed question set on the sample corpus (16 answerable questions in 8 languages, two per
-language, and 4 that it does not answer), each asked through `Answerer` with streaming, reports
+language, and 4 that it does not answer) and 12 XQuAD questions whose article is indexed in
+another language, each asked through `Answerer` with streaming, reports
 the answer's language, valid and supported citations, refusals and time to first token. False
 refusals are counted twice: "before" is the model's own NOT_FOUND on a covered question, "after"
 what the user gets now (the passages quoted when search is confident).
@@ -110,8 +111,11 @@ async def _run() -> None:
                 "text": ans.text[:300],
             })  # fmt: skip
             print(f"{lang} {ans.mode} found={ans.found} {total:.1f}s {ans.text[:80]!r}")
-        await llm.close()
         index.close()
+        rows += await _xquad_rows(llm, Path(tmp), detector)
+        await llm.close()
+    xq = [r for r in rows if r.get("set") == "xquad"]
+    rows = [r for r in rows if r.get("set") != "xquad"]
     answerable_rows = [r for r in rows if r["answerable"]]
     refusable = [r for r in rows if not r["answerable"]]
     first_tokens = [r["first_token_s"] for r in rows if r["first_token_s"] is not None]
@@ -128,8 +132,55 @@ async def _run() -> None:
         "first_token_s": {"p50": pct(first_tokens, 50, 2), "p95": pct(first_tokens, 95, 2)},
         "total_s": {"p50": pct([r["total_s"] for r in rows], 50, 2),
                     "p95": pct([r["total_s"] for r in rows], 95, 2)},
-        "rows": rows,
+        "xquad_cross_language": {
+            "questions": len(xq),
+            "false_refusals_before": sum(r["model_refused"] or not r["found"] for r in xq),
+            "false_refusals_after": sum(not r["found"] for r in xq),
+            "answered_by_model": sum(r["mode"] == "llm" and r["found"] for r in xq),
+        },
+        "rows": rows + xq,
     })  # fmt: skip
+
+
+XQUAD_LANGS = ["en", "de", "es", "ru", "zh", "ar", "vi", "th", "tr", "el", "hi", "ro"]
+
+
+async def _xquad_rows(llm: Any, tmp: Path, detector: Any) -> list[dict[str, Any]]:
+    """One XQuAD question per language whose article is indexed in another language (the mixed
+    corpus of the xquad section), asked through the same answerer."""
+    import json
+    import random
+
+    from bench.common import SHARED
+    from retrieval.answer import Answerer
+    from retrieval.evaluate import mixed_corpus
+    from retrieval.index import Index
+    from retrieval.ingest import ingest
+
+    records, gold = mixed_corpus(SHARED / "eval/xquad", XQUAD_LANGS)
+    path = tmp / "mixed.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records), "utf-8")
+    index = Index(settings(tmp / "xquad"))
+    assert ingest(index, [str(path)]).ok
+    answerer = Answerer(index, llm)
+    questions = [json.loads(line) for line in
+                 (SHARED / "eval/xquad/questions.jsonl").read_text("utf-8").splitlines()]  # fmt: skip
+    rng = random.Random(5)
+    rows = []
+    for lang in XQUAD_LANGS:
+        pool = [q for q in questions if q["lang"] == lang and gold[q["squad_id"]]["lang"] != lang]
+        q = rng.choice(pool)
+        started = time.perf_counter()
+        ans = await answerer.answer(q["question"])
+        rows.append({"lang": lang, "question": q["question"], "answerable": True,
+                     "set": "xquad", "found": ans.found, "mode": ans.mode, "note": ans.note,
+                     "language_ok": ans.language == lang, "citations": len(ans.citations),
+                     "model_refused": ans.note.startswith("the model found no answer"),
+                     "first_token_s": None, "total_s": round(time.perf_counter() - started, 2),
+                     "text": ans.text[:300]})  # fmt: skip
+        print(f"xquad {lang} {ans.mode} found={ans.found} {ans.text[:80]!r}")
+    index.close()
+    return rows
 
 
 def render_real_llm(d: dict[str, Any]) -> list[str]:
@@ -154,5 +205,19 @@ def render_real_llm(d: dict[str, Any]) -> list[str]:
         f"| time to first token p50 / p95 | {d['first_token_s']['p50']} / "
         f"{d['first_token_s']['p95']} s |",
         f"| whole answer p50 / p95 | {d['total_s']['p50']} / {d['total_s']['p95']} s |",
+        "",
+        *_xquad_lines(d.get("xquad_cross_language")),
+    ]
+
+
+def _xquad_lines(x: dict[str, Any] | None) -> list[str]:
+    if not x or not x["questions"]:
+        return []
+    n = x["questions"]
+    return [
+        f"XQuAD, one question per language whose article is indexed in another language ({n}): "
+        f"false refusals {x['false_refusals_before']}/{n} by the model itself, "
+        f"{x['false_refusals_after']}/{n} for the user (quotes when search is sure); "
+        f"written by the model {x['answered_by_model']}/{n}.",
         "",
     ]
