@@ -40,6 +40,8 @@ LATEST = {
 }  # fmt: skip
 _CJK = {"zh", "ja", "ko"}
 MAX_NGRAM = 4
+MAX_WORDS = 40  # a question's time words come early; a pasted text is not scanned whole
+MAX_CHARS = 600
 
 
 @dataclass(frozen=True)
@@ -89,9 +91,10 @@ def _phrases(question: str, lang: str, now: datetime) -> list[str]:
     search misses some phrases its parser reads, e.g. Russian "в прошлом месяце")."""
     from dateparser.search import search_dates
 
+    question = question[:MAX_CHARS]
     found = search_dates(question, languages=_langs(lang), settings=_settings(now)) or []
     out = [sub.strip() for sub, _ in found]
-    words = re.findall(r"[^\s?!.,;:¿¡()\"'«»“”„]+", question)
+    words = re.findall(r"[^\s?!.,;:¿¡()\"'«»“”„]+", question)[:MAX_WORDS]
     for n in range(MAX_NGRAM, 0, -1):
         out += [" ".join(words[i : i + n]) for i in range(len(words) - n + 1)]
     return list(dict.fromkeys(p for p in out if p))
