@@ -23,12 +23,13 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import SHARED, save, settings
+from bench.common import OUT, SHARED, save, settings
 
 LANGS = ["en", "de", "es", "ru", "zh", "ar", "vi", "th", "tr", "el", "hi", "ro"]
 GRID_MARGIN = [0.0, 0.02, 0.05, 0.08, 0.12, 0.16, 0.2]
 GRID_FLOOR = [0.0, 0.1, 0.2, 0.25, 0.3, 0.35]
 GRID_WEIGHT = [0.0, 0.15, 0.3, 0.5]
+_ROWS = OUT / "support_rows.jsonl"  # every measured case, for re-deriving the figures
 _SENT_END = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
 
 
@@ -160,18 +161,15 @@ def summarise(rows: list[dict[str, Any]]) -> None:
                 for v in ("sentence", "clause")
             },
             "cases": {"calibration": len(calib), "held_out": len(held)},
-            "rows": rows,
         },
     )
+    _ROWS.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", "utf-8")
 
 
 def resummarise() -> None:
     """Re-derive the figures from the rows the last run saved (after changing the rule)."""
-    from bench.common import load
-
-    saved = load("support")
-    assert saved is not None, "run python -m bench.run --only support first"
-    summarise(saved["rows"])
+    assert _ROWS.exists(), "run python -m bench.run --only support first"
+    summarise([json.loads(line) for line in _ROWS.read_text("utf-8").splitlines() if line])
 
 
 def render_support(d: dict[str, Any]) -> list[str]:
