@@ -173,6 +173,9 @@ class Delivery:
         except RetryAfter:
             raise
         except TelegramError as exc:
+            if is_transient(exc):  # a network blip: this update is skipped, drafts stay on
+                log.info("draft not shown in chat %s: %s", self.chat_id, exc)
+                return True
             log.info("drafts refused in chat %s (%s): streaming by edits", self.chat_id, exc)
             self.drafts = False
             if self.on_drafts_refused is not None:
