@@ -26,6 +26,8 @@ _SUPERSCRIPT = re.compile(r"(?<=[^\s\d])([¹²³⁴⁵⁶⁷⁸⁹⁰]+)")
 _SUPER_DIGITS = str.maketrans("¹²³⁴⁵⁶⁷⁸⁹⁰", "1234567890")
 _PAREN = re.compile(r"(?<=[\w.!?)\]]) ?\((\d{1,2}(?:\s*,\s*\d{1,2})*)\)(?=[ .,;:!?。\n]|$)")
 _UNFINISHED = re.compile(r"\[[\d\s,;^-]*$")
+# The prompt's own placeholder copied by a small model: "[n]", "[N]", "[#]", "[x]".
+_PLACEHOLDER = re.compile(r"\s?\[\s*(?:n|N|x|X|#|\?|number|num)\s*\]")
 
 
 def strip_reasoning(text: str) -> str:
@@ -55,6 +57,7 @@ def normalise(text: str) -> str:
     text = _BARE_NAMED.sub(r"[\1]", text)
     text = _SUPERSCRIPT.sub(lambda m: _superscript(m.group(1)), text)
     text = _PAREN.sub(r" [\1]", text)
+    text = _PLACEHOLDER.sub("", text)
     return _UNFINISHED.sub("", text)
 
 

@@ -66,6 +66,13 @@ def test_unknown_language_falls_back_to_english() -> None:
         ("A [1] and then [2", 3, "A [1] and then", [1]),
         ("Steps: (1) read, (2) write.", 3, "Steps: (1) read, (2) write.", []),
         ("The Mi 10 (2020) costs 999 euros [1].", 3, "The Mi 10 (2020) costs 999 euros [1].", [1]),
+        # the prompt's placeholder, copied by a 1.5B model in the real-LLM benchmark
+        (
+            "他用的是 iPhone。 [n]\n他用 iPhone [1]。",
+            3,
+            "他用的是 iPhone。\n他用 iPhone [1]。",
+            [1],
+        ),
     ],
 )
 def test_citation_checking(raw: str, n: int, expected: str, used: list[int]) -> None:
