@@ -148,7 +148,13 @@ class Catalog:
                     "INSERT OR REPLACE INTO sources (source, article_id, seen_at, fingerprint) "
                     "VALUES (?, ?, ?, ?)",
                     (source, article_id, time.time(), fingerprint),
-                )
+                ),
+                # A source that was a copy of another story and now maps elsewhere is no longer
+                # "also published" there.
+                (
+                    "DELETE FROM also_published WHERE source=? AND article_id!=?",
+                    (source, article_id),
+                ),
             ]
         )
 

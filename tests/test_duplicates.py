@@ -90,3 +90,14 @@ def test_the_detector_can_be_turned_off(index: Index, tmp_path: Path) -> None:
     report = ingest(off, [str(write(tmp_path / "c", records()))])
     assert len(report.added) == 4 and report.duplicates == []
     off.close()
+
+
+def test_a_copy_that_becomes_another_story_leaves_the_links(index: Index, tmp_path: Path) -> None:
+    rows = records()
+    path = write(tmp_path / "c", rows)
+    assert len(ingest(index, [str(path)]).duplicates) == 2
+    rows[1] = dict(rows[1], text=OTHER.replace("museum", "library") + " " + WIRE[3][::-1])
+    rows[1]["id"] = "b"
+    assert ingest(index, [str(write(tmp_path / "c", rows))]).ok
+    links = {r["url"] for r in index.catalog.query("SELECT url FROM also_published")}
+    assert links == {"https://c.example/harbour"}, "b is its own story now"
