@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import lxml.html
 
-from .errors import InputError
+from .errors import IndexBusyError, InputError
 from .feed_parse import Entry, Parsed, parse
 from .feed_store import Feed, FeedStore
 from .fetch import Fetched, fetch
@@ -136,6 +136,8 @@ class Feeds:
             self._poll_entries(feed, res)
         except InputError as exc:
             res.status, res.error = "failed", _reason(str(exc), feed.url)
+        except IndexBusyError:
+            raise  # not the feed's fault: the round ends, the next one takes these entries
         except Exception as exc:  # a feed never stops the round; the detail goes to the log
             log.exception("polling feed %s failed", feed.feed_id)
             res.status, res.error = "failed", f"internal error ({type(exc).__name__})"
