@@ -144,8 +144,13 @@ def make_engine(url: str) -> Engine:
 
 
 def _schema_race(exc: BaseException) -> bool:
-    """SQLite's "does the table exist?" check can race with another process creating it."""
-    return isinstance(exc, sa.exc.OperationalError) and "already exists" in str(exc).lower()
+    """SQLite's "does the table exist?" check can race with another process creating it, and a
+    read that turns into a write while another process writes gets "database is locked" at once
+    (SQLite skips its busy wait there to avoid a deadlock): both are worth another try."""
+    text = str(exc).lower()
+    return isinstance(exc, sa.exc.OperationalError) and (
+        "already exists" in text or "database is locked" in text
+    )
 
 
 class Database:
@@ -157,7 +162,7 @@ class Database:
         self.dialect = self.engine.dialect.name
         self.migrate()
 
-    @retry_on(_schema_race, attempts=10, wait=0.05)
+    @retry_on(_schema_race, attempts=20, wait=0.05)
     def migrate(self) -> None:
         """Create missing tables; record the schema version (future migrations go here, keyed
         by the stored version). Processes starting together: PostgreSQL serialises them with an
