@@ -56,14 +56,32 @@ class Copy:
 
 
 class DuplicateFinder:
-    """Loaded from the catalog's signatures on first use in an ingest; new articles are added
-    as they are planned, so copies within one run are caught too."""
+    """Loaded from the catalog's signatures once and kept by the index (another process's write
+    makes the index drop it), so an ingest of one channel post does not read every signature.
+    New articles are added as they are planned, so copies within one run are caught too; a
+    candidate that is neither from this run nor a ready article (forgotten, or its ingest
+    failed) is dropped when met."""
 
     def __init__(self, catalog: Catalog, threshold: float = THRESHOLD) -> None:
         self.catalog = catalog
         self.threshold = threshold
         self._lsh: MinHashLSH | None = None
         self._sigs: dict[str, MinHash] = {}
+        self._run: set[str] = set()
+
+    def begin_run(self) -> None:
+        self._run = set()
+
+    def _current(self, article_id: str) -> bool:
+        if article_id in self._run:
+            return True
+        row = self.catalog.article(article_id)
+        if row is not None and row["state"] == "ready":
+            return True
+        if self._lsh is not None and article_id in self._sigs:
+            self._lsh.remove(article_id)
+        self._sigs.pop(article_id, None)
+        return False
 
     def _load(self) -> MinHashLSH:
         if self._lsh is None:
@@ -90,7 +108,8 @@ class DuplicateFinder:
             if key == article.article_id:
                 continue
             score = float(sig.jaccard(self._sigs[key]))
-            if score >= self.threshold and (best is None or score > best.similarity):
+            better = score >= self.threshold and (best is None or score > best.similarity)
+            if better and self._current(key):
                 best = Copy(key, score)
         return best, sig
 
@@ -101,6 +120,7 @@ class DuplicateFinder:
         if article_id in self._sigs:
             lsh.remove(article_id)
         self._sigs[article_id] = sig
+        self._run.add(article_id)
         lsh.insert(article_id, sig, check_duplication=False)
         blob = np.asarray(sig.hashvalues, dtype=np.uint64).tobytes()
         self.catalog.transact(

@@ -20,6 +20,7 @@ import numpy as np
 from .catalog import Catalog
 from .centering import Centering
 from .centers import from_bytes, to_bytes
+from .duplicates import DuplicateFinder
 from .embed import Embedder, make_embedder
 from .keyword import KeywordIndex
 from .lang import LanguageDetector
@@ -60,6 +61,7 @@ class Index:
         self._refresh_lock = threading.Lock()
         self._rw = ReadWriteLock()
         self._background: np.ndarray | None = None
+        self._duplicates: DuplicateFinder | None = None
 
     # --- readers --------------------------------------------------------------------------------
     @contextmanager
@@ -85,7 +87,17 @@ class Index:
                 self.keyword.build(self._keyword_rows(), gen, save=False)
             self._centering = None  # the corpus's query center may have moved
             self._background = None
+            self._duplicates = None  # another process may have stored articles: reload
             self._generation = gen
+
+    @property
+    def duplicates(self) -> DuplicateFinder | None:
+        """The near-duplicate finder, kept between ingests (None when turned off)."""
+        if self.settings.duplicate_threshold <= 0:
+            return None
+        if self._duplicates is None:
+            self._duplicates = DuplicateFinder(self.catalog, self.settings.duplicate_threshold)
+        return self._duplicates
 
     @property
     def centering(self) -> Centering:

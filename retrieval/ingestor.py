@@ -50,8 +50,7 @@ class Ingestor:
         self.catalog = index.catalog
         self.store = index.store
         self.progress = progress or (lambda phase, done, total: None)
-        threshold = index.settings.duplicate_threshold
-        self.dups = DuplicateFinder(self.catalog, threshold) if threshold > 0 else None
+        self.dups: DuplicateFinder | None = None  # the index's, taken once the run holds the lock
 
     def run(
         self,
@@ -69,6 +68,9 @@ class Ingestor:
         ):
             self.pool = pool
             self.index.refresh()
+            self.dups = self.index.duplicates
+            if self.dups is not None:
+                self.dups.begin_run()
             recovered = self._recover_pending()
             items = documents
             if items is None:

@@ -101,3 +101,16 @@ def test_a_copy_that_becomes_another_story_leaves_the_links(index: Index, tmp_pa
     assert ingest(index, [str(write(tmp_path / "c", rows))]).ok
     links = {r["url"] for r in index.catalog.query("SELECT url FROM also_published")}
     assert links == {"https://c.example/harbour"}, "b is its own story now"
+
+
+def test_a_forgotten_story_takes_no_copies_in_the_same_process(
+    index: Index, tmp_path: Path
+) -> None:
+    """The finder is kept between ingests; a story forgotten meanwhile is not a candidate."""
+    rows = records()
+    assert ingest(index, [str(write(tmp_path / "a", rows[:1]))]).ok
+    first = sources(index)[0]["article_id"]
+    assert forget(index, first)
+    report = ingest(index, [str(write(tmp_path / "b", rows[1:2]))])
+    assert report.added and report.duplicates == []
+    assert {s["title"] for s in sources(index)} == {"Pier damaged, repairs take weeks"}
