@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from telegram import Message, Update
+from telegram import ChatFullInfo, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 
@@ -43,22 +43,8 @@ async def source(update: Update, context: Context) -> None:
         ok = numeric and await asyncio.to_thread(chats.remove_channel, int(target))
         await reply(update, "Removed." if ok else f"No source channel {target}.")
         return
-    chat_ref: int | str = int(target) if re.fullmatch(r"-?\d+", target) else target
-    if isinstance(chat_ref, str) and not chat_ref.startswith("@"):
-        chat_ref = "@" + chat_ref
-    try:
-        chat = await context.bot.get_chat(chat_ref)
-        if chat.type != ChatType.CHANNEL:
-            await reply(update, f"{target} is not a channel.")
-            return
-        me = await context.bot.get_chat_member(chat.id, context.bot.id)
-    except TelegramError as exc:
-        await reply(
-            update, f"I cannot see {target}: {exc}. Add me to the channel as an admin first."
-        )
-        return
-    if me.status not in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER):
-        await reply(update, f"Add me to {chat_title(chat)} as an admin first, then try again.")
+    chat = await administered_channel(update, context, target)
+    if chat is None:
         return
     await asyncio.to_thread(
         chats.add_channel, chat.id, chat_title(chat), chat.username or "", user_id(update) or 0
@@ -66,6 +52,30 @@ async def source(update: Update, context: Context) -> None:
     await reply(
         update, f"New and edited posts of {chat_title(chat)} will now be added as articles."
     )
+
+
+async def administered_channel(
+    update: Update, context: Context, target: str
+) -> ChatFullInfo | None:
+    """The channel `target` (@name or id) if the bot is its admin; else the owner is told why."""
+    chat_ref: int | str = int(target) if re.fullmatch(r"-?\d+", target) else target
+    if isinstance(chat_ref, str) and not chat_ref.startswith("@"):
+        chat_ref = "@" + chat_ref
+    try:
+        chat = await context.bot.get_chat(chat_ref)
+        if chat.type != ChatType.CHANNEL:
+            await reply(update, f"{target} is not a channel.")
+            return None
+        me = await context.bot.get_chat_member(chat.id, context.bot.id)
+    except TelegramError as exc:
+        await reply(
+            update, f"I cannot see {target}: {exc}. Add me to the channel as an admin first."
+        )
+        return None
+    if me.status not in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER):
+        await reply(update, f"Add me to {chat_title(chat)} as an admin first, then try again.")
+        return None
+    return chat
 
 
 async def channel_post(update: Update, context: Context) -> None:

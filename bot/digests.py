@@ -13,11 +13,12 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from telegram import LinkPreviewOptions
-from telegram.constants import ChatMemberStatus, ChatType, ParseMode
+from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
 from retrieval.digest import digest, period
 
+from .channels import administered_channel
 from .formatting import render_html
 from .group_settings import is_chat_admin
 from .services import Services, services
@@ -121,18 +122,8 @@ async def _target(update: Any, context: Context, target: str) -> int | None:
 
 async def _channel(update: Any, context: Context, target: str) -> int | None:
     svc = services(context)
-    ref: int | str = int(target) if re.fullmatch(r"-?\d+", target) else target
-    try:
-        chat = await context.bot.get_chat(ref)
-        me = await context.bot.get_chat_member(chat.id, context.bot.id)
-    except TelegramError as exc:
-        await reply(update, f"I cannot see {target}: {exc}")
-        return None
-    if chat.type != ChatType.CHANNEL:
-        await reply(update, f"{target} is not a channel.")
-        return None
-    if me.status not in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER):
-        await reply(update, f"Make me an admin of {target} first.")
+    chat = await administered_channel(update, context, target)
+    if chat is None:
         return None
     if await asyncio.to_thread(svc.state.chats.channel, chat.id) is not None:
         await reply(update, f"{target} is a source channel: I read it, I never post there.")

@@ -33,6 +33,11 @@ def tg() -> Iterator[FakeTelegram]:
     server.stop()
 
 
+def command(text: str) -> list[dict[str, int | str]]:
+    """The entities Telegram sends with a message that starts with a /command."""
+    return [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+
+
 def bot_settings(tmp_path: Path, tg: FakeTelegram, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "data_dir": tmp_path / "bot-data",

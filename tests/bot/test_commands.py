@@ -8,14 +8,10 @@ from retrieval.answer import Answerer
 from retrieval.ingest import ingest
 from retrieval.inventory import sources
 from testing.telegram_server import FakeTelegram, user
-from tests.bot.conftest import OWNER, OWNER_USER, bot_settings, running, settle, until
+from tests.bot.conftest import OWNER, OWNER_USER, bot_settings, command, running, settle, until
 
 RU = user(701, "ru", "Ivan")
 GROUP = {"id": -100555, "type": "supergroup", "title": "Readers"}
-
-
-def command(text: str) -> list[dict[str, int | str]]:
-    return [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
 
 
 async def test_start_help_in_the_users_language_and_commands_registered(

@@ -17,13 +17,9 @@ from retrieval.inventory import sources
 from testing.files import distinct_words
 from testing.telegram_server import FakeTelegram, user
 from testing.web import ARTICLE_HTML, http_server
-from tests.bot.conftest import OWNER, OWNER_USER, bot_settings, running, until
+from tests.bot.conftest import OWNER, OWNER_USER, bot_settings, command, running, until
 
 CHANNEL = {"id": -100999, "type": "channel", "title": "Daily Brief", "username": "dailybrief"}
-
-
-def command(text: str) -> list[dict[str, int | str]]:
-    return [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
 
 
 @pytest.fixture

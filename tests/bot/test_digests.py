@@ -15,15 +15,11 @@ from retrieval.answer import Answerer
 from retrieval.index import Index
 from retrieval.ingest import ingest
 from testing.telegram_server import FakeTelegram, user
-from tests.bot.conftest import OWNER, OWNER_USER, bot_settings, running, until
+from tests.bot.conftest import OWNER, OWNER_USER, bot_settings, command, running, until
 
 NEWS = {"id": -100777, "type": "channel", "title": "Morning News", "username": "morningnews"}
 GROUP = {"id": -100779, "type": "supergroup", "title": "Readers"}
 SOURCE = {"id": -100778, "type": "channel", "title": "Wire", "username": "wire"}
-
-
-def command(text: str) -> list[dict[str, int | str]]:
-    return [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
 
 
 @pytest.fixture

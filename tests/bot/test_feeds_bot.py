@@ -17,15 +17,11 @@ from retrieval.settings import Settings
 from testing.embedder import HashEmbedder
 from testing.telegram_server import FakeTelegram, user
 from testing.web import ARTICLE_HTML, http_server
-from tests.bot.conftest import OWNER, OWNER_USER, bot_settings, running, until
+from tests.bot.conftest import OWNER, OWNER_USER, bot_settings, command, running, until
 
 RSS = """<?xml version="1.0"?><rss version="2.0"><channel><title>Harbour News</title>
 <item><title>Harbour closed by storm</title><link>{base}/harbour</link><guid>h1</guid>
 <pubDate>Tue, 01 Dec 2026 07:30:00 GMT</pubDate></item></channel></rss>"""
-
-
-def command(text: str) -> list[dict[str, int | str]]:
-    return [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 from retrieval.answer import Answerer
 from testing.openai_server import FakeOpenAI
 from testing.telegram_server import FakeTelegram, user
-from tests.bot.conftest import bot_settings, running, until
+from tests.bot.conftest import bot_settings, command, running, until
 
 ANN = user(501, "de", "Ann")
 
@@ -90,12 +90,10 @@ async def test_every_citation_opens_its_source(
         ]
         assert deep, raw
         payload = deep[0].split("start=", 1)[1]
-        tg.send_text(chat, ANN, f"/start {payload}", entities=[
-            {"type": "bot_command", "offset": 0, "length": 6}])  # fmt: skip
+        tg.send_text(chat, ANN, f"/start {payload}", entities=command("/start"))
         await until(lambda: len(tg.messages_to(ANN["id"])) >= 2)
         shown = tg.messages_to(ANN["id"])[1]
-        tg.send_text(chat, ANN, "/start src_0000000000000000-0000", entities=[
-            {"type": "bot_command", "offset": 0, "length": 6}])  # fmt: skip
+        tg.send_text(chat, ANN, "/start src_0000000000000000-0000", entities=command("/start"))
         await until(lambda: len(tg.messages_to(ANN["id"])) >= 3)
     chunk_id = payload[len("src_") :]
     chunk = offline_answerer.index.catalog.chunks_by_id([chunk_id])[chunk_id]
