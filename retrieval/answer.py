@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 from .citations import Checked, check_citations, normalise, strip_reasoning
-from .duplicates import with_copies
+from .duplicates import also_published, with_copies
 from .gate import Gate
 from .index import Index
 from .languages import normalize
@@ -136,7 +136,7 @@ class Answerer:
 
         def finish(ans: Answer) -> Answer:
             ans.standalone_question = standalone
-            ans.citations = with_copies(self.index.catalog, ans.citations)
+            ans.citations = with_copies(ans.citations, result.copies)
             if ans.found and result.latest:
                 ans.text = with_newest_source(ans, self.clock())
             t["total_ms"] = ms_since(start)
@@ -214,10 +214,13 @@ class Answerer:
     ) -> SearchResult:
         """The search the answer stands on: passages, their sentences, the gate's figures; in
         the period the question names, when it names one and the corpus has stories from it."""
-        return search_in_time(
+        result = search_in_time(
             self.index, query, self.top_k, self.gate.covered, self.clock(), query_lang=lang,
             translations=translations,
         )  # fmt: skip
+        ids = list(dict.fromkeys(h.chunk.article_id for h in result.hits))
+        result.copies = also_published(self.index.catalog, ids)
+        return result
 
     # --- steps ----------------------------------------------------------------------------------
     async def _standalone(self, question: str, history: Sequence[Turn], lang: str) -> str:
@@ -256,7 +259,12 @@ class Answerer:
         """Citation numbers read and validated, each moved or dropped unless its passage
         supports its sentence, then renumbered in order of use."""
         text = normalise(reply)
-        fixed, support = await asyncio.to_thread(check_support, self.index, text, result.hits, lang)
+        known = None
+        if result.sentence_vectors is not None and result.sentences:
+            known = ([(s.hit, s.text) for s in result.sentences], result.sentence_vectors)
+        fixed, support = await asyncio.to_thread(
+            check_support, self.index, text, result.hits, lang, known=known
+        )
         if support.moved or support.dropped:
             log.info("citations moved %s, dropped %s, sentences left unsourced: %d",
                      support.moved, support.dropped, support.unsourced)  # fmt: skip

@@ -5,6 +5,7 @@ appears once, with the outlets that also published it."""
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 from dataclasses import dataclass, field
@@ -137,7 +138,7 @@ async def digest(
     now: datetime | None = None,
 ) -> Digest:  # fmt: skip
     now = now or datetime.now(UTC)
-    found = stories(index, since, now, topic)
+    found = await asyncio.to_thread(stories, index, since, now, topic)  # search: off the loop
     if not found:
         return Digest(since, now, lang, [], "", "list", topic)
     if llm is not None:

@@ -166,9 +166,11 @@ def also_published(catalog: Catalog, article_ids: list[str]) -> dict[str, list[d
     return out
 
 
-def with_copies(catalog: Catalog, citations: list[Citation]) -> list[Citation]:
-    """Each citation with the other outlets that published its story."""
-    copies = also_published(catalog, list({c.article_id for c in citations}))
+def with_copies(
+    citations: list[Citation], copies: dict[str, list[dict[str, Any]]]
+) -> list[Citation]:
+    """Each citation with the other outlets that published its story (`copies` as
+    `also_published` returned them)."""
     if not copies:
         return citations
     return [

@@ -80,9 +80,11 @@ class SearchResult:
     background: float = 0.0  # the query's mean similarity to random chunks
     query_vector: np.ndarray | None = None  # centered: the space the scores are in
     sentences: list[Sentence] = field(default_factory=list)  # with `sentences=True`
+    sentence_vectors: np.ndarray | None = None  # their centred vectors, one row per sentence
     window: Any = None  # the TimeWindow the hits were searched in (time_search), if any
     period_only: bool = False  # no hit is close to the question: they are the period's stories
     latest: bool = False  # the question asks for the newest stories: hits newest first
+    copies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # also published by
 
 
 @dataclass
@@ -141,7 +143,9 @@ def search(
             _score(index, v, k, filters or Filters(), mode, candidates)
         result = _select(index, versions, k, max_per_article)
         if sentences and versions[0].vector is not None:
-            result.sentences = _score_sentences(index, result.hits, versions[0].vector)
+            result.sentences, result.sentence_vectors = _score_sentences(
+                index, result.hits, versions[0].vector
+            )
     return result
 
 
@@ -248,11 +252,15 @@ def _hit(chunk: Any, cid: str, scored: tuple[float, _Version]) -> Hit:
     return Hit(chunk, score, v.dense_rank.get(cid), v.keyword_rank.get(cid), v.dense.get(cid))
 
 
-def _score_sentences(index: Index, hits: list[Hit], qv: np.ndarray) -> list[Sentence]:
-    """Every sentence of the hits with its similarity to the question."""
+def _score_sentences(
+    index: Index, hits: list[Hit], qv: np.ndarray
+) -> tuple[list[Sentence], np.ndarray]:
+    """Every sentence of the hits with its similarity to the question, and their vectors (the
+    citation check compares the answer's sentences with them)."""
     items, vectors = hit_sentence_vectors(index, hits)
     sims = vectors @ qv if len(items) else np.zeros(0)
-    return [Sentence(float(sim), i, text) for (i, text), sim in zip(items, sims, strict=True)]
+    sentences = [Sentence(float(sim), i, text) for (i, text), sim in zip(items, sims, strict=True)]
+    return sentences, vectors
 
 
 def hit_sentence_vectors(index: Index, hits: list[Hit]) -> tuple[list[tuple[int, str]], np.ndarray]:

@@ -61,22 +61,24 @@ def sentences_with_marks(text: str) -> list[str]:
 def scores(
     index: Index, sentences: list[str], hits: list[Hit], lang: str,
     anchor_weight: float = ANCHOR_WEIGHT,
+    known: tuple[list[tuple[int, str]], np.ndarray] | None = None,
 ) -> list[np.ndarray]:  # fmt: skip
     """For each sentence, one support score per hit: best-sentence similarity plus the anchor
     share times `anchor_weight`."""
-    return [
-        sims + anchor_weight * shares for sims, shares in components(index, sentences, hits, lang)
-    ]
+    parts = components(index, sentences, hits, lang, known)
+    return [sims + anchor_weight * shares for sims, shares in parts]
 
 
 def components(
-    index: Index, sentences: list[str], hits: list[Hit], lang: str
-) -> list[tuple[np.ndarray, np.ndarray]]:
+    index: Index, sentences: list[str], hits: list[Hit], lang: str,
+    known: tuple[list[tuple[int, str]], np.ndarray] | None = None,
+) -> list[tuple[np.ndarray, np.ndarray]]:  # fmt: skip
     """Per sentence: each hit's best-sentence similarity, and the share of the sentence's names
-    and numbers the hit contains (0 when the sentence has none)."""
+    and numbers the hit contains (0 when the sentence has none). `known`: the hits' sentences
+    and vectors as search already fetched them."""
     if not hits or not sentences:
         return []
-    items, vectors = hit_sentence_vectors(index, hits)
+    items, vectors = known if known is not None else hit_sentence_vectors(index, hits)
     plains = [_MARK.sub("", s).strip() or s for s in sentences]
     raw = index.embedder.embed_queries(plains)
     hit_tokens = [set(tokenize(h.chunk.title + " " + h.chunk.text)) for h in hits]
@@ -112,16 +114,17 @@ def decide(row: np.ndarray, n: int, margin: float = MARGIN, floor: float = FLOOR
 def check_support(
     index: Index, text: str, hits: list[Hit], lang: str,
     margin: float = MARGIN, floor: float = FLOOR,
+    known: tuple[list[tuple[int, str]], np.ndarray] | None = None,
 ) -> tuple[str, Support]:  # fmt: skip
     """The answer with each citation kept, moved to the passage that supports its sentence, or
-    dropped."""
+    dropped. `known` saves fetching the hits' sentence vectors again (search has them)."""
     text = _GROUPED.sub(lambda m: "".join(f"[{n}]" for n in re.findall(r"\d+", m.group(0))), text)
     pieces = sentences_with_marks(text)
     cited = [i for i, p in enumerate(pieces) if _MARK.search(p)]
     report = Support()
     if not cited:
         return text, report
-    table = scores(index, [pieces[i] for i in cited], hits, lang)
+    table = scores(index, [pieces[i] for i in cited], hits, lang, known=known)
     for i, row in zip(cited, table, strict=True):
 
         def fix(m: re.Match[str], row: np.ndarray = row, i: int = i) -> str:
