@@ -7,6 +7,7 @@ docs/BENCHMARKS.md.
     python -m bench.run --only ingest --news-limit 200
     python -m bench.run --only scale --scale-chunks 100000
     python -m bench.run --only duplicates,feeds
+    python -m bench.run --only scaleout,shared_catalog   # two hosts: PostgreSQL and Chroma only
     python -m bench.run --report                # rewrite the report from bench/out/*.json
 
 Each section saves its figures to bench/out/<section>.json; the report shows every saved one.
@@ -21,7 +22,7 @@ from collections.abc import Callable
 from bench.common import SHARED, save
 from bench.report import write_report
 
-SECTIONS = "xquad,answers,scale,scale_server,ingest,bot,load,recovery,scaleout,duplicates,feeds,support,real_llm"
+SECTIONS = "xquad,answers,scale,scale_server,ingest,bot,load,recovery,scaleout,shared_catalog,duplicates,feeds,support,real_llm"
 
 
 def _sections(args: argparse.Namespace) -> dict[str, Callable[[], None]]:
@@ -63,6 +64,11 @@ def _sections(args: argparse.Namespace) -> dict[str, Callable[[], None]]:
 
         save("scaleout", bench_scaleout())
 
+    def shared_catalog() -> None:
+        from bench.shared_catalog import bench_shared_catalog
+
+        bench_shared_catalog()
+
     def scale_server() -> None:
         from bench.scale import bench_scale
 
@@ -97,6 +103,7 @@ def _sections(args: argparse.Namespace) -> dict[str, Callable[[], None]]:
         "duplicates": duplicates, "feeds": feeds, "support": support, "real_llm": real_llm,
         "xquad": xquad, "answers": answers, "ingest": ingest, "bot": bot, "load": load,
         "recovery": recovery, "scaleout": scaleout, "scale_server": scale_server, "scale": scale,
+        "shared_catalog": shared_catalog,
     }  # fmt: skip
 
 

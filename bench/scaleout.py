@@ -1,5 +1,7 @@
-"""Bot throughput with 1 and 2 webhook processes sharing a Chroma server and PostgreSQL, behind a
-"load balancer" (this script, posting updates round-robin). The model takes 1 s per answer."""
+"""Bot throughput with 1 and 2 webhook processes that share nothing but a Chroma server and
+PostgreSQL (each has its own, empty, data directory: the catalog is in PostgreSQL), behind a
+"load balancer" (this script, posting updates round-robin). 200 chats ask 5 questions each, all
+at once; the model takes 1 s per answer."""
 
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ def _post(url: str, update: dict[str, Any]) -> None:
         pass
 
 
-def bench_scaleout(chats: int = 200) -> dict[str, Any]:
+def bench_scaleout(chats: int = 200, questions: int = 5) -> dict[str, Any]:
     from retrieval.index import Index
     from retrieval.ingest import ingest
     from retrieval.settings import Settings
@@ -41,28 +43,31 @@ def bench_scaleout(chats: int = 200) -> dict[str, Any]:
     pg = Postgres(root / "pg").start()
     llm = FakeOpenAI().start()
     llm.default["chat"] = {"content": REPLY, "hang": 1.0}
-    out: dict[str, Any] = {"chats": chats, "llm_seconds_per_answer": 1.0}
+    out: dict[str, Any] = {"chats": chats, "questions_per_chat": questions,
+                           "llm_seconds_per_answer": 1.0, "data_dirs": "one per process, empty"}  # fmt: skip
+    corpus = str(Path(__file__).resolve().parent.parent / "corpus")
     try:
         with ChromaServer() as chroma_port:
-            data = root / "data"
-            collection = f"so{uuid.uuid4().hex[:8]}"
-            s = Settings.from_env(environ={}, dotenv_path=None, data_dir=data, chroma_host="127.0.0.1",
-                                  chroma_port=chroma_port, collection=collection, embed_workers=1)  # fmt: skip
-            index = Index(s)
-            ingest(index, [str(Path(__file__).resolve().parent.parent / "corpus")])
-            index.close()
             for n_proc in (1, 2):
                 tg = FakeTelegram().start()
                 db = pg.create_database(f"so{n_proc}{uuid.uuid4().hex[:6]}")
+                collection = f"so{uuid.uuid4().hex[:8]}"
+                s = Settings.from_env(environ={}, dotenv_path=None, data_dir=root / f"ingest-{n_proc}",
+                                      chroma_host="127.0.0.1", chroma_port=chroma_port,
+                                      collection=collection, embed_workers=1, database_url=db)  # fmt: skip
+                index = Index(s)
+                ingest(index, [corpus])
+                index.close()
                 procs, urls = [], []
                 for i in range(n_proc):
                     port = free_port()
                     url = f"http://127.0.0.1:{port}/hook"
                     procs.append(BotProcess(
-                        tg, llm, data, root / f"so-{n_proc}-{i}.log", index_corpus=False,
-                        WEBHOOK_URL=url, WEBHOOK_SECRET=SECRET, WEBHOOK_LISTEN="127.0.0.1",
-                        WEBHOOK_PORT=str(port), DATABASE_URL=db, CHROMA_HOST="127.0.0.1",
-                        CHROMA_PORT=str(chroma_port), FOOTNOTE_COLLECTION=collection,
+                        tg, llm, root / f"host-{n_proc}-{i}", root / f"so-{n_proc}-{i}.log",
+                        index_corpus=False, WEBHOOK_URL=url, WEBHOOK_SECRET=SECRET,
+                        WEBHOOK_LISTEN="127.0.0.1", WEBHOOK_PORT=str(port), DATABASE_URL=db,
+                        CHROMA_HOST="127.0.0.1", CHROMA_PORT=str(chroma_port),
+                        FOOTNOTE_COLLECTION=collection, FOOTNOTE_USER_RATE="1000",
                     ))  # fmt: skip
                     urls.append(url)
                 try:
@@ -77,14 +82,18 @@ def bench_scaleout(chats: int = 200) -> dict[str, Any]:
                                     raise RuntimeError(p.log.read_text()[-2000:]) from None
                                 time.sleep(0.2)
                     users = [user(200_000 + i, "en") for i in range(chats)]
+                    asks = ["Which phone does the Xiaomi CEO use?", "Who is Lei Jun?",
+                            "Why did Xiaomi change its communication?", "What did Lei Jun post?",
+                            "Wer ist Lei Jun?"][:questions]  # fmt: skip
                     updates = [
-                        tg.update_dict(
-                            message=tg.message(
-                                tg.private_chat(u), u, "Which phone does the Xiaomi CEO use?"
-                            )
-                        )
+                        tg.update_dict(message=tg.message(tg.private_chat(u), u, q))
+                        for q in asks
                         for u in users
                     ]
+
+                    def finals(u: dict[str, Any], tg: Any = tg) -> list[float]:
+                        return [m.final_at for m in tg.messages_to(u["id"]) if m.final_at]
+
                     t0 = time.monotonic()
                     threads = [
                         threading.Thread(target=_post, args=(urls[i % n_proc], up))
@@ -94,18 +103,20 @@ def bench_scaleout(chats: int = 200) -> dict[str, Any]:
                         th.start()
                     for th in threads:
                         th.join()
-                    while time.monotonic() < t0 + 600:
-                        if all(any(m.final_at for m in tg.messages_to(u["id"])) for u in users):
+                    while time.monotonic() < t0 + 900:
+                        if all(len(finals(u)) >= len(asks) for u in users):
                             break
-                        time.sleep(0.1)
-                    done = [max(m.final_at for m in tg.messages_to(u["id"]) if m.final_at) - t0
-                            for u in users if any(m.final_at for m in tg.messages_to(u["id"]))]  # fmt: skip
+                        time.sleep(0.2)
+                    done = sorted(t - t0 for u in users for t in finals(u))
                     out[f"{n_proc}_process"] = {
                         "answered": len(done),
+                        "asked": len(updates),
                         "answers_per_second": round(len(done) / max(done), 2) if done else 0,
                         "complete_p50_s": pct(done, 50, digits=3),
                         "complete_p95_s": pct(done, 95, digits=3),
-                        "answered_twice": sum(1 for u in users if len(tg.messages_to(u["id"])) > 1),
+                        "answered_twice": sum(
+                            1 for u in users if len(tg.messages_to(u["id"])) > len(asks)
+                        ),
                     }
                     print(n_proc, out[f"{n_proc}_process"], flush=True)
                 finally:

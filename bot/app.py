@@ -163,6 +163,9 @@ class FootnoteApplication(Application[Any, Any, Any, Any, Any, Any]):
         else:
             svc.metrics.updates.labels("new").inc()
         await super().process_update(update)  # handler errors go to on_error, not here
+        if uid in svc.unfinished:  # an ingest stopped for the shutdown: the next start resumes it
+            svc.unfinished.discard(uid)
+            return
 
         def done() -> None:
             svc.state.inbox.finish_update(uid)

@@ -92,7 +92,10 @@ async def channel_post(update: Update, context: Context) -> None:
     folder = svc.settings.data_dir / "channels" / str(post.chat.id)
     path = folder / f"{post.message_id}.json"
     await asyncio.to_thread(_keep, path, record)  # survives a crash; a rerun of ingest picks it up
-    report = await in_ingest_thread(svc, lambda: ingest(svc.index, [str(path)]))
+    report = await in_ingest_thread(svc, lambda: ingest(svc.index, [str(path)], stop=svc.stopping))
+    if report.stopped and report.unfinished:
+        svc.unfinished.add(update.update_id)  # the next start ingests it
+        return
     if not report.ok:
         log.warning("channel post %s/%s not ingested: %s", post.chat.id, post.message_id,
                     "; ".join(f.reason for f in report.failed))  # fmt: skip

@@ -183,6 +183,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "de": "{name}: {added} neu, {updated} aktualisiert, {unchanged} unverändert, {failed} fehlgeschlagen ({chunks} Passagen).",
         "ru": "{name}: добавлено {added}, обновлено {updated}, без изменений {unchanged}, ошибок {failed} ({chunks} фрагментов).",
     },
+    "ingest_paused": {
+        "en": "{name}: stopped for a restart after {added} added and {updated} updated; the other {unfinished} follow when I am back.",
+        "de": "{name}: für einen Neustart angehalten nach {added} neuen und {updated} aktualisierten; die übrigen {unfinished} folgen danach.",
+        "ru": "{name}: остановлено для перезапуска после {added} добавленных и {updated} обновлённых; остальные {unfinished} загружу после него.",
+    },
     "ingest_busy": {
         "en": "Another ingest is running; I will start this one when it is done.",
         "de": "Es läuft bereits ein Import; dieser startet danach.",

@@ -128,7 +128,8 @@ async def run_ingest(update: Update, context: Context, inputs: list[str], name: 
 
         loop = asyncio.get_running_loop()
         job = loop.run_in_executor(
-            svc.ingest_pool, lambda: ingest(svc.index, inputs, progress=on_progress)
+            svc.ingest_pool,
+            lambda: ingest(svc.index, inputs, progress=on_progress, stop=svc.stopping),
         )
         shown = ""
         while True:
@@ -148,6 +149,11 @@ async def run_ingest(update: Update, context: Context, inputs: list[str], name: 
         except FootnoteError as exc:
             await reply(update, f"{name}: {exc}")
             return
+    if report.stopped and report.unfinished and update.update_id is not None:
+        svc.unfinished.add(update.update_id)  # replayed by the next start: the rest is ingested
+        await reply(update, t("ingest_paused", lang, name=name, added=len(report.added),
+                              updated=len(report.updated), unfinished=report.unfinished))  # fmt: skip
+        return
     await reply(update, format_report(report, name, lang))
 
 

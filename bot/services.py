@@ -44,6 +44,7 @@ class Services:
     owns_core: bool = True  # built by the bot (closed on shutdown), or handed in by the caller
     owner: str = field(default_factory=lambda: process_owner())  # this process, in the inbox
     replaying: set[int] = field(default_factory=set)
+    unfinished: set[int] = field(default_factory=set)  # cut short at shutdown: left claimed
     in_flight: int = 0  # answers in progress in this process
     warming: Any = None  # the future of the index's warm-up
     bot_username: str = ""

@@ -1,5 +1,6 @@
-"""The ingest manifest in SQLite: articles, where they came from, their chunks, and a generation
-counter that tells readers in other processes that the index changed.
+"""The ingest manifest: articles, where they came from, their chunks, and a generation counter
+that tells readers in other processes (and on other hosts) that the index changed. It lives in
+SQLite in the data directory, or in PostgreSQL when several hosts share one index (`sql.py`).
 
 Chroma holds the vectors; the catalog is what makes ingest incremental (content hashes, source
 mapping), lists sources without scanning vectors, feeds the keyword index, and records a
@@ -10,18 +11,17 @@ remove the chunks it may have left behind.
 from __future__ import annotations
 
 import base64
-import sqlite3
-import threading
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from .models import Article, Chunk
+from .sql import Database, Row, SqliteDatabase, Statement, upsert
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS articles (
+SCHEMA = [
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS articles (
     article_id TEXT PRIMARY KEY,
     title TEXT NOT NULL, url TEXT NOT NULL, source TEXT NOT NULL, date TEXT NOT NULL,
     lang TEXT NOT NULL, content_hash TEXT NOT NULL, text TEXT NOT NULL,
@@ -29,81 +29,78 @@ CREATE TABLE IF NOT EXISTS articles (
     hwm INTEGER NOT NULL DEFAULT 0,          -- highest chunk count ever written to the store
     state TEXT NOT NULL DEFAULT 'pending',   -- 'pending' while vectors are being written
     updated_at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS articles_hash ON articles (content_hash);
-CREATE TABLE IF NOT EXISTS sources (
+)""",
+    """CREATE INDEX IF NOT EXISTS articles_hash ON articles (content_hash)""",
+    """CREATE TABLE IF NOT EXISTS sources (
     source TEXT PRIMARY KEY, article_id TEXT NOT NULL, seen_at REAL NOT NULL,
     fingerprint TEXT NOT NULL DEFAULT ''    -- hash of the raw document, to skip unchanged input
-);
-CREATE INDEX IF NOT EXISTS sources_article ON sources (article_id);
-CREATE TABLE IF NOT EXISTS chunks (
+)""",
+    """CREATE INDEX IF NOT EXISTS sources_article ON sources (article_id)""",
+    """CREATE TABLE IF NOT EXISTS chunks (
     chunk_id TEXT PRIMARY KEY, article_id TEXT NOT NULL, number INTEGER NOT NULL,
     text TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, lang TEXT NOT NULL,
     text_hash TEXT NOT NULL,
     sentences TEXT NOT NULL DEFAULT ''      -- sentence spans in the chunk: "s:e,s:e,..."
-);
-CREATE INDEX IF NOT EXISTS chunks_article ON chunks (article_id);
-CREATE INDEX IF NOT EXISTS chunks_hash ON chunks (text_hash);
-CREATE TABLE IF NOT EXISTS signatures (     -- MinHash of each article's text (near-duplicates)
+)""",
+    """CREATE INDEX IF NOT EXISTS chunks_article ON chunks (article_id)""",
+    """CREATE INDEX IF NOT EXISTS chunks_hash ON chunks (text_hash)""",
+    """CREATE TABLE IF NOT EXISTS signatures (     -- MinHash of each article's text (near-duplicates)
     article_id TEXT PRIMARY KEY, sig BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS also_published ( -- copies of a story stored once, as links on it
+)""",
+    """CREATE TABLE IF NOT EXISTS also_published ( -- copies of a story stored once, as links on it
     source TEXT PRIMARY KEY, article_id TEXT NOT NULL, url TEXT NOT NULL, title TEXT NOT NULL,
     date TEXT NOT NULL, similarity REAL NOT NULL, added_at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS also_article ON also_published (article_id);
-"""
+)""",
+    """CREATE INDEX IF NOT EXISTS also_article ON also_published (article_id)""",
+]
 
 
 class Catalog:
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._lock = threading.RLock()
-        self._db = sqlite3.connect(path, check_same_thread=False, timeout=60, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
-        self._migrate()
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        db.create(SCHEMA)
+        if isinstance(db, SqliteDatabase):
+            self._migrate(db)
 
-    def _migrate(self) -> None:
+    @classmethod
+    def local(cls, path: Path) -> Catalog:
+        return cls(SqliteDatabase(path))
+
+    @property
+    def shared(self) -> bool:
+        """Kept in PostgreSQL for every host, not in this machine's data directory."""
+        return self.db.kind == "postgres"
+
+    def _migrate(self, db: SqliteDatabase) -> None:
         """Add columns introduced after a catalog was created (SQLite has no IF NOT EXISTS here)."""
         wanted = {
             "sources": {"fingerprint": "TEXT NOT NULL DEFAULT ''"},
             "chunks": {"sentences": "TEXT NOT NULL DEFAULT ''"},
         }
         for table, columns in wanted.items():
-            have = {r["name"] for r in self._q(f"PRAGMA table_info({table})")}
+            have = db.columns(table)
             for name, decl in columns.items():
                 if name not in have:
                     self._tx([(f"ALTER TABLE {table} ADD COLUMN {name} {decl}", ())])
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self.db.close()
 
-    def _q(self, sql: str, args: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._db.execute(sql, tuple(args)).fetchall()
+    def _q(self, sql: str, args: Iterable[Any] = ()) -> list[Row]:
+        return self.db.query(sql, args)
 
-    def _tx(self, statements: list[tuple[str, Iterable[Any]]]) -> None:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                for sql, args in statements:
-                    self._db.execute(sql, tuple(args))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+    def _tx(self, statements: list[Statement]) -> None:
+        self.db.transact(statements)
 
-    # Stores that keep their tables in the same file (the feeds) read and write through these.
-    def query(self, sql: str, args: Iterable[Any] = ()) -> list[sqlite3.Row]:
+    # Stores that keep their tables in the same database (feeds, duplicates) use these.
+    def query(self, sql: str, args: Iterable[Any] = ()) -> list[Row]:
         return self._q(sql, args)
 
-    def transact(self, statements: list[tuple[str, Iterable[Any]]]) -> None:
+    def transact(self, statements: list[Statement]) -> None:
         self._tx(statements)
+
+    def create(self, ddl: list[str]) -> None:
+        self.db.create(ddl)
 
     # --- meta -----------------------------------------------------------------------------
     def get_meta(self, key: str, default: str = "") -> str:
@@ -111,13 +108,13 @@ class Catalog:
         return rows[0]["value"] if rows else default
 
     def set_meta(self, key: str, value: str) -> None:
-        self._tx([("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))])
+        self._tx([upsert("meta", ["key"], {"key": key, "value": value})])
 
     def generation(self) -> int:
         return int(self.get_meta("generation", "0"))
 
     # --- articles and sources ---------------------------------------------------------------
-    def article(self, article_id: str) -> sqlite3.Row | None:
+    def article(self, article_id: str) -> Row | None:
         rows = self._q("SELECT * FROM articles WHERE article_id=?", (article_id,))
         return rows[0] if rows else None
 
@@ -132,7 +129,7 @@ class Catalog:
         rows = self._q("SELECT article_id FROM sources WHERE source=?", (source,))
         return rows[0]["article_id"] if rows else None
 
-    def sources(self) -> list[sqlite3.Row]:
+    def sources(self) -> list[Row]:
         return self._q("SELECT * FROM sources ORDER BY source")
 
     def sources_of(self, article_id: str) -> list[str]:
@@ -144,10 +141,15 @@ class Catalog:
     def map_source(self, source: str, article_id: str, fingerprint: str = "") -> None:
         self._tx(
             [
-                (
-                    "INSERT OR REPLACE INTO sources (source, article_id, seen_at, fingerprint) "
-                    "VALUES (?, ?, ?, ?)",
-                    (source, article_id, time.time(), fingerprint),
+                upsert(
+                    "sources",
+                    ["source"],
+                    {
+                        "source": source,
+                        "article_id": article_id,
+                        "seen_at": time.time(),
+                        "fingerprint": fingerprint,
+                    },
                 ),
                 # A source that was a copy of another story and now maps elsewhere is no longer
                 # "also published" there.
@@ -175,7 +177,7 @@ class Catalog:
             ]
         )
 
-    def pending(self) -> list[sqlite3.Row]:
+    def pending(self) -> list[Row]:
         return self._q("SELECT * FROM articles WHERE state='pending'")
 
     def begin_article(self, article: Article, planned_chunks: int) -> tuple[int, bool]:
@@ -248,13 +250,13 @@ class Catalog:
             ]
         )
 
-    def articles(self) -> list[sqlite3.Row]:
+    def articles(self) -> list[Row]:
         return self._q(
             "SELECT article_id, title, url, source, date, lang, chunks, state FROM articles "
             "ORDER BY date DESC, title"
         )
 
-    def all_articles_full(self) -> Iterator[sqlite3.Row]:
+    def all_articles_full(self) -> Iterator[Row]:
         yield from self._q("SELECT * FROM articles WHERE state='ready' ORDER BY article_id")
 
     # --- chunks ---------------------------------------------------------------------------
@@ -302,7 +304,7 @@ class Catalog:
                 out[r["chunk_id"]] = parse_spans(r["sentences"])
         return out
 
-    def iter_chunk_rows(self) -> list[sqlite3.Row]:
+    def iter_chunk_rows(self) -> list[Row]:
         return self._q(
             "SELECT c.chunk_id, c.article_id, c.text, c.lang, a.title, a.date FROM chunks c "
             "JOIN articles a USING (article_id) WHERE a.state='ready' ORDER BY c.chunk_id"
@@ -363,7 +365,7 @@ def parse_spans(value: str) -> list[tuple[int, int]]:
     return out
 
 
-def _chunk(r: sqlite3.Row) -> Chunk:
+def _chunk(r: Row) -> Chunk:
     return Chunk(
         chunk_id=r["chunk_id"],
         article_id=r["article_id"],

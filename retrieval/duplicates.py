@@ -18,6 +18,7 @@ from datasketch import MinHash, MinHashLSH
 
 from .catalog import Catalog
 from .models import Article, Citation
+from .sql import upsert
 
 NUM_PERM = 64
 SHINGLE_WORDS = 3
@@ -124,25 +125,24 @@ class DuplicateFinder:
         lsh.insert(article_id, sig, check_duplication=False)
         blob = np.asarray(sig.hashvalues, dtype=np.uint64).tobytes()
         self.catalog.transact(
-            [("INSERT OR REPLACE INTO signatures (article_id, sig) VALUES (?, ?)",
-              (article_id, blob))]
+            [upsert("signatures", ["article_id"], {"article_id": article_id, "sig": blob})]
         )  # fmt: skip
 
     def record_copy(self, source: str, article: Article, copy: Copy) -> None:
         self.catalog.transact(
             [
-                (
-                    "INSERT OR REPLACE INTO also_published (source, article_id, url, title, date,"
-                    " similarity, added_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        source,
-                        copy.article_id,
-                        article.url,
-                        article.title,
-                        article.date,
-                        round(copy.similarity, 3),
-                        time.time(),
-                    ),
+                upsert(
+                    "also_published",
+                    ["source"],
+                    {
+                        "source": source,
+                        "article_id": copy.article_id,
+                        "url": article.url,
+                        "title": article.title,
+                        "date": article.date,
+                        "similarity": round(copy.similarity, 3),
+                        "added_at": time.time(),
+                    },
                 )
             ]
         )

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from .catalog import Catalog
+from .sql import upsert
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS feeds (
@@ -63,7 +64,7 @@ def _iso(ts: float) -> str | None:
 class FeedStore:
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
-        catalog.transact([(sql, ()) for sql in SCHEMA])
+        catalog.create(SCHEMA)
 
     def add(self, url: str, kind: str, title: str, every_minutes: int) -> Feed:
         existing = self.by_url(url)
@@ -132,10 +133,16 @@ class FeedStore:
         now = time.time()
         self.catalog.transact(
             [
-                (
-                    "INSERT OR REPLACE INTO feed_items "
-                    "(feed_id, item_key, version, article_id, seen_at) VALUES (?, ?, ?, ?, ?)",
-                    (feed_id, key, version, aid, now),
+                upsert(
+                    "feed_items",
+                    ["feed_id", "item_key"],
+                    {
+                        "feed_id": feed_id,
+                        "item_key": key,
+                        "version": version,
+                        "article_id": aid,
+                        "seen_at": now,
+                    },
                 )
                 for key, version, aid in items
             ]

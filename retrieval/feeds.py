@@ -27,7 +27,6 @@ from .fetch import Fetched, fetch
 from .index import Index
 from .ingest import ingest_documents
 from .load import LoadLimits, load_url
-from .lock import WriteLock
 from .models import Document, Failure
 
 log = logging.getLogger(__name__)
@@ -124,7 +123,7 @@ class Feeds:
     # --- poll ---------------------------------------------------------------------------------
     def poll(self, due_only: bool = True) -> list[PollResult]:
         """One round: every due feed (or all). Raises IndexBusyError if a round is running."""
-        with WriteLock(self.settings.data_dir, 0, "feed poll", name="feeds.lock"):
+        with self.index.write_lock("feeds", 0, "feed poll"):
             now = self._clock()
             feeds = self.store.due(now) if due_only else self.store.all()
             return [self._poll_one(feed) for feed in feeds if not self.stop.is_set()]
@@ -194,14 +193,17 @@ class Feeds:
         if not by_source:
             res.failed.extend(d for d in docs if isinstance(d, Failure))
             return
-        report = ingest_documents(self.index, docs)
+        report = ingest_documents(self.index, docs, stop=self.stop)
         res.added, res.updated = len(report.added), len(report.updated)
         res.unchanged += len(report.unchanged)
         res.failed.extend(report.failed)
         failed = {f.source for f in report.failed}
+        done = {*report.added, *report.updated, *report.unchanged}
         taken = []
         for source, entry in by_source.items():
             aid = self.index.catalog.source_article(source)
+            if report.stopped and aid not in done:
+                continue  # cut short by a shutdown: the next poll takes it
             if source not in failed and aid:
                 taken.append((entry.key, entry.version, aid))
         self.store.mark_seen(feed.feed_id, taken)

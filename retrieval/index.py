@@ -1,7 +1,7 @@
 """The parts of one index and the rules that keep them consistent. The verbs live elsewhere:
 every write in `ingest.py`, the one read in `search.py`, listings in `inventory.py`.
 
-Parts: the catalog (SQLite: articles, chunks, sources, generation), the vector store (Chroma:
+Parts: the catalog (SQLite, or PostgreSQL shared by hosts: articles, chunks, sources, generation), the vector store (Chroma:
 chunk and sentence vectors), the keyword index (BM25), the embedder and the language detector.
 Rules: one writer at a time across processes (`write_lock`); a reader reloads when another process
 has written (`refresh`, by the catalog's generation); a search never sees a keyword index being
@@ -17,15 +17,16 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from .catalog import Catalog
+from .catalog_open import open_catalog
 from .centering import Centering
 from .centers import from_bytes, to_bytes
 from .duplicates import DuplicateFinder
 from .embed import Embedder, make_embedder
 from .keyword import KeywordIndex
 from .lang import LanguageDetector
-from .lock import ReadWriteLock, WriteLock
+from .lock import AdvisoryLock, ReadWriteLock, WriteLock
 from .settings import Settings
+from .sql import schema_name
 from .store import ChromaStore
 
 BACKGROUND_SAMPLE = 200
@@ -44,7 +45,7 @@ class Index:
         self.detector = detector or LanguageDetector()
         data = settings.data_dir
         data.mkdir(parents=True, exist_ok=True)
-        self.catalog = Catalog(data / "catalog.sqlite3")
+        self.catalog = open_catalog(settings)
         self.store = ChromaStore(
             self.embedder.name,
             path=data / "chroma",
@@ -147,8 +148,15 @@ class Index:
         return float(np.mean(self._background @ query_vector))
 
     # --- writers --------------------------------------------------------------------------------
-    def write_lock(self) -> WriteLock:
-        return WriteLock(self.settings.data_dir, self.settings.lock_timeout)
+    def write_lock(
+        self, name: str = "write", timeout: float | None = None, what: str = ""
+    ) -> WriteLock | AdvisoryLock:
+        """Held by every writer of this index: in PostgreSQL when hosts share the catalog."""
+        wait = self.settings.lock_timeout if timeout is None else timeout
+        if self.catalog.shared:
+            schema = schema_name(self.settings.collection)
+            return AdvisoryLock(self.settings.database_url, schema, wait, what, name)
+        return WriteLock(self.settings.data_dir, wait, what, name=f"{name}.lock")
 
     def publish(self) -> None:
         """After a write (lock held): rebuild the keyword index and tell readers to reload."""

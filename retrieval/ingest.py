@@ -10,6 +10,7 @@ its source. A rerun first clears articles left pending, then ingests them again 
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -26,18 +27,26 @@ from .store import RAW
 
 
 def ingest(
-    index: Index, inputs: list[str], prune: bool = False, progress: Progress | None = None
+    index: Index,
+    inputs: list[str],
+    prune: bool = False,
+    progress: Progress | None = None,
+    stop: threading.Event | None = None,
 ) -> IngestReport:
     """Add or update the articles in `inputs` (files, directories, URLs); with `prune`, drop
-    articles whose source is gone. One bad input is a Failure in the report, never a crash."""
-    return Ingestor(index, progress).run(inputs, prune=prune)
+    articles whose source is gone. One bad input is a Failure in the report, never a crash.
+    `stop` ends it early and consistently (`report.stopped`)."""
+    return Ingestor(index, progress, stop).run(inputs, prune=prune)
 
 
 def ingest_documents(
-    index: Index, documents: Iterable[Document | Failure], progress: Progress | None = None
+    index: Index,
+    documents: Iterable[Document | Failure],
+    progress: Progress | None = None,
+    stop: threading.Event | None = None,
 ) -> IngestReport:
     """Add or update articles already loaded elsewhere (a feed poll fetched them)."""
-    return Ingestor(index, progress).run([], documents=documents)
+    return Ingestor(index, progress, stop).run([], documents=documents)
 
 
 def reindex(index: Index, progress: Progress | None = None) -> IngestReport:

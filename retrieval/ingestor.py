@@ -4,6 +4,7 @@ each article as soon as its vectors are in, prune what is gone. `ingest.py` hold
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
@@ -40,12 +41,18 @@ class Work:
     sentence_hashes: list[list[str]] = field(default_factory=list)
     needs: set[str] = field(default_factory=set)
     replaces: set[str] = field(default_factory=set)
+    written: bool = False
 
 
 class Ingestor:
     pool: EmbedPool
 
-    def __init__(self, index: Index, progress: Progress | None = None) -> None:
+    def __init__(
+        self, index: Index, progress: Progress | None = None, stop: threading.Event | None = None
+    ) -> None:
+        """`stop`, once set (a bot shutting down), ends the run between two embedding batches:
+        what is written stays, consistent; the rest is for the next run, and prune is skipped."""
+        self.stop = stop or threading.Event()
         self.index = index
         self.catalog = index.catalog
         self.store = index.store
@@ -77,9 +84,13 @@ class Ingestor:
                 items = iter_inputs(inputs, LoadLimits.from_settings(self.index.settings))
             work, seen = self._plan(items, report)
             self.embed_and_write(work, report)
-            if prune:
+            report.stopped = self.stop.is_set()
+            report.unfinished = sum(1 for w in work if not w.written)
+            if prune and not report.stopped:  # a partial run has not seen everything
                 self._prune(inputs, seen, report)
             for w in work:
+                if not w.written:
+                    continue
                 for old in w.replaces:
                     if not self.catalog.sources_of(old):
                         self._delete(old, report, count_removed=False)
@@ -104,6 +115,8 @@ class Ingestor:
         seen: set[str] = set()
         loaded = changed = 0
         for item in items:
+            if self.stop.is_set():
+                break
             loaded += 1
             self.progress("reading", loaded, 0)
             if isinstance(item, Failure):
@@ -237,8 +250,12 @@ class Ingestor:
         in_flight: dict[Future[np.ndarray], list[tuple[str, str]]] = {}
         batches = [todo[i : i + BATCH] for i in range(0, total, BATCH)]
         next_batch = 0
-        while next_batch < len(batches) or in_flight:
-            while next_batch < len(batches) and len(in_flight) < max(2, 2 * pool.workers):
+        while (next_batch < len(batches) and not self.stop.is_set()) or in_flight:
+            while (
+                next_batch < len(batches)
+                and len(in_flight) < max(2, 2 * pool.workers)
+                and not self.stop.is_set()
+            ):
                 batch = batches[next_batch]
                 in_flight[pool.submit([t for _, t in batch], in_process=small)] = batch
                 next_batch += 1
@@ -322,6 +339,7 @@ class Ingestor:
             self.catalog.map_source(source, a.article_id, fp)
         report.chunks_added += len(w.chunks)
         (report.updated if w.kind == "updated" else report.added).append(a.article_id)
+        w.written = True
 
     # --- removal --------------------------------------------------------------------------------
     def _recover_pending(self) -> int:
@@ -343,7 +361,10 @@ class Ingestor:
             if path in seen:
                 continue
             under_root = any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
-            if under_root or not Path(path).exists():
+            # A path is only this machine's to judge: with a shared catalog, another host's
+            # uploads and folders are missing here but not gone.
+            gone = not self.catalog.shared and not Path(path).exists()
+            if under_root or gone:
                 self.catalog.unmap_source(source)
                 self._delete_if_orphan(row["article_id"], report)
 

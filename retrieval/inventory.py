@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from .index import Index
+from .sql import schema_name
 
 
 def sources(index: Index) -> list[dict[str, Any]]:
@@ -40,6 +41,9 @@ def stats(index: Index) -> dict[str, Any]:
         "store": f"chroma server {s.chroma_host}:{s.chroma_port}"
         if s.chroma_server
         else f"chroma on disk at {s.data_dir / 'chroma'}",
+        "catalog": f"postgresql schema {schema_name(s.collection)}"
+        if index.catalog.shared
+        else f"sqlite at {s.data_dir / 'catalog.sqlite3'}",
         "data_dir": str(s.data_dir),
         "generation": index.catalog.generation(),
         "reindex_unfinished": index.catalog.get_meta("reindex") == "running",

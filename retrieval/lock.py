@@ -1,4 +1,5 @@
-"""One writer at a time per data directory, across processes.
+"""One writer at a time per index, across processes: a file lock in the data directory on one
+machine, a PostgreSQL advisory lock when hosts share the catalog there.
 
 Two processes writing to one embedded Chroma directory corrupt it silently (measured: no error,
 a third of the vectors unfindable afterwards), so every write path takes this lock first.
@@ -6,8 +7,10 @@ a third of the vectors unfindable afterwards), so every write path takes this lo
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
+import socket
 import sys
 import threading
 import time
@@ -15,8 +18,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from .errors import IndexBusyError
+from .sql import libpq_url, lock_key
 
 
 class WriteLock:
@@ -70,6 +75,86 @@ class WriteLock:
         self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.release()
+
+
+class AdvisoryLock:
+    """The same lock for hosts that share only PostgreSQL and Chroma: a session-level advisory
+    lock on a connection of its own (a crashed holder's lock goes with its connection). Who holds
+    it is written to the catalog's meta table, for the busy message."""
+
+    def __init__(
+        self, url: str, schema: str, timeout: float, what: str = "", name: str = "write"
+    ) -> None:
+        self.url, self.schema, self.name = libpq_url(url), schema, name
+        self.timeout = timeout
+        self.what = what or " ".join(os.path.basename(a) for a in sys.argv[:2])
+        self._conn: Any = None
+
+    def _holder_key(self) -> str:
+        return f"lock:{self.name}"
+
+    def holder(self) -> str:
+        if self._conn is None:
+            return "another process"
+        row = self._conn.execute(
+            f'SELECT value FROM "{self.schema}".meta WHERE key=%s', (self._holder_key(),)
+        ).fetchone()
+        return (row[0] if row else "") or "another process"
+
+    def acquire(self) -> None:
+        import psycopg
+
+        conn = psycopg.connect(self.url, autocommit=True, connect_timeout=10)
+        key = lock_key(self.schema, self.name)
+        deadline = time.monotonic() + self.timeout
+        while not _fetch_one(conn, "SELECT pg_try_advisory_lock(%s)", key):
+            if time.monotonic() >= deadline:
+                self._conn = conn
+                holder = self.holder()
+                self._conn = None
+                conn.close()
+                raise IndexBusyError(
+                    f"the shared index ({self.schema}) is being written by {holder}; "
+                    f"waited {self.timeout:g} s (FOOTNOTE_LOCK_TIMEOUT). Try again when it finishes."
+                )
+            time.sleep(0.2)
+        self._conn = conn
+        me = f"pid {os.getpid()} on {socket.gethostname()} ({self.what})"
+        self._set_holder(me)
+
+    def _set_holder(self, value: str) -> None:
+        # The note is for the busy message only: a write never fails over it.
+        with contextlib.suppress(Exception):
+            self._conn.execute(
+                f'INSERT INTO "{self.schema}".meta (key, value) VALUES (%s, %s) '
+                "ON CONFLICT (key) DO UPDATE SET value=excluded.value",
+                (self._holder_key(), value),
+            )
+
+    def release(self) -> None:
+        if self._conn is not None:
+            try:
+                self._set_holder("")
+                self._conn.execute(
+                    "SELECT pg_advisory_unlock(%s)", (lock_key(self.schema, self.name),)
+                )
+            finally:
+                self._conn.close()  # closing alone releases it too
+                self._conn = None
+
+    def __enter__(self) -> AdvisoryLock:
+        self.acquire()
+        return self
+
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.release()
+
+
+def _fetch_one(conn: Any, sql: str, *args: Any) -> Any:
+    row = conn.execute(sql, args).fetchone()
+    return row[0] if row else None
 
 
 class ReadWriteLock:

@@ -114,6 +114,8 @@ class IngestReport:
     chunks_embedded: int = 0
     texts_embedded: int = 0  # chunks and sentences
     seconds: float = 0.0
+    stopped: bool = False  # ended early (a shutdown): `unfinished` articles are for the next run
+    unfinished: int = 0
 
     @property
     def ok(self) -> bool:
@@ -133,6 +135,8 @@ class IngestReport:
             "chunks_embedded": self.chunks_embedded,
             "texts_embedded": self.texts_embedded,
             "seconds": round(self.seconds, 3),
+            "stopped": self.stopped,
+            "unfinished": self.unfinished,
             "articles": {
                 "added": self.added,
                 "updated": self.updated,

@@ -245,3 +245,34 @@ def test_second_writer_is_refused_with_a_clear_message(index: Index, tmp_path: P
         ingest(index, [str(CORPUS)])
     assert "being written by pid" in str(err.value) and "footnote ingest" in str(err.value)
     assert ingest(index, [str(CORPUS)]).ok, "after the first writer finishes, the second succeeds"
+
+
+def test_a_stopped_ingest_keeps_what_it_wrote_skips_prune_and_the_rerun_finishes(
+    index: Index, tmp_path: Path
+) -> None:
+    import threading
+
+    from testing.files import write_articles
+
+    src = tmp_path / "many"
+    write_articles(
+        src, 40, 4, "Item {i} paragraph {p}: the board met about case {i}{p}.", "Case {i}"
+    )
+    (src / "keep.txt").write_text("Kept\n\nThis article stays when the rest is stopped.", "utf-8")
+    assert ingest(index, [str(src / "keep.txt")]).ok
+    (src / "keep.txt").unlink()  # a prune would forget it; a stopped run must not prune
+    stop = threading.Event()
+
+    def progress(phase: str, done: int, total: int) -> None:
+        if phase == "embedding" and done > 0:
+            stop.set()  # as the bot's shutdown does, from another thread
+
+    report = ingest(index, [str(src)], prune=True, progress=progress, stop=stop)
+    assert report.stopped and report.unfinished > 0
+    assert len(report.added) == 40 - report.unfinished
+    assert report.removed == [] and "Kept" in {s["title"] for s in sources(index)}
+    assert verify(index)["ok"]
+    again = ingest(index, [str(src)], prune=True)
+    assert not again.stopped and len(again.added) == report.unfinished
+    assert len(again.unchanged) == 40 - report.unfinished and len(again.removed) == 1
+    assert len(sources(index)) == 40 and verify(index)["ok"]

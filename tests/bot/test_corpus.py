@@ -221,3 +221,46 @@ def _open_gate() -> object:
     return Gate(
         -10.0, 0.0
     )  # the hash embedder's similarities mean nothing: let every answer through
+
+
+async def test_an_upload_cut_short_by_shutdown_is_finished_after_the_restart(
+    tmp_path: Path, tg: FakeTelegram, writable: Answerer
+) -> None:
+    """SIGTERM during a long ingest: it stops between two embedding batches within the grace
+    period, the index stays consistent, the owner is told, and the update stays claimed, so the
+    next start ingests the rest (what was written counts as unchanged, nothing twice)."""
+    from bot.state import State
+    from retrieval.inventory import verify
+
+    records = [
+        {"id": f"cut{i}", "title": f"Notice {i}",
+         "text": f"Notice number {i} about the ferry. " * 12 + distinct_words(i, 60)}
+        for i in range(160)
+    ]  # fmt: skip
+    data = "\n".join(json.dumps(r) for r in records).encode()
+    settings = bot_settings(tmp_path, tg)
+    index = writable.index
+    async with running(settings, writable, tg) as bot:
+        tg.send_text(
+            tg.chats[OWNER], OWNER_USER, "", document=document(tg, "F10", "cut.jsonl", data)
+        )
+        await until(lambda: index.catalog.counts()["articles"] >= 1, 120)  # writing has begun
+        update_id = next(iter(bot.svc.state.inbox.unfinished_updates()))[0]
+    # The context's exit is the shutdown: it returned within the grace period.
+    paused = tg.messages_to(OWNER)[-1].text
+    assert paused.startswith("cut.jsonl: stopped for a restart after "), paused
+    written = index.catalog.counts()["articles"]
+    assert 1 <= written < 160 and verify(index)["ok"]
+    state = State.open(f"sqlite:///{settings.data_dir / 'bot.sqlite3'}")
+    try:
+        assert [u[0] for u in state.inbox.unfinished_updates()] == [update_id]
+    finally:
+        state.close()
+
+    async with running(settings, writable, tg):  # the next start replays the upload
+        await until(lambda: "unchanged" in tg.messages_to(OWNER)[-1].text, 240)
+    done = tg.messages_to(OWNER)[-1].text
+    assert done.startswith(f"cut.jsonl: {160 - written} added, 0 updated, {written} unchanged"), (
+        done
+    )
+    assert len(sources(index)) == 160 and verify(index)["ok"]

