@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import time
+import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -109,6 +110,16 @@ class Catalog:
 
     def set_meta(self, key: str, value: str) -> None:
         self._tx([upsert("meta", ["key"], {"key": key, "value": value})])
+
+    def identity(self) -> str:
+        """A random id made once per catalog: a host's cached keyword index belongs to this
+        catalog only (a recreated database counts its generations from 0 again)."""
+        got = self.get_meta("catalog_id")
+        if not got:
+            self._tx([("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+                       ("catalog_id", uuid.uuid4().hex))])  # fmt: skip
+            got = self.get_meta("catalog_id")
+        return got
 
     def generation(self) -> int:
         return int(self.get_meta("generation", "0"))
@@ -304,11 +315,14 @@ class Catalog:
                 out[r["chunk_id"]] = parse_spans(r["sentences"])
         return out
 
-    def iter_chunk_rows(self) -> list[Row]:
-        return self._q(
+    def iter_chunk_rows(self, alone: bool = False) -> list[Row]:
+        """Every ready chunk; `alone`: on a connection of its own, so that a long read in a
+        background thread does not hold up the searches' short ones."""
+        sql = (
             "SELECT c.chunk_id, c.article_id, c.text, c.lang, a.title, a.date FROM chunks c "
             "JOIN articles a USING (article_id) WHERE a.state='ready' ORDER BY c.chunk_id"
         )
+        return self.db.query_alone(sql) if alone else self._q(sql)
 
     # --- blobs (vectors) in meta ------------------------------------------------------------
     def get_blob(self, key: str) -> bytes | None:

@@ -1,8 +1,9 @@
 """The parts of one index and the rules that keep them consistent. The verbs live elsewhere:
 every write in `ingest.py`, the one read in `search.py`, listings in `inventory.py`.
 
-Parts: the catalog (SQLite, or PostgreSQL shared by hosts: articles, chunks, sources, generation), the vector store (Chroma:
-chunk and sentence vectors), the keyword index (BM25), the embedder and the language detector.
+Parts: the catalog (articles, chunks, sources, generation; SQLite, or PostgreSQL shared by hosts),
+the vector store (Chroma: chunk and sentence vectors), the keyword index (BM25), the embedder and
+the language detector.
 Rules: one writer at a time across processes (`write_lock`); a reader reloads when another process
 has written (`refresh`, by the catalog's generation); a search never sees a keyword index being
 swapped (`reading`); a writer publishes its changes in one step (`publish`).
@@ -10,6 +11,7 @@ swapped (`reading`); a writer publishes its changes in one step (`publish`).
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 from collections.abc import Iterator
@@ -28,6 +30,8 @@ from .lock import AdvisoryLock, ReadWriteLock, WriteLock
 from .settings import Settings
 from .sql import schema_name
 from .store import ChromaStore
+
+log = logging.getLogger(__name__)
 
 BACKGROUND_SAMPLE = 200
 CORPUS_QUERY_CENTER = "corpus_query_center"  # catalog blob: float32 vector (centering.py)
@@ -54,7 +58,9 @@ class Index:
             collection=settings.collection,
             space=lambda: self.centering.space,
         )
-        self.keyword = KeywordIndex(data / "bm25")
+        # A host's BM25 is a cache of the catalog it was built from: named after it when shared.
+        shared = f"bm25-{schema_name(settings.collection)}-{self.catalog.identity()[:12]}"
+        self.keyword = KeywordIndex(data / (shared if self.catalog.shared else "bm25"))
         self._centers: dict[str, np.ndarray] | None = None
         self._centering: Centering | None = None
         self._centering_lock = threading.Lock()
@@ -63,6 +69,7 @@ class Index:
         self._rw = ReadWriteLock()
         self._background: np.ndarray | None = None
         self._duplicates: DuplicateFinder | None = None
+        self._rebuilding: threading.Thread | None = None
 
     # --- readers --------------------------------------------------------------------------------
     @contextmanager
@@ -74,22 +81,57 @@ class Index:
             yield
 
     def refresh(self) -> None:
-        """Reopen the store and reload BM25 if another process (or thread) changed the index."""
+        """Reopen the store and reload BM25 if another process (or host) changed the index.
+        A reader on another host has no saved BM25 for the new generation: it goes on searching
+        with the one it has while a thread rebuilds it (24 s at 100,000 chunks), rather than
+        holding every search for that long."""
         gen = self.catalog.generation()
         if gen == self._generation:
             return
         # Searches run in threads: reload once, not once per thread, and not under a search.
-        with self._refresh_lock, self._rw.writing():
+        with self._refresh_lock:
             if gen == self._generation:
                 return
-            if self._generation is not None:
-                self.store.reopen()
-            if not self.keyword.load(gen):
-                self.keyword.build(self._keyword_rows(), gen, save=False)
-            self._centering = None  # the corpus's query center may have moved
-            self._background = None
-            self._duplicates = None  # another process may have stored articles: reload
-            self._generation = gen
+            loaded = KeywordIndex(self.keyword.path)
+            fresh: KeywordIndex | None = loaded if loaded.load(gen) else None
+            if fresh is None and self._generation is not None and self.catalog.shared:
+                self._rebuild_keyword_later()
+            elif fresh is None:
+                fresh = loaded
+                fresh.build(self._keyword_rows(), gen, save=False)
+            with self._rw.writing():
+                if self._generation is not None:
+                    self.store.reopen()
+                if fresh is not None:
+                    self.keyword = fresh
+                self._centering = None  # the corpus's query center may have moved
+                self._background = None
+                self._duplicates = None  # another process may have stored articles: reload
+                self._generation = gen
+
+    def _rebuild_keyword_later(self) -> None:
+        """Until it is swapped in, new chunks are found by their vectors only, and a forgotten
+        chunk's keyword match is dropped with the other ids the catalog no longer has."""
+        if self._rebuilding is not None and self._rebuilding.is_alive():
+            return  # it checks the generation again when it is done
+
+        def work() -> None:
+            try:
+                while True:
+                    gen = self.catalog.generation()
+                    if self.keyword.generation >= gen:
+                        return
+                    fresh = KeywordIndex(self.keyword.path)
+                    fresh.build(self._keyword_rows(alone=True), gen, save=False)
+                    with self._rw.writing():
+                        if self.keyword.generation < gen:
+                            self.keyword = fresh
+                            self._background = None
+            except Exception:  # the next refresh starts another
+                log.exception("rebuilding the keyword index failed")
+
+        self._rebuilding = threading.Thread(target=work, name="keyword-rebuild", daemon=True)
+        self._rebuilding.start()
 
     @property
     def duplicates(self) -> DuplicateFinder | None:
@@ -161,18 +203,19 @@ class Index:
     def publish(self) -> None:
         """After a write (lock held): rebuild the keyword index and tell readers to reload."""
         gen = self.catalog.generation() + 1
-        rows = self._keyword_rows()
+        fresh = KeywordIndex(self.keyword.path)
+        fresh.build(self._keyword_rows(), gen, save=True)  # searches go on meanwhile
         with self._rw.writing():  # this process's own searches must not see a half-swapped index
-            self.keyword.build(rows, gen, save=True)
+            self.keyword = fresh
             self._centering = None
             self.catalog.set_meta("generation", str(gen))
             self._generation = gen
             self._background = None
 
-    def _keyword_rows(self) -> list[tuple[str, str, str, str, str]]:
+    def _keyword_rows(self, alone: bool = False) -> list[tuple[str, str, str, str, str]]:
         return [
             (r["chunk_id"], r["article_id"], r["lang"], r["date"], f"{r['title']}\n{r['text']}")
-            for r in self.catalog.iter_chunk_rows()
+            for r in self.catalog.iter_chunk_rows(alone=alone)
         ]
 
     # --- lifecycle ------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ class Database(Protocol):
     kind: str  # "sqlite" | "postgres"
 
     def query(self, sql: str, args: Iterable[Any] = ()) -> list[Row]: ...
+    def query_alone(self, sql: str, args: Iterable[Any] = ()) -> list[Row]: ...
     def transact(self, statements: list[Statement]) -> None: ...
     def create(self, ddl: Sequence[str]) -> None: ...
     def close(self) -> None: ...
@@ -92,6 +93,9 @@ class SqliteDatabase:
         with self._lock:
             return self._db.execute(sql, tuple(args)).fetchall()
 
+    def query_alone(self, sql: str, args: Iterable[Any] = ()) -> list[Row]:
+        return self.query(sql, args)  # local and quick: one connection is enough
+
     def transact(self, statements: list[Statement]) -> None:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
@@ -146,19 +150,20 @@ class PostgresDatabase:
             self._connection()
 
     def _connection(self) -> Any:
+        if self._conn is None or self._conn.closed:
+            self._conn = self._connect()
+        return self._conn
+
+    def _connect(self) -> Any:
         import psycopg
         from psycopg.rows import dict_row
 
-        if self._conn is None or self._conn.closed:
-            conn = psycopg.connect(
-                self.url, autocommit=True, row_factory=dict_row, connect_timeout=10
-            )
-            with conn.transaction():  # two hosts starting at once must not race on CREATE SCHEMA
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key(self.schema, "ddl"),))
-                conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
-            conn.execute(f'SET search_path TO "{self.schema}"')
-            self._conn = conn
-        return self._conn
+        conn = psycopg.connect(self.url, autocommit=True, row_factory=dict_row, connect_timeout=10)
+        with conn.transaction():  # two hosts starting at once must not race on CREATE SCHEMA
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key(self.schema, "ddl"),))
+            conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+        conn.execute(f'SET search_path TO "{self.schema}"')
+        return conn
 
     def _run(self, work: Callable[[Any], T]) -> T:
         import psycopg
@@ -179,6 +184,13 @@ class PostgresDatabase:
             return cur.fetchall() if cur.description else []
 
         return self._run(work)
+
+    def query_alone(self, sql: str, args: Iterable[Any] = ()) -> list[Row]:
+        conn = self._connect()
+        try:
+            return list(conn.execute(postgres_sql(sql), tuple(args)).fetchall())
+        finally:
+            conn.close()
 
     def transact(self, statements: list[Statement]) -> None:
         def work(conn: Any) -> None:
