@@ -9,6 +9,7 @@ from typing import Any
 from bench.common import ROOT, load
 from bench.news import render_duplicates, render_feeds
 from bench.real_llm import render_real_llm
+from bench.scaleout import render_scaleout
 from bench.shared_catalog import render_shared_catalog
 from bench.support import render_support
 
@@ -341,30 +342,6 @@ def _load(ld: dict[str, Any]) -> list[str]:
     return out
 
 
-def _scaleout(so: dict[str, Any]) -> list[str]:
-    out: list[str] = []
-    out += [
-        "## One and two bot processes",
-        "",
-        f"Measured {so.get('measured_at')} (`python -m bench.run --only scaleout`): webhook mode, a Chroma "
-        f"server and PostgreSQL (both on this machine), {so['chats']} chats asking "
-        f"{so.get('questions_per_chat', 1)} question(s) each at once, posted round-robin to the "
-        "processes; model 1 s per answer. Data directories: "
-        f"{so.get('data_dirs', 'one, shared by the processes')}.",
-        "",
-        "| processes | answered | answers/s | complete p50 / p95 s | chats answered twice |",
-        "|---|---|---|---|---|",
-        *(
-            f"| {n} | {so[f'{n}_process']['answered']} of {so[f'{n}_process'].get('asked', so['chats'])} | {so[f'{n}_process']['answers_per_second']} | "
-            f"{so[f'{n}_process']['complete_p50_s']} / {so[f'{n}_process']['complete_p95_s']} | {so[f'{n}_process']['answered_twice']} |"
-            for n in (1, 2)
-            if f"{n}_process" in so
-        ),
-        "",
-    ]
-    return out
-
-
 def _recovery(rc: dict[str, Any]) -> list[str]:
     out: list[str] = []
     out += [
@@ -389,7 +366,7 @@ SECTIONS: list[tuple[str, Callable[[dict[str, Any]], list[str]]]] = [
     ("answers", _answers),
     ("bot", _bot),
     ("load", _load),
-    ("scaleout", _scaleout),
+    ("scaleout", render_scaleout),
     ("shared_catalog", render_shared_catalog),
     ("recovery", _recovery),
     ("duplicates", render_duplicates),

@@ -12,6 +12,7 @@ import threading
 import time
 import urllib.request
 import uuid
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +118,11 @@ def bench_scaleout(chats: int = 200, questions: int = 5) -> dict[str, Any]:
                         "answered_twice": sum(
                             1 for u in users if len(tg.messages_to(u["id"])) > len(asks)
                         ),
+                        # What bounds it: every process's limiter allows 30 Bot API calls a
+                        # second (TELEGRAM_OVERALL_RATE), and an answer makes several.
+                        "bot_api_calls": dict(
+                            Counter(m for m, _ in tg.calls if m not in ("getMe", "setWebhook"))
+                        ),
                     }
                     print(n_proc, out[f"{n_proc}_process"], flush=True)
                 finally:
@@ -127,4 +133,36 @@ def bench_scaleout(chats: int = 200, questions: int = 5) -> dict[str, Any]:
         llm.stop()
         pg.stop()
         shutil.rmtree(root, ignore_errors=True)
+    return out
+
+
+def render_scaleout(so: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    out += [
+        "## One and two bot processes",
+        "",
+        f"Measured {so.get('measured_at')} (`python -m bench.run --only scaleout`): webhook mode, a Chroma "
+        f"server and PostgreSQL (both on this machine), {so['chats']} chats asking "
+        f"{so.get('questions_per_chat', 1)} question(s) each at once, posted round-robin to the "
+        "processes; model 1 s per answer. Data directories: "
+        f"{so.get('data_dirs', 'one, shared by the processes')}.",
+        "",
+        "| processes | answered | answers/s | complete p50 / p95 s | chats answered twice |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {n} | {so[f'{n}_process']['answered']} of {so[f'{n}_process'].get('asked', so['chats'])} | {so[f'{n}_process']['answers_per_second']} | "
+            f"{so[f'{n}_process']['complete_p50_s']} / {so[f'{n}_process']['complete_p95_s']} | {so[f'{n}_process']['answered_twice']} |"
+            for n in (1, 2)
+            if f"{n}_process" in so
+        ),
+        "",
+    ]
+    if so.get("questions_per_chat", 1) > 1:
+        out += [
+            "Each chat's questions are answered one after another, and every question is a new "
+            "one to search. The processes share the 2 cores with PostgreSQL, the Chroma server "
+            "and the fakes. One process is bound by about one core (Python), so a second one "
+            "nearly doubles the rate.",
+            "",
+        ]
     return out
