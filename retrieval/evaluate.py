@@ -127,9 +127,10 @@ def run_xquad(
     with tempfile.TemporaryDirectory(prefix="footnote-eval-") as tmp:
         tmp_path = Path(tmp)
         if index is None:
-            s = replace(
-                settings, data_dir=tmp_path / "data", chroma_host="", collection="xquad_eval"
-            )
+            # A throwaway index, all of it in the temporary directory: a shared catalog in
+            # PostgreSQL would outlive the vectors and make the next run skip embedding.
+            s = replace(settings, data_dir=tmp_path / "data", chroma_host="", database_url="",
+                        collection="xquad_eval")  # fmt: skip
             index = Index(s)
         subset = tmp_path / "articles.jsonl"
         gold_mixed = None

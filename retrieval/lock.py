@@ -21,7 +21,7 @@ from types import TracebackType
 from typing import Any
 
 from .errors import IndexBusyError
-from .sql import libpq_url, lock_key
+from .sql import libpq_url, lock_key, unreachable
 
 
 class WriteLock:
@@ -104,7 +104,10 @@ class AdvisoryLock:
     def acquire(self) -> None:
         import psycopg
 
-        conn = psycopg.connect(self.url, autocommit=True, connect_timeout=10)
+        try:
+            conn = psycopg.connect(self.url, autocommit=True, connect_timeout=10)
+        except psycopg.OperationalError as exc:
+            raise unreachable(exc) from exc
         key = lock_key(self.schema, self.name)
         deadline = time.monotonic() + self.timeout
         while not _fetch_one(conn, "SELECT pg_try_advisory_lock(%s)", key):

@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from .errors import StoreUnavailableError
+
 log = logging.getLogger(__name__)
 
 Row = Mapping[str, Any]
@@ -69,6 +71,13 @@ def libpq_url(url: str) -> str:
 def schema_name(collection: str) -> str:
     """Each collection's catalog in its own PostgreSQL schema, beside the bot's tables."""
     return "catalog_" + re.sub(r"[^a-z0-9_]", "_", collection.lower())[:50]
+
+
+def unreachable(exc: Exception) -> StoreUnavailableError:
+    """The server's own first line (host and port, never the password): the rest is libpq's
+    advice, which the log has anyway."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return StoreUnavailableError(f"PostgreSQL (DATABASE_URL) is unreachable: {first}")
 
 
 def lock_key(*parts: str) -> int:
@@ -158,7 +167,12 @@ class PostgresDatabase:
         import psycopg
         from psycopg.rows import dict_row
 
-        conn = psycopg.connect(self.url, autocommit=True, row_factory=dict_row, connect_timeout=10)
+        try:
+            conn = psycopg.connect(
+                self.url, autocommit=True, row_factory=dict_row, connect_timeout=10
+            )
+        except psycopg.OperationalError as exc:
+            raise unreachable(exc) from exc
         with conn.transaction():  # two hosts starting at once must not race on CREATE SCHEMA
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key(self.schema, "ddl"),))
             conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')

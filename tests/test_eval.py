@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from retrieval.evaluate import format_table, run_xquad
 from retrieval.index import Index
@@ -115,3 +118,33 @@ def test_mixed_puts_every_article_in_one_language_with_its_gold_there(
     assert kw["de"]["recall@1"] == 1.0 and kw["en"]["recall@10"] == 0.5
     assert {"same_language", "cross_language"} <= set(meta)
     assert "mixed: each article in one of en,de" in format_table(res)
+
+
+def test_the_throwaway_eval_index_never_touches_the_shared_catalog(
+    tmp_path: Path,
+    settings,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    """With DATABASE_URL set, the eval's temporary index would keep its catalog in PostgreSQL
+    after its vectors were deleted, and the next run would skip embedding and measure nothing."""
+    from dataclasses import replace
+
+    from retrieval import evaluate
+
+    opened = []
+
+    class Opened(Exception):
+        pass
+
+    def capture(s: Any, *args: Any, **kw: Any) -> None:
+        opened.append(s)
+        raise Opened
+
+    monkeypatch.setattr(evaluate, "Index", capture)
+    shared = replace(
+        settings, database_url="postgresql://footnote@db/footnote", chroma_host="chroma"
+    )
+    with pytest.raises(Opened):
+        run_xquad(dataset(tmp_path), ["en"], None, None, 10, shared)
+    s = opened[0]
+    assert s.database_url == "" and s.chroma_host == "" and "footnote-eval-" in str(s.data_dir)

@@ -216,3 +216,14 @@ def test_a_reader_on_another_host_searches_on_while_its_keyword_index_is_rebuilt
         time.sleep(0.1)
     assert b.keyword.generation == a.catalog.generation()
     assert any("zorblat" in b.catalog.chunks_by_id([cid])[cid].text for cid in b.keyword.ids)
+
+
+def test_an_unreachable_database_is_a_clear_error_without_the_password(
+    run: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from testing.services import free_port
+
+    monkeypatch.setenv("DATABASE_URL", f"postgresql://footnote:s3cret-pw@127.0.0.1:{free_port()}/x")
+    code, out, err = run("sources")
+    assert code == 1 and "PostgreSQL (DATABASE_URL) is unreachable" in err
+    assert "Traceback" not in err and "s3cret-pw" not in out + err
