@@ -227,3 +227,27 @@ def test_an_unreachable_database_is_a_clear_error_without_the_password(
     code, out, err = run("sources")
     assert code == 1 and "PostgreSQL (DATABASE_URL) is unreachable" in err
     assert "Traceback" not in err and "s3cret-pw" not in out + err
+
+
+def test_prune_on_one_host_keeps_what_another_hosts_disk_holds(
+    hosts: list[Index], tmp_path: Path
+) -> None:
+    """A path names a file on one host's disk: host B must not forget host A's upload because
+    B cannot see the file. Under the directories B names, prune works as on one machine."""
+    a, b = hosts
+    upload = tmp_path / "host-a" / "uploads" / "u1-note.txt"
+    upload.parent.mkdir(parents=True)
+    upload.write_text("Harbour note\n\nThe quay at the old harbour closes in winter.", "utf-8")
+    assert ingest(a, [str(upload)]).ok
+    upload.unlink()  # not on B's disk (here: not on any)
+    mine = tmp_path / "host-b-corpus"
+    mine.mkdir()
+    (mine / "one.txt").write_text("Ferry times\n\nThe ferry leaves at nine every morning.", "utf-8")
+    (mine / "two.txt").write_text(
+        "Bridge works\n\nThe bridge is closed for repairs in May.", "utf-8"
+    )
+    assert ingest(b, [str(mine)]).ok
+    (mine / "two.txt").unlink()
+    report = ingest(b, [str(mine)], prune=True)
+    assert len(report.removed) == 1  # B's own deleted file
+    assert sorted(s["title"] for s in sources(a)) == ["Ferry times", "Harbour note"]
