@@ -234,8 +234,8 @@ async def test_an_upload_cut_short_by_shutdown_is_finished_after_the_restart(
 
     records = [
         {"id": f"cut{i}", "title": f"Notice {i}",
-         "text": f"Notice number {i} about the ferry. " * 12 + distinct_words(i, 60)}
-        for i in range(160)
+         "text": f"Notice number {i} about the ferry. " * 8 + distinct_words(i, 40)}
+        for i in range(80)
     ]  # fmt: skip
     data = "\n".join(json.dumps(r) for r in records).encode()
     settings = bot_settings(tmp_path, tg)
@@ -250,7 +250,7 @@ async def test_an_upload_cut_short_by_shutdown_is_finished_after_the_restart(
     paused = tg.messages_to(OWNER)[-1].text
     assert paused.startswith("cut.jsonl: stopped for a restart after "), paused
     written = index.catalog.counts()["articles"]
-    assert 1 <= written < 160 and verify(index)["ok"]
+    assert 1 <= written < 80 and verify(index)["ok"]
     state = State.open(f"sqlite:///{settings.data_dir / 'bot.sqlite3'}")
     try:
         assert [u[0] for u in state.inbox.unfinished_updates()] == [update_id]
@@ -260,7 +260,5 @@ async def test_an_upload_cut_short_by_shutdown_is_finished_after_the_restart(
     async with running(settings, writable, tg):  # the next start replays the upload
         await until(lambda: "unchanged" in tg.messages_to(OWNER)[-1].text, 240)
     done = tg.messages_to(OWNER)[-1].text
-    assert done.startswith(f"cut.jsonl: {160 - written} added, 0 updated, {written} unchanged"), (
-        done
-    )
-    assert len(sources(index)) == 160 and verify(index)["ok"]
+    assert done.startswith(f"cut.jsonl: {80 - written} added, 0 updated, {written} unchanged"), done
+    assert len(sources(index)) == 80 and verify(index)["ok"]
