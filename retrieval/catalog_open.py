@@ -39,7 +39,10 @@ def adopt(catalog: Catalog, path: Path) -> int:
     if catalog.get_meta(ADOPTED):
         return 0
     copied = 0
-    if not catalog.query("SELECT 1 FROM articles LIMIT 1"):
+    if catalog.query("SELECT 1 FROM articles LIMIT 1"):
+        log.warning("catalog: PostgreSQL already holds an index; %s is not copied into it (ingest "
+                    "its sources again to add them)", path)  # fmt: skip
+    else:
         source = SqliteDatabase(path)
         try:
             copied = _copy(source, catalog)

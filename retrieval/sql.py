@@ -74,8 +74,7 @@ def schema_name(collection: str) -> str:
 
 
 def unreachable(exc: Exception) -> StoreUnavailableError:
-    """The server's own first line (host and port, never the password): the rest is libpq's
-    advice, which the log has anyway."""
+    """The first line of libpq's message: host and port, never the password."""
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return StoreUnavailableError(f"PostgreSQL (DATABASE_URL) is unreachable: {first}")
 
