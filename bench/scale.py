@@ -31,7 +31,7 @@ def _bench_scale(n_chunks: int, port: int) -> None:
     from retrieval.search import search
     from testing.embedder import HashEmbedder
 
-    words = [f"w{i}" for i in range(30000)]
+    words = np.array([f"w{i}" for i in range(30000)])  # converted once, not per choice
     rng = np.random.default_rng(1)
     with tempfile.TemporaryDirectory() as tmp:
         s = replace(settings(Path(tmp) / "data"), sentence_vectors=False)
