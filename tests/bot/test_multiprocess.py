@@ -141,9 +141,11 @@ def test_two_processes_share_state_and_answer_each_update_once(
     # bots stop citing it at their next answer.
     assert any("Xiaomi CEO uses an iPhone" in m.text for m in tg.messages_to(users[1]["id"]))
     cli_env = {**env_for(tg, tmp_path / "cli-host", tmp_path / "unused.sqlite3"), **shared}
-    listed = json.loads(footnote_cli(["sources", "--json"], cli_env))
-    english = next(a["article_id"] for a in listed if a["title"] == "Xiaomi CEO uses an iPhone")
-    footnote_cli(["forget", english], cli_env)
+    listed = json.loads(footnote_cli(["sources", "--json"], cli_env, tmp_path))
+    english = next(
+        art["article_id"] for art in listed if art["title"] == "Xiaomi CEO uses an iPhone"
+    )
+    footnote_cli(["forget", english], cli_env, tmp_path)
     asker = user(4100, "en")
     for n, url in enumerate([a, b]):
         post(
@@ -157,8 +159,10 @@ def test_two_processes_share_state_and_answer_each_update_once(
         assert "Xiaomi CEO uses an iPhone" not in m.text, m.text
 
 
-def footnote_cli(args: list[str], env: dict[str, str]) -> str:
-    done = subprocess.run([sys.executable, "-m", "retrieval.cli", *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+def footnote_cli(args: list[str], env: dict[str, str], cwd: Path) -> str:
+    """The CLI as a process, outside the checkout so a developer's .env cannot leak in."""
+    done = subprocess.run([sys.executable, "-m", "retrieval.cli", *args], cwd=cwd,
+                          env={**env, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
+                          timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr
     return done.stdout
