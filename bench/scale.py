@@ -13,6 +13,10 @@ import numpy as np
 
 from bench.common import mem_mb, pct, save, settings
 
+DIM = 384
+PER_ARTICLE = 10
+WORDS = np.array([f"w{i}" for i in range(30000)])  # an array once, not a list per choice
+
 
 def bench_scale(n_chunks: int, server: bool = False) -> None:
     """Search latency on a synthetic collection: random unit vectors and word-salad texts, written
@@ -25,72 +29,65 @@ def bench_scale(n_chunks: int, server: bool = False) -> None:
         _bench_scale(n_chunks, port)
 
 
+def write_synthetic(
+    index: Any, n_chunks: int, rng: np.random.Generator, vectors: bool = True, batch: int = 5000
+) -> None:
+    """`n_chunks` word-salad chunks, 10 per article, through the real catalog and (with
+    `vectors`) the store, with random unit vectors from `rng`."""
+    from retrieval.models import Article, Chunk
+
+    pending: list[tuple[Article, list[Chunk]]] = []
+
+    def flush() -> None:
+        chunks = [c for _, cs in pending for c in cs]
+        vecs = rng.standard_normal((len(chunks), DIM)).astype(np.float32)
+        vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+        for art, cs in pending:
+            index.catalog.begin_article(art, len(cs))
+        if vectors:
+            index.store.upsert(chunks, vecs)
+        for art, cs in pending:
+            index.catalog.commit_article(art, cs, [c.chunk_id for c in cs])
+        pending.clear()
+
+    for a in range(n_chunks // PER_ARTICLE):
+        aid = f"synthetic{a:07d}"
+        texts = [" ".join(rng.choice(WORDS, 60)) for _ in range(PER_ARTICLE)]
+        art = Article(aid, f"Article {a}", "\n\n".join(texts), "", "bench", "2024-01-01", "en", aid)
+        chunks, pos = [], 0
+        for k, t in enumerate(texts):
+            chunks.append(Chunk(f"{aid}-{k:04d}", aid, k, t, pos, pos + len(t), "en", art.title, "",
+                                "bench", art.date))  # fmt: skip
+            pos += len(t) + 2
+        pending.append((art, chunks))
+        if len(pending) * PER_ARTICLE >= batch:
+            flush()
+    if pending:
+        flush()
+
+
 def _bench_scale(n_chunks: int, port: int) -> None:
     from retrieval.index import Index
-    from retrieval.models import Article, Chunk
     from retrieval.search import search
     from testing.embedder import HashEmbedder
 
-    words = np.array([f"w{i}" for i in range(30000)])  # converted once, not per choice
     rng = np.random.default_rng(1)
     with tempfile.TemporaryDirectory() as tmp:
         s = replace(settings(Path(tmp) / "data"), sentence_vectors=False)
         if port:
             s = replace(s, chroma_host="127.0.0.1", chroma_port=port)
-        dim = 384
+        dim = DIM
         emb = HashEmbedder(dim=dim, name="synthetic/384")
         index = Index(s, embedder=emb)
-        per_article = 10
         t0 = time.perf_counter()
-        batch: list[tuple[Article, list[Chunk]]] = []
-
-        def flush() -> None:
-            chunks = [c for _, cs in batch for c in cs]
-            vecs = rng.standard_normal((len(chunks), dim)).astype(np.float32)
-            vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-            for art, cs in batch:
-                index.catalog.begin_article(art, len(cs))
-            index.store.upsert(chunks, vecs)
-            for art, cs in batch:
-                index.catalog.commit_article(art, cs, [c.chunk_id for c in cs])
-            batch.clear()
-
-        for a in range(n_chunks // per_article):
-            aid = f"synthetic{a:07d}"
-            texts = [" ".join(rng.choice(words, 60)) for _ in range(per_article)]
-            art = Article(
-                aid, f"Article {a}", "\n\n".join(texts), "", "bench", "2024-01-01", "en", aid
-            )
-            chunks, pos = [], 0
-            for n, t in enumerate(texts):
-                chunks.append(
-                    Chunk(
-                        f"{aid}-{n:04d}",
-                        aid,
-                        n,
-                        t,
-                        pos,
-                        pos + len(t),
-                        "en",
-                        art.title,
-                        "",
-                        "bench",
-                        art.date,
-                    )
-                )
-                pos += len(t) + 2
-            batch.append((art, chunks))
-            if len(batch) * per_article >= 5000:
-                flush()
-        if batch:
-            flush()
+        write_synthetic(index, n_chunks, rng)
         write_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         index.publish()
         keyword_build_s = time.perf_counter() - t0
         lat: dict[str, list[float]] = {"hybrid": [], "dense_chunks": [], "keyword": []}
         for i in range(200):
-            q = " ".join(rng.choice(words, 8))
+            q = " ".join(rng.choice(WORDS, 8))
             qv = rng.standard_normal(dim).astype(np.float32)
             for mode in lat:
                 t0 = time.perf_counter()

@@ -26,9 +26,7 @@ from typing import Any
 import numpy as np
 
 from bench.common import pct, save, settings
-
-DIM = 384
-PER_ARTICLE = 10
+from bench.scale import DIM, WORDS, write_synthetic
 
 
 def bench_shared_catalog(sizes: tuple[int, ...] = (2_600, 100_000)) -> dict[str, Any]:
@@ -66,7 +64,9 @@ def _one_size(root: Path, pg: Any, chroma_port: int, n: int, with_vectors: bool)
     for name, s in (("postgres", shared), ("sqlite", base)):
         writer = Index(s, embedder=emb)
         t0 = time.perf_counter()
-        _fill(writer, n, with_vectors and name == "postgres")  # one vector set, both catalogs
+        # The same words for both catalogs; one vector set, written with the first.
+        write_synthetic(writer, n, np.random.default_rng(1), with_vectors and name == "postgres",
+                        batch=2000)  # fmt: skip
         result[f"{name}_write_seconds"] = round(time.perf_counter() - t0, 1)
         writer.publish()
         writer.close()
@@ -88,52 +88,16 @@ def _one_size(root: Path, pg: Any, chroma_port: int, n: int, with_vectors: bool)
     return result
 
 
-def _fill(index: Any, n: int, vectors: bool) -> None:
-    from retrieval.models import Article, Chunk
-
-    rng = np.random.default_rng(1)  # the same words (and vectors) for both catalogs
-    words = np.array([f"w{i}" for i in range(30000)])  # converted once, not per choice
-    batch: list[tuple[Any, list[Any]]] = []
-
-    def flush() -> None:
-        chunks = [c for _, cs in batch for c in cs]
-        vecs = rng.standard_normal((len(chunks), DIM)).astype(np.float32)
-        vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-        for art, cs in batch:
-            index.catalog.begin_article(art, len(cs))
-        if vectors:
-            index.store.upsert(chunks, vecs)
-        for art, cs in batch:
-            index.catalog.commit_article(art, cs, [c.chunk_id for c in cs])
-        batch.clear()
-
-    for a in range(n // PER_ARTICLE):
-        aid = f"synthetic{a:07d}"
-        texts = [" ".join(rng.choice(words, 60)) for _ in range(PER_ARTICLE)]
-        art = Article(aid, f"Article {a}", "\n\n".join(texts), "", "bench", "2024-01-01", "en", aid)
-        chunks, pos = [], 0
-        for k, t in enumerate(texts):
-            chunks.append(Chunk(f"{aid}-{k:04d}", aid, k, t, pos, pos + len(t), "en", art.title, "",
-                                "bench", art.date))  # fmt: skip
-            pos += len(t) + 2
-        batch.append((art, chunks))
-        if len(batch) * PER_ARTICLE >= 2000:
-            flush()
-    if batch:
-        flush()
-
-
 def _latency(readers: dict[str, Any], queries: int = 300) -> dict[str, float]:
     """The same queries on each reader, interleaved (alternating which goes first), so that
     background work of the servers falls on both alike."""
     from retrieval.search import search
 
     rng = np.random.default_rng(7)
-    words = np.array([f"w{i}" for i in range(30000)])
     times: dict[str, list[float]] = {name: [] for name in readers}
     names = list(readers)
     for i in range(queries):
-        q = " ".join(rng.choice(words, 8))
+        q = " ".join(rng.choice(WORDS, 8))
         qv = rng.standard_normal(DIM).astype(np.float32)
         qv /= np.linalg.norm(qv)
         for name in names if i % 2 else names[::-1]:

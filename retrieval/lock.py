@@ -18,13 +18,32 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from .errors import IndexBusyError
 from .sql import libpq_url, lock_key, unreachable
 
 
-class WriteLock:
+class _Held:
+    """`with lock:` for both locks: acquire on entry, release on exit."""
+
+    def acquire(self) -> None:
+        raise NotImplementedError
+
+    def release(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self.acquire()
+        return self
+
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.release()
+
+
+class WriteLock(_Held):
     def __init__(
         self, data_dir: Path, timeout: float, what: str = "", name: str = "write.lock"
     ) -> None:
@@ -67,17 +86,8 @@ class WriteLock:
             os.close(self._fh)
             self._fh = None
 
-    def __enter__(self) -> WriteLock:
-        self.acquire()
-        return self
 
-    def __exit__(
-        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.release()
-
-
-class AdvisoryLock:
+class AdvisoryLock(_Held):
     """The same lock for hosts that share only PostgreSQL and Chroma: a session-level advisory
     lock on a connection of its own (a crashed holder's lock goes with its connection). Who holds
     it is written to the catalog's meta table, for the busy message."""
@@ -144,15 +154,6 @@ class AdvisoryLock:
             finally:
                 self._conn.close()  # closing alone releases it too
                 self._conn = None
-
-    def __enter__(self) -> AdvisoryLock:
-        self.acquire()
-        return self
-
-    def __exit__(
-        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.release()
 
 
 def _fetch_one(conn: Any, sql: str, *args: Any) -> Any:
