@@ -343,3 +343,24 @@ async def test_forced_answer_language(answerer: Answerer, fake_openai: FakeOpenA
     fake_openai.queue("chat", content="Lei Jun a été vu avec un iPhone [1].")
     ans = await answerer.answer(EN_Q, language="fr")
     assert ans.language == "fr" and "French (fr)" in system_and_user(fake_openai)[0]
+
+
+def test_offline_quotes_are_the_three_best_sentences_even_of_one_passage() -> None:
+    from retrieval.models import Chunk, Hit
+    from retrieval.quotes import extractive_answer
+    from retrieval.search import Sentence
+
+    def hit(n: int) -> Hit:
+        c = Chunk(f"a{n}-0000", f"a{n}", 0, "text", 0, 4, "en", title=f"Title {n}")
+        return Hit(c, 1.0 - n / 10)
+
+    sentences = [
+        Sentence(0.9, 0, "The tower is 300 metres tall."),
+        Sentence(0.8, 0, "It was finished in 1889 for the fair."),
+        Sentence(0.7, 0, "Gustave Eiffel's company built it."),
+        Sentence(0.6, 1, "Another article mentions towers in passing."),
+    ]
+    ans = extractive_answer("Who built the tower?", "en", [hit(0), hit(1)], sentences,
+                            "offline_header", "test")  # fmt: skip
+    assert "Gustave Eiffel" in ans.text and "in passing" not in ans.text
+    assert [c.article_id for c in ans.citations] == ["a0"]
