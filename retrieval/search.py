@@ -137,7 +137,9 @@ def search(
             query_lang = index.detector.detect(query)
         versions = [
             _Version(t, lang, index.centering.query(raw[i], lang) if raw is not None else None)
-            for i, (t, lang) in enumerate([(query, query_lang), *(translations or {}).items()])
+            for i, (t, lang) in enumerate(
+                [(query, query_lang), *((t, lang) for lang, t in (translations or {}).items())]
+            )
         ]
         for v in versions:
             _score(index, v, k, filters or Filters(), mode, candidates)

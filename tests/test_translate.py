@@ -63,6 +63,7 @@ async def test_one_request_translates_and_the_rankings_are_fused(
     assert after > before
     assert fused.hits[0].score >= untranslated.hits[0].score
     assert PHONE in fused.hits[0].chunk.text
+    assert fused.hits[0].keyword_rank is not None, "the English wording's words were searched too"
     sources = second["messages"][-1]["content"]
     source_1 = sources[sources.index('<source n="1"') :]
     assert PHONE in source_1[: source_1.index("</source>")], "the fused best passage is source 1"
