@@ -93,3 +93,17 @@ async def test_an_uncovered_question_costs_no_model_call(
 ) -> None:
     ans = await answerer.answer("Wie hoch ist der Eiffelturm?")
     assert not ans.found and fake_openai.chats() == []
+
+
+async def test_the_german_phone_question_is_answered_from_the_english_article(
+    answerer: Answerer, fake_openai: FakeOpenAI
+) -> None:
+    """Without a model the German article's lead paragraph ranks first by a hair (bench/NOTES.md);
+    the question in English puts the passage that answers it first, and it is source 1."""
+    q = "Welches Telefon benutzte Lei Jun?"
+    fake_openai.queue("chat", content=json.dumps({"en": "Which phone did Lei Jun use?"}))
+    fake_openai.queue("chat", content="Ein iPhone [1].")
+    ans = await answerer.answer(q)
+    assert ans.found and ans.language == "de"
+    assert ans.citations[0].title == "Xiaomi CEO uses an iPhone"
+    assert PHONE in ans.citations[0].quote
