@@ -71,7 +71,8 @@ def _xquad(xq: dict[str, Any]) -> list[str]:
             "",
             f"`{XQUAD_COMMANDS.get(variant, '')}`: {meta['articles']} articles, {meta['chunks']} "
             f"chunks, ingested in {meta['ingest_seconds']} s; mean search {meta['search_ms_mean']} ms "
-            "(with the query's embedding).",
+            "(with the query's embedding)."
+            + (f" Measured {meta['measured_at']}; {meta['note']}." if meta.get("note") else ""),
             "",
             "| lang | " + " | ".join(f"{m} R@1 / R@5 / R@{k} / MRR" for m in MODES) + " |",
             "|---|" + "---|" * len(MODES),
@@ -253,6 +254,8 @@ def _answers(an: dict[str, Any]) -> list[str]:
             f"search, prompt, checks, quotes) p50 {la['llm_path_without_model_p50']} ms, p95 "
             f"{la['llm_path_without_model_p95']} ms."
         )
+    if an.get("note"):
+        out.append(str(an["note"]))
     out.append("")
     return out
 
