@@ -9,7 +9,7 @@ import asyncio
 import html
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from prompts import render
@@ -97,7 +97,13 @@ def stories(
     placed = []
     for r in rows:
         moment = parse_moment(r["date"]) or datetime.fromtimestamp(r["updated_at"], UTC)
-        if since <= moment <= until:
+        # A bare day (how dates are stored) may be any time of that day: it is in the period
+        # if the day overlaps it. (Taken as midnight, yesterday evening's story fell out of a
+        # 24-hour digest asked just after midnight.)
+        day_long = moment.time() == time(0) and len(r["date"].strip()) == 10
+        if moment <= until and (
+            moment + timedelta(days=1) > since if day_long else moment >= since
+        ):
             placed.append((moment, r))
     placed.sort(key=lambda p: p[0], reverse=True)
     if topic.strip() and placed:

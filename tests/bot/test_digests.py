@@ -98,3 +98,16 @@ async def test_a_channel_gets_its_morning_digest_once(
         tg.send_text(tg.chats[OWNER], OWNER_USER, text, entities=command(text))
         await until(lambda: any("No more daily digests" in m.text for m in tg.messages_to(OWNER)))
     assert bot.svc.state.subscriptions.all() == []
+
+
+def test_a_story_dated_by_its_day_is_in_a_period_that_overlaps_that_day(dated: Answerer) -> None:
+    """Dates are stored as days: asked just after midnight, yesterday's story is still new."""
+    from retrieval.digest import stories
+
+    day = datetime.fromisoformat(
+        (datetime.now(UTC) - timedelta(hours=3)).date().isoformat()
+    ).replace(tzinfo=UTC)
+    since = day + timedelta(minutes=9)
+    found = stories(dated.index, since, since + timedelta(hours=24))
+    assert [s.title for s in found] == ["Harbour reopens after repairs"]
+    assert stories(dated.index, day + timedelta(days=1), day + timedelta(days=2)) == []
