@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import json
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import SHARED, news_records, save, settings
+from bench.common import SHARED, load, news_records, save, settings
 
 VARIANTS = ("english", "mixed", "mixed_news")
 
@@ -20,6 +21,13 @@ def bench_xquad(limit: int | None, variants: tuple[str, ...] = VARIANTS) -> None
 
     dataset = SHARED / "eval" / "xquad"
     results: dict[str, Any] = {}
+    before = (load("xquad") or {}).get("variants", {})
+    for name, res in before.items():  # not rerun: kept with when it was measured
+        if name not in variants:
+            meta = res.setdefault("meta", {})
+            meta.setdefault("measured_at", (load("xquad") or {}).get("measured_at", ""))
+            meta.setdefault("note", "not rerun with the later variants")
+            results[name] = res
     for variant in variants:
         with tempfile.TemporaryDirectory() as tmp:
             distractors = None
@@ -43,6 +51,7 @@ def bench_xquad(limit: int | None, variants: tuple[str, ...] = VARIANTS) -> None
                 held_out=True,
             )
         res["meta"]["limit_per_language"] = limit
+        res["meta"]["measured_at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
         results[variant] = res
         print(f"xquad {variant}: hybrid R@5 {res['hybrid']['avg']['recall@5']:.3f}", flush=True)
         save(

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import UTC, datetime
 
 from .citations import Checked, check_citations, normalise, strip_reasoning
@@ -23,6 +23,7 @@ from .languages import normalize
 from .llm import ChatModel, LLMError, Message
 from .messages import text
 from .models import Answer
+from .numbers import unmatched
 from .prompting import (
     NOT_FOUND,
     Turn,
@@ -148,9 +149,10 @@ class Answerer:
                                      in_hit_order=result.latest)  # fmt: skip
 
         if not (result.period_only or self.gate.covered(result)):
-            return finish(
-                self._not_covered(question, lang, note="retrieval found nothing relevant")
-            )
+            note = "retrieval found nothing relevant"
+            if result.unmatched_numbers:
+                note = f"no found article mentions {', '.join(result.unmatched_numbers)}"
+            return finish(self._not_covered(question, lang, note=note))
         if self.llm is None:
             return finish(quotes("offline_header", "no language model configured"))
         if self.translator is not None:
@@ -220,7 +222,16 @@ class Answerer:
         )  # fmt: skip
         ids = list(dict.fromkeys(h.chunk.article_id for h in result.hits))
         result.copies = also_published(self.index.catalog, ids)
+        result.unmatched_numbers = unmatched(query, self._article_texts(ids))
         return result
+
+    def _article_texts(self, article_ids: list[str]) -> Iterator[str]:
+        """Each article's headline, date and text, read only as far as a number check needs."""
+        for aid in article_ids:
+            chunks = self.index.catalog.chunks_of(aid)
+            if chunks:
+                yield f"{chunks[0].title} {chunks[0].date}"
+            yield from (c.text for c in chunks)
 
     # --- steps ----------------------------------------------------------------------------------
     async def _standalone(self, question: str, history: Sequence[Turn], lang: str) -> str:

@@ -10,7 +10,12 @@ article in a language is not robbed of that article's topic (which centering on 
 per-language means does: measured 0.85 against 0.98 on one article per language). The query
 center mixes the languages' mean query center with one taken from the corpus's own sentences
 embedded as queries (which also removes what all questions about this corpus share), and moves
-half way toward the question's own language's center.
+half way toward the question's own language's center. Last, half of what is left of the
+question along the directions in which the languages' query centers differ is removed: a
+question keeps some of its language beyond the mean offset, and that part only draws it to
+passages in its own language (tuning sample of XQuAD, mixed index: recall@5 0.936 -> 0.943,
+recall@1 0.751 -> 0.759; English-only 0.965 -> 0.968; removing all of it cost English recall@1).
+The directions come from the same CLDR centers, so no question is calibration data.
 
 Vectors are stored centered (Chroma searches the corrected space) with the norm `cn` that
 normalising removed, so the raw vector can be recovered exactly (`raw`) to reuse it.
@@ -26,11 +31,23 @@ from .centers import fingerprint
 
 CORPUS_QUERY_SHARE = 0.5  # of the query center taken from the corpus's own sentences
 QUERY_LANG_SHARE = 0.5  # of the gap to the question's own language's query center, removed too
+LANG_SUBSPACE_SHARE = 0.5  # of the question's part along the languages' directions, removed
 RAW = "raw"  # the space of an embedder without centers: vectors as it makes them
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
     return v / (float(np.linalg.norm(v)) or 1.0)
+
+
+def _basis(centers: list[np.ndarray]) -> np.ndarray | None:
+    """An orthonormal basis (columns) of the span in which the centers differ from their mean."""
+    if len(centers) < 2:
+        return None
+    spread = np.stack(centers).astype(np.float64)
+    spread -= spread.mean(0)
+    _, values, vt = np.linalg.svd(spread, full_matrices=False)
+    keep = values > 1e-6 * (values[0] or 1.0)
+    return vt[keep].T.astype(np.float32) if keep.any() else None
 
 
 class Centering:
@@ -46,6 +63,7 @@ class Centering:
         self.fallback = np.mean(list(self.passage.values()), 0) if self.passage else None
         self.query_mean = np.mean(queries, 0) if queries else None
         self.corpus_query = corpus_query
+        self.lang_basis = _basis(queries)
         self.space = f"centered-{fingerprint(centers)}" if centers else RAW
 
     @property
@@ -88,4 +106,7 @@ class Centering:
             center = (1 - CORPUS_QUERY_SHARE) * center + CORPUS_QUERY_SHARE * self.corpus_query
         if QUERY_LANG_SHARE and lang in self.queries:
             center = center + QUERY_LANG_SHARE * (self.queries[lang] - self.query_mean)
-        return _unit(v - center)
+        d = v - center
+        if self.lang_basis is not None and LANG_SUBSPACE_SHARE:
+            d = d - LANG_SUBSPACE_SHARE * (self.lang_basis @ (self.lang_basis.T @ d))
+        return _unit(d)

@@ -35,9 +35,18 @@ _CASED = {"LATIN", "CYRILLIC", "GREEK", "ARMENIAN", "GEORGIAN"}
 
 
 def fold(text: str) -> str:
-    """Lower case without accents: what a token is compared as."""
-    folded = unicodedata.normalize("NFKD", text.casefold())
+    """Lower case without accents, digits in ASCII ("٢٠٢٣" is "2023", as an English article
+    writes it): what a token is compared as."""
+    folded = unicodedata.normalize("NFKD", text.casefold()).translate(_digits())
     return "".join(ch for ch in folded if not unicodedata.combining(ch))
+
+
+@cache
+def _digits() -> dict[int, str]:
+    """Every other script's decimal digits -> ASCII."""
+    return {
+        cp: str(unicodedata.decimal(chr(cp))) for cp in range(0x80, 0x20000) if chr(cp).isdecimal()
+    }
 
 
 def tokenize(text: str) -> list[str]:
@@ -284,4 +293,4 @@ class KeywordIndex:
         return m
 
 
-ANALYSIS = "stopwords-1"  # bump when tokenizing or stop words change: saved indexes rebuild
+ANALYSIS = "digits-2"  # bump when tokenizing or stop words change: saved indexes rebuild

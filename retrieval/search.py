@@ -85,6 +85,7 @@ class SearchResult:
     period_only: bool = False  # no hit is close to the question: they are the period's stories
     latest: bool = False  # the question asks for the newest stories: hits newest first
     copies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # also published by
+    unmatched_numbers: list[str] = field(default_factory=list)  # named, in no hit's article
 
 
 @dataclass

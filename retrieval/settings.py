@@ -59,7 +59,7 @@ class Settings:
     llm_timeout: float = field(default=60.0, metadata={"env": "FOOTNOTE_LLM_TIMEOUT"})
     llm_retries: int = field(default=2, metadata={"env": "FOOTNOTE_LLM_RETRIES"})
     translate_queries: bool = field(default=True, metadata={"env": "FOOTNOTE_TRANSLATE_QUERIES"})
-    gate_min_score: float = field(default=0.68, metadata={"env": "FOOTNOTE_GATE_MIN_SCORE"})
+    gate_min_score: float = field(default=0.67, metadata={"env": "FOOTNOTE_GATE_MIN_SCORE"})
     gate_confident_score: float = field(
         default=0.72, metadata={"env": "FOOTNOTE_GATE_CONFIDENT_SCORE"}
     )

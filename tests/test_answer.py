@@ -364,3 +364,18 @@ def test_offline_quotes_are_the_three_best_sentences_even_of_one_passage() -> No
                             "offline_header", "test")  # fmt: skip
     assert "Gustave Eiffel" in ans.text and "in passing" not in ans.text
     assert [c.article_id for c in ans.citations] == ["a0"]
+
+
+async def test_a_number_no_found_article_mentions_is_not_covered(
+    sample: Index, answerer: Answerer, fake_openai: FakeOpenAI
+) -> None:
+    """The sample corpus prices the Mi 10 Pro, not the Mi 11 Pro: quoting 999 euros for the
+    other phone would be a wrong answer with a right-looking source."""
+    ans = await Answerer(sample, None).answer("How much does the Xiaomi Mi 10 Pro cost in Spain?")
+    assert ans.found and any("999 euros" in c.quote for c in ans.citations)
+    for offline in (True, False):
+        asker = Answerer(sample, None) if offline else answerer
+        ans = await asker.answer("How much does the Xiaomi Mi 11 Pro cost in Spain?")
+        assert not ans.found and ans.text == text("not_covered", "en") and ans.citations == []
+        assert ans.note == "no found article mentions 11"
+    assert fake_openai.chats() == [], "not covered costs no model call"

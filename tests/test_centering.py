@@ -135,3 +135,26 @@ def test_an_index_from_before_centering_is_rewritten_not_reembedded(
     assert verify(index)["ok"]
     assert top_title(index, "dense") == "Kiel harbour locks closed"
     index.close()
+
+
+def test_a_questions_leftover_pull_to_its_language_is_halved() -> None:
+    """What the mean offset leaves of a question's language only draws it to its own language's
+    passages: half of it goes, the topic stays."""
+    e = np.eye(16, dtype=np.float32)
+    centers = {"q_en": e[0], "q_de": e[1], "q_fr": e[2], "p_en": e[3], "p_de": e[3]}
+    c = Centering(centers)
+    german = e[1] - (e[0] + e[1] + e[2]) / 3  # German's direction among the query centers
+    topic = e[5]
+    # the question as the encoder makes it: its language's center, its topic, and more German
+    raw = centers["q_de"] + topic + 1.5 * german
+    right = topic  # the English passage on the topic (stored centered, unit)
+    distractor = 0.6 * e[6] + 0.8 * german / np.linalg.norm(german)  # German, off topic
+    no_projection = raw - (centers["q_en"] + centers["q_de"] + centers["q_fr"]) / 3
+    no_projection -= 0.5 * (centers["q_de"] - (e[0] + e[1] + e[2]) / 3)
+    assert no_projection @ distractor > no_projection @ right, "the pull the test is about"
+    q = c.query(raw, "de")
+    assert q @ right > q @ distractor
+    left = q - (q @ topic) * topic
+    assert np.isclose(np.linalg.norm(left) / (q @ topic), np.linalg.norm(german), atol=1e-5), (
+        "half of the 2 x German that centering left remains"
+    )

@@ -27,6 +27,24 @@ def test_anchors_are_what_is_written_alike_in_every_language() -> None:
     )  # a word in another script than the question's
 
 
+def test_a_number_in_any_scripts_digits_matches_the_same_number(tmp_path: Path) -> None:
+    from retrieval.keyword import KeywordIndex
+
+    assert anchors("ماذا حدث في عام ٢٠٢٣؟") == ["2023"] == anchors("२०२३ में क्या हुआ?")
+    kw = KeywordIndex(tmp_path / "bm25")
+    kw.build(
+        [
+            ("en-0", "a", "en", "", "The bridge opened in 2023 after four years of works."),
+            ("fa-0", "b", "fa", "", "پل در سال ۱۴۰۲ (۲۰۲۳) افتتاح شد."),
+            ("en-1", "c", "en", "", "The bridge was planned in 2019."),
+        ],
+        generation=1,
+        save=False,
+    )
+    shared = dict(kw.search_anchors("متى افتتح الجسر في ٢٠٢٣؟", 10))
+    assert shared.keys() == {"en-0", "fa-0"}, "Arabic-Indic, Persian and ASCII digits alike"
+
+
 def test_stop_words_by_language() -> None:
     assert analyse("Welches Telefon benutzte der Chef?", "de") == ["telefon", "benutzte", "chef"]
     assert "the" not in analyse("Which phone did the CEO use?", "en")
