@@ -131,8 +131,11 @@ class Answerer:
         standalone = await self._standalone(question, history, lang)
         t["rewrite_ms"] = ms_since(mark)
 
+        # The numbers that must be in a found article: a model's rewrite names what the user
+        # means; a rule's puts the previous question in front, whose numbers are not asked again.
+        asked = question if standalone.endswith(question) else standalone
         mark = time.perf_counter()
-        result = await asyncio.to_thread(self.retrieve, standalone, lang)
+        result = await asyncio.to_thread(self.retrieve, standalone, lang, None, asked)
         t["search_ms"] = ms_since(mark)
 
         def finish(ans: Answer) -> Answer:
@@ -159,7 +162,7 @@ class Answerer:
             # Covered: the articles' own languages find their best passages (a question that
             # is not covered costs no model call at all).
             mark = time.perf_counter()
-            result = await self._translated(standalone, lang, result)
+            result = await self._translated(standalone, lang, result, asked)
             t["translate_ms"] = ms_since(mark)
 
         mark = time.perf_counter()
@@ -203,26 +206,33 @@ class Answerer:
             Answer(question, checked.text, lang, True, citations, "llm", model=self.llm.name)
         )
 
-    async def _translated(self, question: str, lang: str, result: SearchResult) -> SearchResult:
+    async def _translated(
+        self, question: str, lang: str, result: SearchResult, asked: str
+    ) -> SearchResult:
         assert self.translator is not None
         targets = target_languages(await asyncio.to_thread(self.index.catalog.languages), lang)
         translations = await self.translator.translate(question, targets)
         if not translations:
             return result
-        return await asyncio.to_thread(self.retrieve, question, lang, translations)
+        return await asyncio.to_thread(self.retrieve, question, lang, translations, asked)
 
     def retrieve(
-        self, query: str, lang: str = "", translations: dict[str, str] | None = None
+        self,
+        query: str,
+        lang: str = "",
+        translations: dict[str, str] | None = None,
+        asked: str = "",
     ) -> SearchResult:
         """The search the answer stands on: passages, their sentences, the gate's figures; in
-        the period the question names, when it names one and the corpus has stories from it."""
+        the period the question names, when it names one and the corpus has stories from it.
+        `asked` (default: the query) is the text whose numbers a found article must mention."""
         result = search_in_time(
             self.index, query, self.top_k, self.gate.covered, self.clock(), query_lang=lang,
             translations=translations,
         )  # fmt: skip
         ids = list(dict.fromkeys(h.chunk.article_id for h in result.hits))
         result.copies = also_published(self.index.catalog, ids)
-        result.unmatched_numbers = unmatched(query, self._article_texts(ids))
+        result.unmatched_numbers = unmatched(asked or query, self._article_texts(ids))
         return result
 
     def _article_texts(self, article_ids: list[str]) -> Iterator[str]:

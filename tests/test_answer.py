@@ -379,3 +379,10 @@ async def test_a_number_no_found_article_mentions_is_not_covered(
         assert not ans.found and ans.text == text("not_covered", "en") and ans.citations == []
         assert ans.note == "no found article mentions 11"
     assert fake_openai.chats() == [], "not covered costs no model call"
+    # a short next question is searched with the previous one (no model to rewrite it), but
+    # the previous question's number is not asked again
+    after = await Answerer(sample, None).answer(
+        "Welches Telefon benutzte Lei Jun?",
+        history=[("How much does the Xiaomi Mi 11 Pro cost in Spain?", ans.text)],
+    )
+    assert after.found and after.standalone_question.startswith("How much does the Xiaomi Mi 11")
