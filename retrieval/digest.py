@@ -96,14 +96,15 @@ def stories(
     )
     placed = []
     for r in rows:
-        moment = parse_moment(r["date"]) or datetime.fromtimestamp(r["updated_at"], UTC)
-        # A bare day (how dates are stored) may be any time of that day: it is in the period
-        # if the day overlaps it. (Taken as midnight, yesterday evening's story fell out of a
-        # 24-hour digest asked just after midnight.)
-        day_long = moment.time() == time(0) and len(r["date"].strip()) == 10
-        if moment <= until and (
-            moment + timedelta(days=1) > since if day_long else moment >= since
-        ):
+        ingested = datetime.fromtimestamp(r["updated_at"], UTC)
+        moment = parse_moment(r["date"]) or ingested
+        # A bare day (how dates are stored) may be any time of that day: it counts as when it
+        # was ingested, within that day. (Taken as midnight, yesterday evening's story fell out
+        # of a 24-hour digest asked just after midnight; taken as the whole day, it was posted
+        # again by the next day's digest.) One fixed moment: consecutive digests list it once.
+        if moment.time() == time(0) and len(r["date"].strip()) == 10:
+            moment = min(moment + timedelta(days=1, seconds=-1), max(moment, ingested))
+        if since <= moment <= until:
             placed.append((moment, r))
     placed.sort(key=lambda p: p[0], reverse=True)
     if topic.strip() and placed:

@@ -111,3 +111,5 @@ def test_a_story_dated_by_its_day_is_in_a_period_that_overlaps_that_day(dated: A
     found = stories(dated.index, since, since + timedelta(hours=24))
     assert [s.title for s in found] == ["Harbour reopens after repairs"]
     assert stories(dated.index, day + timedelta(days=1), day + timedelta(days=2)) == []
+    now = datetime.now(UTC)  # after the ingest: the next digest does not list it again
+    assert stories(dated.index, now, now + timedelta(days=1)) == []
