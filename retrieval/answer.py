@@ -14,6 +14,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import UTC, datetime
+from itertools import chain
 
 from .citations import Checked, check_citations, normalise, strip_reasoning
 from .duplicates import also_published, with_copies
@@ -135,7 +136,7 @@ class Answerer:
         # means; a rule's puts the previous question in front, whose numbers are not asked again.
         asked = question if standalone.endswith(question) else standalone
         mark = time.perf_counter()
-        result = await asyncio.to_thread(self.retrieve, standalone, lang, None, asked)
+        result = await asyncio.to_thread(self.retrieve, standalone, lang, asked=asked)
         t["search_ms"] = ms_since(mark)
 
         def finish(ans: Answer) -> Answer:
@@ -232,7 +233,9 @@ class Answerer:
         )  # fmt: skip
         ids = list(dict.fromkeys(h.chunk.article_id for h in result.hits))
         result.copies = also_published(self.index.catalog, ids)
-        result.unmatched_numbers = unmatched(asked or query, self._article_texts(ids))
+        result.unmatched_numbers = unmatched(
+            asked or query, chain((h.chunk.text for h in result.hits), self._article_texts(ids))
+        )  # the hits first: their whole articles are read only for a number not in them
         return result
 
     def _article_texts(self, article_ids: list[str]) -> Iterator[str]:

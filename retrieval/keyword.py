@@ -26,6 +26,7 @@ import bm25s
 import numpy as np
 
 from .lang import script_of
+from .numbers import ascii_digits
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
@@ -37,16 +38,8 @@ _CASED = {"LATIN", "CYRILLIC", "GREEK", "ARMENIAN", "GEORGIAN"}
 def fold(text: str) -> str:
     """Lower case without accents, digits in ASCII ("٢٠٢٣" is "2023", as an English article
     writes it): what a token is compared as."""
-    folded = unicodedata.normalize("NFKD", text.casefold()).translate(_digits())
+    folded = ascii_digits(unicodedata.normalize("NFKD", text.casefold()))
     return "".join(ch for ch in folded if not unicodedata.combining(ch))
-
-
-@cache
-def _digits() -> dict[int, str]:
-    """Every other script's decimal digits -> ASCII."""
-    return {
-        cp: str(unicodedata.decimal(chr(cp))) for cp in range(0x80, 0x20000) if chr(cp).isdecimal()
-    }
 
 
 def tokenize(text: str) -> list[str]:
