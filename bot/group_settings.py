@@ -69,19 +69,20 @@ async def settings_button(update: Update, context: Context) -> None:
         await query.answer(t("expired", lang))
         return
     _, key, value = parts
-    chats = services(context).state.chats
-    try:
-        current = await asyncio.to_thread(chats.set_chat_setting, chat.id, key, value)
-    except ValueError:
-        await query.answer(t("expired", lang))
-        return
-    await query.answer()
-    text, markup = settings_view(current, lang)
-    try:
-        await query.edit_message_text(text, reply_markup=markup)
-    except Exception as exc:
-        if not is_not_modified(exc):
-            raise
+    svc = services(context)
+    async with svc.panels.lock(chat.id):
+        try:
+            current = await asyncio.to_thread(svc.state.chats.set_chat_setting, chat.id, key, value)
+        except ValueError:
+            await query.answer(t("expired", lang))
+            return
+        await query.answer()
+        text, markup = settings_view(current, lang)
+        try:
+            await query.edit_message_text(text, reply_markup=markup)
+        except Exception as exc:
+            if not is_not_modified(exc):
+                raise
 
 
 def settings_view(s: ChatSettings, lang: str) -> tuple[str, InlineKeyboardMarkup]:

@@ -53,6 +53,9 @@ class Services:
     feeds: Any = None  # retrieval.feeds.Feeds, built on first use
     no_drafts: set[int] = field(default_factory=set)  # private chats that refused drafts
     queue: Queue = field(default_factory=Queue)
+    # Updates run concurrently: presses on one chat's settings panel are applied and shown one
+    # at a time, so the panel never ends on a view older than the settings.
+    panels: Queue = field(default_factory=Queue)
 
     @property
     def owners(self) -> frozenset[int]:

@@ -204,8 +204,9 @@ async def test_group_settings_only_for_group_admins(
                 "message": tg.bot_message(panel),
             }
         )
+        # Updates run concurrently: either press may be handled first, and both must hold.
         await until(lambda: bot.svc.state.chats.chat_settings(GROUP["id"]).language == "fr")
-        assert bot.svc.state.chats.chat_settings(GROUP["id"]).mode == "all"
+        await until(lambda: bot.svc.state.chats.chat_settings(GROUP["id"]).mode == "all")
         # Now every question is answered, in French.
         tg.send_text(chat, member, "Which phone does the Xiaomi CEO use?")
         await bot.answered(1)
@@ -213,6 +214,46 @@ async def test_group_settings_only_for_group_admins(
     assert "Aucun modèle de langue" in answer.text
     status_calls = [c for c in tg.calls_of("getChatMember") if c["user_id"] == admin["id"]]
     assert len(status_calls) == 1  # cached briefly
+
+
+async def test_a_burst_of_presses_leaves_the_panel_showing_the_stored_settings(
+    tmp_path: Path, tg: FakeTelegram, offline_answerer: Answerer
+) -> None:
+    """Presses are handled concurrently; the panel must not end on a view older than the last
+    write (each press's edit raced the others' and could land after a newer one)."""
+    from bot.group_settings import settings_view
+
+    chat = tg.add_chat(dict(GROUP))
+    admin = user(901, "de", "Admin")
+    tg.members[(GROUP["id"], admin["id"])] = "administrator"
+    presses = [
+        "set:mode:all", "set:language:fr", "set:length:short", "set:mode:mention",
+        "set:language:", "set:length:long", "set:mode:all", "set:language:ru",
+        "set:length:normal", "set:mode:mention", "set:language:es", "set:length:short",
+    ]  # fmt: skip
+    async with running(bot_settings(tmp_path, tg), offline_answerer, tg) as bot:
+        tg.send_text(chat, admin, "/settings", entities=command("/settings"))
+        panel = await until(lambda: tg.messages_to(GROUP["id"]))
+        panel = panel[0]
+        for i, data in enumerate(presses):
+            tg.push(
+                callback_query={
+                    "id": f"b{i}",
+                    "from": admin,
+                    "chat_instance": "x",
+                    "data": data,
+                    "message": tg.bot_message(panel),
+                }
+            )
+        await until(lambda: len(tg.calls_of("answerCallbackQuery")) == len(presses))
+
+        def shown_is_stored() -> bool:
+            stored = bot.svc.state.chats.chat_settings(GROUP["id"])
+            return tg.messages_to(GROUP["id"])[0].text == settings_view(stored, "de")[0]
+
+        await until(shown_is_stored, timeout=10)
+        await settle(bot, quiet=0.5)
+        assert shown_is_stored()
 
 
 async def test_owner_forgets_an_article_and_state_survives_a_restart(
