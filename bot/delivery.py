@@ -118,7 +118,7 @@ class Delivery:
         return text + " …"
 
     async def _edit_loop(self) -> None:
-        last = 0.0
+        last = float("-inf")  # not 0.0: the monotonic clock starts near 0 at boot
         while not self._closed:
             await self._wake.wait()
             self._wake.clear()

@@ -6,6 +6,7 @@ import asyncio
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,24 @@ OWNER_NOTICE_SECONDS = 300.0
 
 
 @dataclass
+class Throttle:
+    """Yes at most once every `seconds`, the first time included. (The last time once started
+    at 0.0, and a monotonic clock is seconds since boot: on a machine up for less than five
+    minutes the first error never reached the owners.)"""
+
+    seconds: float
+    clock: Callable[[], float] = time.monotonic
+    last: float = float("-inf")
+
+    def due(self) -> bool:
+        now = self.clock()
+        if now - self.last < self.seconds:
+            return False
+        self.last = now
+        return True
+
+
+@dataclass
 class Services:
     settings: Settings
     index: Index
@@ -39,7 +58,7 @@ class Services:
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="ingest")
     )
     admin_cache: dict[tuple[int, int], tuple[bool, float]] = field(default_factory=dict)
-    last_owner_notice: float = 0.0
+    owner_notices: Throttle = field(default_factory=lambda: Throttle(OWNER_NOTICE_SECONDS))
     metrics: Metrics = field(default_factory=Metrics)
     owns_core: bool = True  # built by the bot (closed on shutdown), or handed in by the caller
     owner: str = field(default_factory=lambda: process_owner())  # this process, in the inbox
@@ -83,11 +102,7 @@ class Services:
         return self.feeds
 
     def owner_notice_due(self) -> bool:
-        now = time.monotonic()
-        if now - self.last_owner_notice < OWNER_NOTICE_SECONDS:
-            return False
-        self.last_owner_notice = now
-        return True
+        return self.owner_notices.due()
 
 
 def services(context: CallbackContext[Any, Any, Any, Any]) -> Services:

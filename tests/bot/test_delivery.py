@@ -158,6 +158,20 @@ async def test_errors_apologise_notify_owners_once_and_never_log_the_token(
     assert "HTTP Request: POST" not in text  # httpx's per-request lines are silenced
 
 
+def test_the_first_owner_notice_is_sent_on_a_machine_just_booted() -> None:
+    """The monotonic clock counts from boot: the test above failed on a machine up for 3
+    minutes, where a last notice "at 0.0" looked less than 5 minutes old."""
+    from bot.services import OWNER_NOTICE_SECONDS, Throttle
+
+    now = [180.0]  # three minutes after boot
+    notices = Throttle(OWNER_NOTICE_SECONDS, clock=lambda: now[0])
+    assert notices.due() and not notices.due()
+    now[0] += OWNER_NOTICE_SECONDS - 1
+    assert not notices.due()
+    now[0] += 1
+    assert notices.due()
+
+
 async def test_store_down_says_try_again(
     tmp_path: Path, tg: FakeTelegram, offline_answerer: Answerer
 ) -> None:
