@@ -20,6 +20,7 @@ from .citations import Checked, check_citations, normalise, strip_reasoning
 from .duplicates import also_published, with_copies
 from .gate import Gate
 from .index import Index
+from .keyword import analyse, unspaced
 from .languages import normalize
 from .llm import ChatModel, LLMError, Message
 from .messages import text
@@ -52,13 +53,17 @@ _FOLLOW_UP = re.compile(
 )
 
 
-def rule_rewrite(question: str, history: Sequence[Turn]) -> str:
-    """Without a model: a short follow-up ("und warum?") or one that opens with a conjunction is
-    searched together with the previous question."""
+def rule_rewrite(question: str, history: Sequence[Turn], lang: str = "") -> str:
+    """Without a model: a follow-up is searched together with the previous question. It opens
+    with a conjunction ("und warum?"), or names at most one thing of its own ("Wie viel kostet
+    es?", "When was that?"). Counting words instead took every question of five words or less
+    for a follow-up: "ऑस्ट्रेलिया की राजधानी क्या है?" after a question about a phone's price
+    was answered with the price. (`Answerer` also keeps a question the articles cover alone.)"""
     if not history:
         return question
-    short = len(question.split()) <= 5 or len(question) <= 25
-    if short or _FOLLOW_UP.search(question):
+    own = analyse(question, lang)
+    pairs = any(unspaced(t) for t in own)  # character pairs: a word or two make 1-4
+    if _FOLLOW_UP.search(question) or len(own) <= (4 if pairs else 1):
         return f"{history[-1][0]} {question}"
     return question
 
@@ -129,14 +134,16 @@ class Answerer:
             )
 
         mark = time.perf_counter()
-        standalone = await self._standalone(question, history, lang)
+        standalone, by_rule = await self._standalone(question, history, lang)
         t["rewrite_ms"] = ms_since(mark)
 
         # The numbers that must be in a found article: a model's rewrite names what the user
         # means; a rule's puts the previous question in front, whose numbers are not asked again.
         asked = question if standalone.endswith(question) else standalone
         mark = time.perf_counter()
-        result = await asyncio.to_thread(self.retrieve, standalone, lang, asked=asked)
+        standalone, result = await asyncio.to_thread(
+            self._search, question, standalone, by_rule, lang, asked
+        )
         t["search_ms"] = ms_since(mark)
 
         def finish(ans: Answer) -> Answer:
@@ -217,6 +224,17 @@ class Answerer:
             return result
         return await asyncio.to_thread(self.retrieve, question, lang, translations, asked)
 
+    def _search(
+        self, question: str, standalone: str, by_rule: bool, lang: str, asked: str
+    ) -> tuple[str, SearchResult]:
+        """A rule's merge with the previous question is a guess: a question the articles cover
+        on its own is answered on its own."""
+        if by_rule:
+            alone = self.retrieve(question, lang)
+            if self.gate.covered(alone):
+                return question, alone
+        return standalone, self.retrieve(standalone, lang, asked=asked)
+
     def retrieve(
         self,
         query: str,
@@ -247,19 +265,23 @@ class Answerer:
             yield from (c.text for c in chunks)
 
     # --- steps ----------------------------------------------------------------------------------
-    async def _standalone(self, question: str, history: Sequence[Turn], lang: str) -> str:
+    async def _standalone(
+        self, question: str, history: Sequence[Turn], lang: str
+    ) -> tuple[str, bool]:
+        """The question as it stands alone, and whether a rule (not the model) merged it."""
         if not history:
-            return question
+            return question, False
         if self.llm is not None:
             try:
                 out = (
                     await self.llm.complete(rewrite_messages(question, history, lang), 120)
                 ).strip()
                 if out and len(out) < 500 and NOT_FOUND not in out:
-                    return out.splitlines()[0].strip()
+                    return out.splitlines()[0].strip(), False
             except LLMError as exc:
                 log.info("follow-up rewrite by rule: %s", exc)
-        return rule_rewrite(question, history)
+        merged = rule_rewrite(question, history, lang)
+        return merged, merged != question
 
     async def _ask(self, messages: list[Message], max_tokens: int, on_delta: OnDelta | None) -> str:
         assert self.llm is not None

@@ -58,6 +58,11 @@ def tokenize(text: str) -> list[str]:
     return out
 
 
+def unspaced(token: str) -> bool:
+    """A token of a script written without spaces: `tokenize` made it a character pair."""
+    return bool(_UNSPACED.search(token))
+
+
 @cache
 def stop_words(lang: str) -> frozenset[str]:
     """The language's function words, folded like tokens: bm25s's lists where it has one (short,

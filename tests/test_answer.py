@@ -323,6 +323,11 @@ def test_follow_up_rule_without_a_model() -> None:
         "Wie viele Xiaomi 17 wurden in den ersten fünf Tagen verkauft?", history
     ).startswith("Wie viele")
     assert rule_rewrite("and when?", []) == "and when?"
+    assert rule_rewrite("Wie viel kostet es?", history, "de").startswith("Warum zieht")
+    assert rule_rewrite("为什么？", history, "zh").startswith("Warum zieht")
+    for new in ("What's Australia's capital?", "ऑस्ट्रेलिया की राजधानी क्या है?",
+                "เมืองหลวงของประเทศออสเตรเลียคือเมืองอะไร"):  # fmt: skip
+        assert rule_rewrite(new, history, "") == new
 
 
 async def test_wrong_language_reply_is_retried_once(
@@ -385,10 +390,31 @@ async def test_a_number_no_found_article_mentions_is_not_covered(
         assert not ans.found and ans.text == text("not_covered", "en") and ans.citations == []
         assert ans.note == "no found article mentions 11"
     assert fake_openai.chats() == [], "not covered costs no model call"
-    # a short next question is searched with the previous one (no model to rewrite it), but
-    # the previous question's number is not asked again
+    # a follow-up is searched with the previous question (no model to rewrite it), but the
+    # previous question's number is not asked again
     after = await Answerer(sample, None).answer(
-        "Welches Telefon benutzte Lei Jun?",
-        history=[("How much does the Xiaomi Mi 11 Pro cost in Spain?", ans.text)],
+        "und warum?", history=[("How much does the Xiaomi Mi 11 Pro cost in Spain?", ans.text)]
     )
     assert after.found and after.standalone_question.startswith("How much does the Xiaomi Mi 11")
+
+
+async def test_without_a_model_a_new_question_is_not_merged_with_the_previous_one(
+    sample: Index,
+) -> None:
+    """Found in a fresh clone's terminal chat: every question of five words or less was taken
+    for a follow-up and searched behind the previous question. A Hindi question about
+    Australia's capital, after the phone's price, was answered with the price quotes; the
+    German phone question, after a Thai question, was "not covered"."""
+    offline = Answerer(sample, None)
+    price = "How much does the Xiaomi Mi 10 Pro cost in Spain?"
+    capital = await offline.answer("ऑस्ट्रेलिया की राजधानी क्या है?", history=[(price, "…")])
+    assert not capital.found and capital.text == text("not_covered", "hi")
+    thai = "เมืองหลวงของประเทศออสเตรเลียคือเมืองอะไร"
+    phone = await offline.answer(
+        "Welches Telefon benutzte Lei Jun?", history=[(thai, text("not_covered", "th"))]
+    )
+    assert phone.found and phone.standalone_question == "Welches Telefon benutzte Lei Jun?"
+    assert any("iPhone" in c.quote for c in phone.citations)
+    # A question that names at most one thing of its own is still a follow-up.
+    why = await offline.answer("Why did he use it?", history=[(price, "…")])
+    assert why.standalone_question == f"{price} Why did he use it?"
