@@ -6,19 +6,20 @@ import ipaddress
 import os
 import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from retrieval.answer import Answerer
 from retrieval.index import Index
 from retrieval.ingest import ingest
 from retrieval.lang import LanguageDetector
 from retrieval.settings import Settings
 from testing.embedder import HashEmbedder
-from testing.openai_server import FakeOpenAI
+from testing.openai_server import FakeOpenAI, chat_model_for
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -119,6 +120,19 @@ def sample_index(
     assert ingest(idx, [str(CORPUS)]).ok
     yield idx
     idx.close()
+
+
+@pytest.fixture
+def sample(sample_index: Index) -> Index:
+    return sample_index
+
+
+@pytest.fixture
+async def answerer(sample: Index, fake_openai: FakeOpenAI) -> AsyncIterator[Answerer]:
+    """The sample corpus with the fake model; translation is test_translate.py's own."""
+    llm = chat_model_for(sample, fake_openai, timeout=2.0)
+    yield Answerer(sample, llm, translate=False)
+    await llm.close()
 
 
 REQUIRED = os.environ.get("FOOTNOTE_REQUIRE_SERVICES", "") in ("1", "true")

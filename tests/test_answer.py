@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,23 +19,11 @@ from retrieval.ingest import ingest
 from retrieval.llm import make_llm
 from retrieval.messages import text
 from retrieval.prompting import NOT_FOUND
-from testing.openai_server import FakeOpenAI, chat_model_for
+from testing.openai_server import FakeOpenAI
 from tests.conftest import CORPUS
 
 EN_Q = "Which phone was Xiaomi's CEO caught using?"
 DE_Q = "Welches Handy benutzte der Chef von Xiaomi?"
-
-
-@pytest.fixture
-def sample(sample_index: Index) -> Index:
-    return sample_index
-
-
-@pytest.fixture
-async def answerer(sample: Index, fake_openai: FakeOpenAI) -> AsyncIterator[Answerer]:
-    llm = chat_model_for(sample, fake_openai, timeout=2.0)
-    yield Answerer(sample, llm, translate=False)  # translation: test_translate.py
-    await llm.close()
 
 
 def system_and_user(fake: FakeOpenAI, i: int = -1) -> tuple[str, str]:

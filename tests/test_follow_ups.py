@@ -3,28 +3,12 @@ together with the previous question only when they lean on it."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-
 from retrieval.answer import Answerer, rule_rewrite
 from retrieval.index import Index
 from retrieval.messages import text
-from testing.openai_server import FakeOpenAI, chat_model_for
+from testing.openai_server import FakeOpenAI
 
 EN_Q = "Which phone was Xiaomi's CEO caught using?"
-
-
-@pytest.fixture
-def sample(sample_index: Index) -> Index:
-    return sample_index
-
-
-@pytest.fixture
-async def answerer(sample: Index, fake_openai: FakeOpenAI) -> AsyncIterator[Answerer]:
-    llm = chat_model_for(sample, fake_openai, timeout=2.0)
-    yield Answerer(sample, llm, translate=False)
-    await llm.close()
 
 
 async def test_follow_up_is_rewritten_by_the_model(
