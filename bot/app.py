@@ -38,10 +38,12 @@ from . import (
     feed_commands,
     group_settings,
     handlers,
+    inbox,
     owner,
     reactions,
 )
 from .error_handler import on_error
+from .inbox import begin_run, end_run
 from .limits import RateLimiter
 from .metrics import Metrics
 from .services import Services
@@ -173,6 +175,12 @@ class FootnoteApplication(Application[Any, Any, Any, Any, Any, Any]):
 
         await asyncio.to_thread(done)
 
+    async def start(self) -> None:
+        svc: Services | None = self.bot_data.get("services")
+        if svc is not None:
+            begin_run(svc.owner)  # from now on this run's claims are alive
+        await super().start()
+
     async def stop(self) -> None:
         """Stop within the grace period whatever the model is doing: answers still running
         then are cancelled; their updates stay claimed, so the next start answers them."""
@@ -193,6 +201,8 @@ class FootnoteApplication(Application[Any, Any, Any, Any, Any, Any]):
                     svc.settings.shutdown_grace,
                 )
         await super().stop()
+        if svc is not None:
+            end_run(svc.owner)  # what it left claimed is a later run's to finish
 
 
 def take_over_unfinished(bot: Any, svc: Services) -> list[Update]:
@@ -216,6 +226,23 @@ async def replay_unfinished(app: Application[Any, Any, Any, Any, Any, Any], svc:
     if updates:
         log.warning("replaying %d update(s) left unfinished by a previous run", len(updates))
     return len(updates)
+
+
+async def watch_inbox(context: Any) -> None:
+    """Every RENEW_SECONDS: keep this run's claims alive, and take over what a run that is gone
+    left unfinished (a crash elsewhere, a replay missed at start): a missed replay is not lost."""
+    app = context.application
+    svc: Services = app.bot_data["services"]
+    await asyncio.to_thread(svc.state.inbox.renew, svc.owner)
+    await replay_unfinished(app, svc)
+
+
+def schedule_inbox_watch(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    if app.job_queue is None:  # installed without the job-queue extra
+        log.warning("orphaned updates are replayed only at start: no job queue")
+        return
+    every = inbox.RENEW_SECONDS
+    app.job_queue.run_repeating(watch_inbox, interval=every, first=every, name="inbox-watch")
 
 
 def _token_reader(answerer: Answerer) -> Any:
@@ -278,6 +305,7 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     )
     await register_commands(app, svc)
     await replay_unfinished(app, svc)
+    schedule_inbox_watch(app)
     feed_commands.schedule(app)
     digests.schedule(app)
     # Models load in the background; a question arriving meanwhile waits in its worker thread.

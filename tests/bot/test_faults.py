@@ -123,3 +123,24 @@ async def test_chroma_server_killed_and_restarted(
     )
     assert "iPhone" in tg.messages_to(askers[2]["id"])[0].text and recovery < 10
     record("Chroma server restarted: first question to its answer (no bot restart)", recovery)
+
+
+async def test_an_update_left_by_a_run_that_is_gone_is_answered_without_a_restart(
+    tmp_path: Path, tg: FakeTelegram, sample_index: Index, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Orphaned claims are looked for while the bot runs, not only at its start: a replay the
+    start missed (an earlier run of this very process claimed a question and died with it) is
+    answered at the next check."""
+    from bot.inbox import process_owner
+
+    monkeypatch.setattr("bot.inbox.RENEW_SECONDS", 0.2)
+    asker = user(3301, "en")
+    chat = tg.private_chat(asker)
+    async with running(bot_settings(tmp_path, tg), Answerer(sample_index, None), tg) as bot:
+        update = tg.update_dict(message=tg.message(chat, asker, QUESTION))
+        assert await asyncio.to_thread(
+            bot.svc.state.inbox.claim_update, update["update_id"], process_owner(), update
+        )
+        await bot.answered(1, timeout=20)
+        await until(lambda: not bot.svc.state.inbox.unfinished_updates(), 10)
+    assert len(tg.messages_to(asker["id"])) == 1  # answered once

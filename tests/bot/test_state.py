@@ -166,3 +166,57 @@ def test_processes_starting_together_create_the_schema_once(database_url: str) -
     for t in threads:
         t.join()
     assert not errors, errors[:2]
+
+
+def test_a_restart_with_the_same_pid_in_the_same_second_takes_its_predecessors_work_over(
+    state: State, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A container whose bot is pid 1 on a stable hostname, restarted within the second: the new
+    run must not mistake its predecessor's claim for its own (it once did, and an upload cut
+    short by the restart was never finished)."""
+    import time
+
+    from bot.inbox import process_owner
+
+    with monkeypatch.context() as frozen:  # one second, one pid, one host: both starts
+        frozen.setattr(time, "time", lambda: 1_796_435_068.0)
+        before, after = process_owner(), process_owner()
+    assert before != after
+    assert state.inbox.claim_update(1, before, {"update_id": 1})
+    assert state.inbox.orphaned(after) == [(1, {"update_id": 1})]
+    assert state.inbox.orphaned(after) == []  # now ours: taken once
+
+
+def test_a_live_run_keeps_its_claims_and_a_silent_one_loses_them(state: State) -> None:
+    """Runs of this process that still handle updates keep their claims; another host's claim
+    is taken over only once its run stopped renewing it for longer than the lease."""
+    import time
+
+    from bot.inbox import LEASE_SECONDS, begin_run, end_run, process_owner
+
+    me, neighbour = process_owner(), process_owner()
+    begin_run(neighbour)  # another Application in this very process, still running
+    try:
+        assert state.inbox.claim_update(1, neighbour, {"update_id": 1})
+        assert state.inbox.orphaned(me) == []
+    finally:
+        end_run(neighbour)
+    assert [u for u, _ in state.inbox.orphaned(me)] == [1]  # stopped: its work is ours
+
+    far = "elsewhere:1:0123abcd:feedfacefeedface"  # a process on another host
+    assert state.inbox.claim_update(2, far, {"update_id": 2})
+    later = time.time() + LEASE_SECONDS + 5
+    assert state.inbox.renew(far) == 1  # alive: it renews while it works
+    assert state.inbox.orphaned(me, now=time.time() + LEASE_SECONDS / 2) == []
+    assert [u for u, _ in state.inbox.orphaned(me, now=later)] == [2]  # silent past the lease
+
+
+def test_claims_named_by_the_previous_release_are_still_taken_over(state: State) -> None:
+    """`host:pid:second` claims of a process on this host that is gone (an upgrade's restart)."""
+    import os
+
+    from bot.inbox import process_owner
+
+    old = f"{os.uname().nodename}:{os.getpid()}:1796435068"  # this pid, an earlier process
+    assert state.inbox.claim_update(3, old, {"update_id": 3})
+    assert [u for u, _ in state.inbox.orphaned(process_owner())] == [3]
