@@ -44,8 +44,42 @@ def script_of(word: str) -> str:
 
 
 def script_profile(text: str) -> Counter[str]:
-    """Count letters per script (LATIN, CYRILLIC, HAN, ARABIC, ...)."""
-    return Counter(_script(ch) for ch in text if ch.isalpha())
+    """Count letters per script (LATIN, CYRILLIC, HAN, ARABIC, ...); the vowel signs of
+    Devanagari, Thai and their kin count as letters of their script."""
+    return Counter(
+        script
+        for ch in text
+        if ch.isalpha() or unicodedata.category(ch).startswith("M")
+        if (script := _script(ch)) not in ("", "COMBINING")
+    )
+
+
+# A question in another script often carries Latin brand names ("小米的CEO为什么用iPhone？"), and
+# counting letters let them win: the question is in the other script once it holds this share
+# of the letters. Han, kana and Hangul letters are syllables or words, and Thai is written
+# without spaces: each of their letters weighs two.
+_OWN_SCRIPT_SHARE = 0.4
+_DENSE = {"HAN": 2, "HIRAGANA": 2, "KATAKANA": 2, "HANGUL": 2, "THAI": 2}
+
+
+def main_script(profile: Counter[str]) -> str:
+    """The script a text is written in: the largest other than Latin when it holds at least
+    `_OWN_SCRIPT_SHARE` of the (weighted) letters, whatever Latin names it quotes."""
+    if not profile:
+        return ""
+    weighted = Counter({s: n * _DENSE.get(s, 1) for s, n in profile.items()})
+    others = [(n, s) for s, n in weighted.items() if s != "LATIN"]
+    if others:
+        n, script = max(others)
+        if n >= _OWN_SCRIPT_SHARE * sum(weighted.values()):
+            return script
+    return weighted.most_common(1)[0][0]
+
+
+def in_script(text: str, script: str) -> str:
+    """The text's words in `script` (and those without letters), for lingua to read: Latin
+    names inside a Cyrillic question say nothing of its language."""
+    return " ".join(w for w in text.split() if script_of(w) in (script, ""))
 
 
 class LanguageDetector:
@@ -96,22 +130,24 @@ class LanguageDetector:
         scripts = script_profile(text)
         if not scripts:
             return []
-        main_script, _ = scripts.most_common(1)[0]
-        if main_script in ("HIRAGANA", "KATAKANA") or (
-            main_script == "HAN" and (scripts["HIRAGANA"] + scripts["KATAKANA"]) > 0
+        script = main_script(scripts)
+        if script in ("HIRAGANA", "KATAKANA") or (
+            script == "HAN" and (scripts["HIRAGANA"] + scripts["KATAKANA"]) > 0
         ):
             return [("ja", 1.0)]
-        if main_script == "HAN":
+        if script == "HAN":
             return [("zh", 1.0)]
-        if main_script in _SCRIPT_LANG:
-            return [(_SCRIPT_LANG[main_script], 1.0)]
-        if main_script == "LATIN" and ("¿" in text or "¡" in text):
+        if script in _SCRIPT_LANG:
+            return [(_SCRIPT_LANG[script], 1.0)]
+        if script == "LATIN" and ("¿" in text or "¡" in text):
             return [("es", 1.0)]
+        if script != "LATIN":
+            text = in_script(text, script) or text
         values = self._get().compute_language_confidence_values(text)
         out: list[tuple[str, float]] = []
         for cv in values:
             code = cv.language.iso_code_639_1.name.lower()
-            if _fits_script(code, main_script):
+            if _fits_script(code, script):
                 out.append((code, cv.value))
         return out
 

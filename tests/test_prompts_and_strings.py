@@ -109,3 +109,25 @@ def test_language_detection_with_hints(
     detector: LanguageDetector, question: str, hint: str, expected: str
 ) -> None:
     assert detector.detect(question, hint) == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("小米的CEO为什么用iPhone？", "zh"),  # once Norwegian Bokmål: the Latin part won
+        ("Xiaomi 17 Ultra的价格是多少？", "zh"),
+        ("XiaomiのCEOはなぜiPhoneを使うのですか？", "ja"),
+        ("Xiaomi CEO는 왜 iPhone을 쓰나요?", "ko"),
+        ("لماذا يستخدم رئيس Xiaomi هاتف iPhone؟", "ar"),
+        ("Почему CEO Xiaomi пользуется iPhone?", "ru"),
+        ("Чому керівник Xiaomi користується iPhone?", "uk"),
+        ("Xiaomi के CEO iPhone क्यों इस्तेमाल करते हैं?", "hi"),
+        ("ทำไม CEO ของ Xiaomi ใช้ iPhone", "th"),
+        ("Γιατί ο CEO της Xiaomi χρησιμοποιεί iPhone;", "el"),
+        ("Why does the CEO of 小米 use an iPhone?", "en"),  # a Han name in an English question
+    ],
+)
+def test_a_question_in_one_script_keeps_it_whatever_latin_names_it_quotes(
+    detector: LanguageDetector, question: str, expected: str
+) -> None:
+    assert detector.detect(question) == expected
