@@ -24,13 +24,19 @@ from pathlib import Path
 
 import bm25s
 import numpy as np
+import regex
 
 from .lang import script_of
 from .numbers import ascii_digits
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
-_TOKEN = re.compile(r"\w+", re.UNICODE)
+# A word keeps its combining marks: Devanagari's and Thai's vowel signs and viramas are part of
+# it (with `\w` alone "राजधानी" fell apart into "र", "जध", "न").
+_TOKEN = regex.compile(r"[\w\p{M}]+")
+# Accents are dropped only from the letters of cased alphabets (é, ü, й); elsewhere a mark is a
+# vowel or a tone, not decoration.
+_ACCENT = regex.compile(r"(?<=[\p{Latin}\p{Greek}\p{Cyrillic}])\p{M}+")
 _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\u0e00-\u0e7f]")
 _CASED = {"LATIN", "CYRILLIC", "GREEK", "ARMENIAN", "GEORGIAN"}
 
@@ -38,8 +44,7 @@ _CASED = {"LATIN", "CYRILLIC", "GREEK", "ARMENIAN", "GEORGIAN"}
 def fold(text: str) -> str:
     """Lower case without accents, digits in ASCII ("٢٠٢٣" is "2023", as an English article
     writes it): what a token is compared as."""
-    folded = ascii_digits(unicodedata.normalize("NFKD", text.casefold()))
-    return "".join(ch for ch in folded if not unicodedata.combining(ch))
+    return _ACCENT.sub("", ascii_digits(unicodedata.normalize("NFKD", text.casefold())))
 
 
 def tokenize(text: str) -> list[str]:
@@ -291,4 +296,4 @@ class KeywordIndex:
         return m
 
 
-ANALYSIS = "digits-2"  # bump when tokenizing or stop words change: saved indexes rebuild
+ANALYSIS = "marks-3"  # bump when tokenizing or stop words change: saved indexes rebuild

@@ -120,3 +120,12 @@ async def test_the_german_phone_question_quotes_the_english_article(sample_index
     assert ans.found and ans.mode == "extractive" and ans.language == "de"
     english = [c for c in ans.citations if c.title == ENGLISH_ARTICLE]
     assert english and any("iPhone" in (c.quote or "") for c in english)
+
+
+def test_words_keep_their_vowel_signs_and_only_cased_alphabets_lose_accents() -> None:
+    """`\\w` does not match combining marks: Hindi and Thai words fell apart ("राजधानी" became
+    "र", "जध", "न"), which weakened the keyword vote, the anchors and citation support."""
+    assert tokens_of("ऑस्ट्रेलिया की राजधानी क्या है?") == ["ऑस्ट्रेलिया", "की", "राजधानी", "क्या", "है"]
+    assert "ลี" in tokens_of("เมืองหลวงของออสเตรเลีย")  # the pair keeps its vowel sign
+    assert tokens_of("Café Müller in Йошкар-Оле") == ["cafe", "muller", "in", "иошкар", "оле"]
+    assert anchors("राजधानी कैनबरा है, Canberra 2023") == ["canberra", "2023"]
