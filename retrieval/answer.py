@@ -20,11 +20,12 @@ from .citations import Checked, check_citations, normalise, strip_reasoning
 from .duplicates import also_published, with_copies
 from .gate import Gate
 from .index import Index
+from .inventory import Holdings, holdings
 from .keyword import analyse, unspaced
 from .languages import normalize
 from .llm import ChatModel, LLMError, Message
 from .messages import text
-from .models import Answer
+from .models import ANSWERED, NOT_COVERED, UNCERTAIN, Answer
 from .numbers import unmatched
 from .prompting import (
     NOT_FOUND,
@@ -102,7 +103,10 @@ class Answerer:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.llm = llm
         s = index.settings
-        self.gate = gate or Gate(s.gate_min_score, s.gate_min_similarity, s.gate_confident_score)
+        self.gate = gate or Gate(
+            s.gate_min_score, s.gate_min_similarity, s.gate_confident_score, s.gate_off_topic_score
+        )
+        self._held: tuple[int, Holdings] | None = None
         self.top_k = top_k or index.settings.top_k
         if translate is None:
             translate = index.settings.translate_queries
@@ -117,26 +121,20 @@ class Answerer:
         length: str = "normal",
         language: str = "",
     ) -> Answer:
-        """`language` forces the answer language (a group setting); otherwise it is detected."""
+        """`language` forces the answer language (a group setting); otherwise it is detected.
+        Steps: detect, rewrite, retrieve (translated too, with a model), decide, ask, check."""
         t: dict[str, float] = {}
         start = time.perf_counter()
         question = question.strip()
-        lang = normalize(
-            language
-            or await asyncio.to_thread(self.index.detector.detect, question, language_hint)
-            or language_hint
-            or "en"
-        )
+        lang = await self._language(question, language_hint, language)
         t["detect_ms"] = ms_since(start)
         if not question:
             return Answer(
                 question, text("empty_question", lang), lang, False, [], "extractive", note="empty"
             )
-
         mark = time.perf_counter()
         standalone, by_rule = await self._standalone(question, history, lang)
         t["rewrite_ms"] = ms_since(mark)
-
         # The numbers that must be in a found article: a model's rewrite names what the user
         # means; a rule's puts the previous question in front, whose numbers are not asked again.
         asked = question if standalone.endswith(question) else standalone
@@ -145,34 +143,53 @@ class Answerer:
             self._search, question, standalone, by_rule, lang, asked
         )
         t["search_ms"] = ms_since(mark)
-
-        def finish(ans: Answer) -> Answer:
-            ans.standalone_question = standalone
-            ans.citations = with_copies(ans.citations, result.copies)
-            if ans.found and result.latest:
-                ans.text = with_newest_source(ans, self.clock())
-            t["total_ms"] = ms_since(start)
-            ans.timings = t
-            return ans
-
-        def quotes(header: str, note: str) -> Answer:
-            return extractive_answer(question, lang, result.hits, result.sentences, header, note,
-                                     in_hit_order=result.latest)  # fmt: skip
-
-        if not (result.period_only or self.gate.covered(result)):
-            note = "retrieval found nothing relevant"
-            if result.unmatched_numbers:
-                note = f"no found article mentions {', '.join(result.unmatched_numbers)}"
-            return finish(self._not_covered(question, lang, note=note))
-        if self.llm is None:
-            return finish(quotes("offline_header", "no language model configured"))
         if self.translator is not None:
-            # Covered: the articles' own languages find their best passages (a question that
-            # is not covered costs no model call at all).
+            # Before anything is refused: the articles' own languages find what the question's
+            # wording may miss (a Chinese question about a German article).
             mark = time.perf_counter()
             result = await self._translated(standalone, lang, result, asked)
             t["translate_ms"] = ms_since(mark)
+        ans = await self._decide(question, standalone, lang, result, on_delta, length, t)
+        ans.standalone_question = standalone
+        ans.citations = with_copies(ans.citations, result.copies)
+        if ans.found and result.latest:
+            ans.text = with_newest_source(ans, self.clock())
+        t["total_ms"] = ms_since(start)
+        ans.timings = t
+        return ans
 
+    async def _language(self, question: str, hint: str, forced: str) -> str:
+        detected = (
+            "" if forced else await asyncio.to_thread(self.index.detector.detect, question, hint)
+        )
+        return normalize(forced or detected or hint or "en")
+
+    async def _decide(
+        self, question: str, standalone: str, lang: str, result: SearchResult,
+        on_delta: OnDelta | None, length: str, t: dict[str, float],
+    ) -> Answer:  # fmt: skip
+        """Search alone refuses only a question that is clearly off topic. With a model, the
+        model reads the passages and decides the rest; offline, close passages are quoted as
+        the answer and the others as the closest passages, said so."""
+        verdict = self.gate.verdict(result)
+        if verdict == NOT_COVERED:
+            note = "retrieval found nothing relevant"
+            if result.unmatched_numbers:
+                note = f"no found article mentions {', '.join(result.unmatched_numbers)}"
+            return await self._not_covered(question, lang, note)
+        if self.llm is None:
+            return self._quotes(question, lang, result, verdict, "offline_header",
+                                "no language model configured")  # fmt: skip
+        return await self._from_model(question, standalone, lang, result, verdict, on_delta,
+                                      length, t)  # fmt: skip
+
+    async def _from_model(
+        self, question: str, standalone: str, lang: str, result: SearchResult, verdict: str,
+        on_delta: OnDelta | None, length: str, t: dict[str, float],
+    ) -> Answer:  # fmt: skip
+        """The model's answer, checked; quotes when it cannot be had or tied to the sources.
+        Its NOT_FOUND is never an answer: passages search is sure of are shown as uncertain."""
+        assert self.llm is not None
         mark = time.perf_counter()
         today = self.clock().date().isoformat()
         messages = answer_messages(standalone, result.hits, lang, length, today)
@@ -182,27 +199,29 @@ class Answerer:
         except LLMError as exc:
             log.warning("answering offline: %s", exc)
             t["llm_ms"] = ms_since(mark)
-            return finish(quotes("offline_header", str(exc)))
+            return self._quotes(question, lang, result, verdict, "offline_header", str(exc))
         t["llm_ms"] = ms_since(mark)
-
         mark = time.perf_counter()
         reply = strip_reasoning(reply)  # a reply that is only reasoning is empty
         if not reply:
-            return finish(quotes("offline_header", "the model returned an empty reply"))
+            return self._quotes(question, lang, result, verdict, "offline_header",
+                                "the model returned an empty reply")  # fmt: skip
         if reply.upper().startswith(NOT_FOUND) or reply.upper().endswith(NOT_FOUND):
             if self.gate.confident(result):
                 # Search is sure the passages are on topic (a small model often refuses on a
-                # source in another language): show what they say rather than "not covered".
-                return finish(quotes("model_unsure_header", "the model found no answer; "
-                                     "the passages are close to the question"))  # fmt: skip
-            return finish(
-                self._not_covered(question, lang, note="the model found no answer in the sources")
+                # source in another language): show what they say, as unconfirmed.
+                return self._quotes(question, lang, result, UNCERTAIN, "model_unsure_header",
+                                    "the model found no answer; the passages are close to "
+                                    "the question")  # fmt: skip
+            return await self._not_covered(
+                question, lang, note="the model found no answer in the sources"
             )
         checked = await self._checked(reply, result, lang)
         if checked.invalid:
             log.info("removed invented citation numbers %s", checked.invalid)
         if not checked.used:
-            return finish(quotes("unverified_header", "the model cited no valid source"))
+            return self._quotes(question, lang, result, verdict, "unverified_header",
+                                "the model cited no valid source")  # fmt: skip
         reply_lang = await self._language_of(checked)
         if reply_lang and reply_lang != lang and len(checked.text) > 40:
             retried = await self._retry_language(messages, reply, lang, limit, result)
@@ -210,9 +229,17 @@ class Answerer:
                 checked = retried
         citations = cited(result.hits, checked.used, result.sentences)
         t["check_ms"] = ms_since(mark)
-        return finish(
-            Answer(question, checked.text, lang, True, citations, "llm", model=self.llm.name)
-        )
+        return Answer(question, checked.text, lang, True, citations, "llm", model=self.llm.name)
+
+    def _quotes(
+        self, question: str, lang: str, result: SearchResult, verdict: str, header: str, note: str
+    ) -> Answer:
+        """The best source sentences, under `header` when search found the answer close, under
+        the "could not confirm" one otherwise."""
+        if verdict != ANSWERED and header != "model_unsure_header":
+            header = "uncertain_header"
+        return extractive_answer(question, lang, result.hits, result.sentences, header, note,
+                                 in_hit_order=result.latest, coverage=verdict)  # fmt: skip
 
     async def _translated(
         self, question: str, lang: str, result: SearchResult, asked: str
@@ -331,6 +358,20 @@ class Answerer:
             return checked
         return None
 
-    def _not_covered(self, question: str, lang: str, note: str) -> Answer:
-        return Answer(question, text("not_covered", lang), lang, False, [], "extractive" if self.llm is None else "llm",
-                      model=self.llm.name if self.llm else "", note=note)  # fmt: skip
+    async def _not_covered(self, question: str, lang: str, note: str) -> Answer:
+        """Said plainly, with what the articles do cover (how many, from when, in which
+        languages), so the asker knows whether to rephrase or to look elsewhere."""
+        held = await asyncio.to_thread(self._holdings)
+        body = text("not_covered", lang)
+        if held.articles:
+            body = f"{body}\n\n{held.describe(lang)}"
+        return Answer(question, body, lang, False, [], "extractive" if self.llm is None else "llm",
+                      model=self.llm.name if self.llm else "", note=note,
+                      coverage=NOT_COVERED)  # fmt: skip
+
+    def _holdings(self) -> Holdings:
+        """Read again only when the catalog changed (its generation moves with every write)."""
+        generation = self.index.catalog.generation()
+        if self._held is None or self._held[0] != generation:
+            self._held = (generation, holdings(self.index))
+        return self._held[1]

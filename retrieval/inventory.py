@@ -4,9 +4,17 @@ of catalog against vectors. Reads only."""
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_interval
+from babel.lists import format_list
+
+from .dates import iso_day, locale_of
 from .index import Index
+from .messages import text
 from .sql import schema_name
 
 
@@ -64,3 +72,54 @@ def verify(index: Index) -> dict[str, Any]:
         "chunks_without_vector": sorted(catalog_ids - vector_ids)[:20],
         "pending_articles": [r["article_id"] for r in index.catalog.pending()],
     }
+
+
+@dataclass(frozen=True)
+class Holdings:
+    """What the articles cover, for a "not covered" answer: a user can tell whether to rephrase
+    or to look elsewhere."""
+
+    articles: int
+    first: date | None
+    last: date | None
+    languages: tuple[str, ...]  # most articles first
+
+    def describe(self, lang: str) -> str:
+        """'Articles I have: 2 · Jun 1, 2020 – Dec 27, 2025 · German, English', in `lang`."""
+        locale = locale_of(lang)
+        parts = [f"{text('holdings', lang)}: {self.articles}"]
+        if self.first and self.last:
+            parts.append(format_interval(self.first, self.last, "yMMMd", locale=locale))
+        names = [_language_name(code, locale) for code in self.languages[:6]]
+        if names:
+            try:
+                parts.append(format_list(names, locale=locale))
+            except (KeyError, ValueError):  # a locale without list patterns
+                parts.append(", ".join(names))
+        return " · ".join(parts)
+
+
+def holdings(index: Index) -> Holdings:
+    rows = index.catalog.holdings()
+    days = [d for r in rows for d in (_day(r["first"]), _day(r["last"])) if d is not None]
+    return Holdings(
+        articles=sum(int(r["n"]) for r in rows),
+        first=min(days, default=None),
+        last=max(days, default=None),
+        languages=tuple(r["lang"] for r in rows if r["lang"]),
+    )
+
+
+def _day(value: str | None) -> date | None:
+    """A stored date as a calendar day; None for none or for one that is not a real day."""
+    try:
+        return date.fromisoformat(iso_day(value or ""))
+    except ValueError:
+        return None
+
+
+def _language_name(code: str, locale: Locale) -> str:
+    try:
+        return str(locale.languages.get(code) or Locale.parse(code).get_display_name(locale))
+    except (UnknownLocaleError, ValueError, TypeError):
+        return code if code.isalpha() and len(code) <= 3 else "?"

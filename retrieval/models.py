@@ -7,6 +7,11 @@ from typing import Any
 
 from .dates import date_num
 
+# How far the articles answer a question (`Answer.coverage`, stable in `--json`).
+ANSWERED = "answered"
+UNCERTAIN = "uncertain"  # on topic, but not confirmed to answer: the closest passages, said so
+NOT_COVERED = "not_covered"
+
 
 @dataclass(frozen=True)
 class Document:
@@ -182,13 +187,21 @@ class Answer:
     question: str
     text: str
     language: str  # ISO 639-1 of the question (and the answer)
-    found: bool  # False: the articles do not cover the question
+    found: bool  # True only when the articles answer it (coverage "answered")
     citations: list[Citation]
     mode: str  # "llm" or "extractive"
     model: str = ""  # the chat model's name, "" when extractive
     standalone_question: str = ""  # the follow-up as rewritten for search
     note: str = ""  # why the answer is extractive or not covered (for logs and --json)
     timings: dict[str, float] = field(default_factory=dict)  # milliseconds
+    # ANSWERED, UNCERTAIN (the closest passages, under a header saying so) or NOT_COVERED;
+    # empty: derived from `found`.
+    coverage: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.coverage:
+            self.coverage = ANSWERED if self.found else NOT_COVERED
+        self.found = self.coverage == ANSWERED
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -196,6 +209,7 @@ class Answer:
             "text": self.text,
             "language": self.language,
             "found": self.found,
+            "coverage": self.coverage,
             "citations": [c.to_json() for c in self.citations],
             "mode": self.mode,
             "model": self.model,

@@ -66,6 +66,9 @@ class Settings:
     gate_min_similarity: float = field(
         default=0.5, metadata={"env": "FOOTNOTE_GATE_MIN_SIMILARITY"}
     )
+    gate_off_topic_score: float = field(
+        default=0.5, metadata={"env": "FOOTNOTE_GATE_OFF_TOPIC_SCORE"}
+    )
     openai_api_key: str = field(default="", metadata={"env": "OPENAI_API_KEY", "secret": True})
     openai_base_url: str = field(default="", metadata={"env": "OPENAI_BASE_URL"})
     # --- the Telegram bot (bot/) ---------------------------------------------------------------

@@ -121,6 +121,7 @@ ANSWER_FIELDS = {
     "standalone_question",
     "note",
     "timings",
+    "coverage",
 }
 
 

@@ -49,7 +49,7 @@ async def test_without_a_model_a_new_question_is_not_merged_with_the_previous_on
     offline = Answerer(sample, None)
     price = "How much does the Xiaomi Mi 10 Pro cost in Spain?"
     capital = await offline.answer("ऑस्ट्रेलिया की राजधानी क्या है?", history=[(price, "…")])
-    assert not capital.found and capital.text == text("not_covered", "hi")
+    assert not capital.found and capital.text.startswith(text("not_covered", "hi"))
     thai = "เมืองหลวงของประเทศออสเตรเลียคือเมืองอะไร"
     phone = await offline.answer(
         "Welches Telefon benutzte Lei Jun?", history=[(thai, text("not_covered", "th"))]

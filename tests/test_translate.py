@@ -88,11 +88,15 @@ async def test_a_failed_translation_searches_the_question_as_asked(
     assert len(fake_openai.chats()) == 2
 
 
-async def test_an_uncovered_question_costs_no_model_call(
+async def test_an_uncovered_question_costs_its_translation_and_no_answer_call(
     answerer: Answerer, fake_openai: FakeOpenAI
 ) -> None:
+    """Translated before anything is refused (only the translation could find an article in
+    another language); once clearly off topic, the model is not asked to answer."""
     ans = await answerer.answer("Wie hoch ist der Eiffelturm?")
-    assert not ans.found and fake_openai.chats() == []
+    assert not ans.found and ans.coverage == "not_covered"
+    asked = [c["messages"][-1]["content"] for c in fake_openai.chats()]
+    assert len(asked) == 1 and asked[0].startswith("Translate the question")
 
 
 async def test_the_german_phone_question_is_answered_from_the_english_article(

@@ -218,9 +218,8 @@ async def test_answers_keep_coming_during_a_long_ingest(
 
 def _open_gate() -> object:
 
-    return Gate(
-        -10.0, 0.0
-    )  # the hash embedder's similarities mean nothing: let every answer through
+    # The hash embedder's similarities mean nothing: let every answer through.
+    return Gate(-10.0, 0.0, off_topic_score=-10.0)
 
 
 async def test_an_upload_cut_short_by_shutdown_is_finished_after_the_restart(

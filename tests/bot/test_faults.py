@@ -99,7 +99,13 @@ def chroma_on(tmp_path: Path) -> Iterator[ChromaServer]:
 async def test_chroma_server_killed_and_restarted(
     tmp_path: Path, tg: FakeTelegram, chroma_on: ChromaServer, embedder, detector, settings
 ) -> None:  # type: ignore[no-untyped-def]
-    s = replace(settings, chroma_host="127.0.0.1", chroma_port=chroma_on.port, gate_min_score=-10.0)
+    s = replace(
+        settings,
+        chroma_host="127.0.0.1",
+        chroma_port=chroma_on.port,
+        gate_min_score=-10.0,
+        gate_off_topic_score=-10.0,
+    )
     index = Index(s, embedder=embedder, detector=detector)
     assert ingest(index, [str(CORPUS)]).ok
     askers = [user(7300 + i, "en") for i in range(3)]

@@ -85,14 +85,14 @@ async def test_prompt_injection_in_a_question_and_an_article_stays_data(
     )
     assert ingest(index, [str(doc)]).ok
     settings = replace(index.settings, openai_base_url=fake_openai.base_url, openai_api_key="sk-x",
-                       gate_min_score=-10.0)  # fmt: skip
+                       gate_min_score=-10.0, gate_off_topic_score=-10.0)  # fmt: skip
     llm = make_llm(settings)
     fake_openai.queue("chat", content="The harbour closed because of a storm [1].")
     chat = tg.private_chat(EVE)
     try:
         async with running(
             bot_settings(tmp_path, tg),
-            Answerer(index, llm, gate=Gate(-10.0, 0.0), translate=False),
+            Answerer(index, llm, gate=Gate(-10.0, 0.0, off_topic_score=-10.0), translate=False),
             tg,
         ) as bot:
             tg.send_text(
