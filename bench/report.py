@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.common import ROOT, load
+from bench.coverage import render_coverage
 from bench.news import render_duplicates, render_feeds
 from bench.real_llm import render_real_llm
 from bench.scaleout import render_scaleout
@@ -369,6 +370,7 @@ SECTIONS: list[tuple[str, Callable[[dict[str, Any]], list[str]]]] = [
     ("ingest", _ingest),
     ("scale", _scale),
     ("answers", _answers),
+    ("coverage", render_coverage),
     ("bot", _bot),
     ("load", _load),
     ("scaleout", render_scaleout),

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from bench.common import SHARED, save
 from bench.report import write_report
 
-SECTIONS = "xquad,answers,scale,scale_server,ingest,bot,load,recovery,scaleout,shared_catalog,duplicates,feeds,support,real_llm"
+SECTIONS = "xquad,answers,coverage,scale,scale_server,ingest,bot,load,recovery,scaleout,shared_catalog,duplicates,feeds,support,real_llm"
 
 
 def _sections(args: argparse.Namespace) -> dict[str, Callable[[], None]]:
@@ -38,6 +38,11 @@ def _sections(args: argparse.Namespace) -> dict[str, Callable[[], None]]:
         from bench.answers import bench_answers
 
         bench_answers(args.answers_per_lang)
+
+    def coverage() -> None:
+        from bench.coverage import bench_coverage
+
+        bench_coverage(args.coverage_per_lang)
 
     def ingest() -> None:
         from bench.ingest import bench_ingest
@@ -101,6 +106,7 @@ def _sections(args: argparse.Namespace) -> dict[str, Callable[[], None]]:
 
     return {
         "duplicates": duplicates, "feeds": feeds, "support": support, "real_llm": real_llm,
+        "coverage": coverage,
         "xquad": xquad, "answers": answers, "ingest": ingest, "bot": bot, "load": load,
         "recovery": recovery, "scaleout": scaleout, "scale_server": scale_server, "scale": scale,
         "shared_catalog": shared_catalog,
@@ -114,6 +120,7 @@ def main() -> int:
     p.add_argument("--only", default=SECTIONS, help=f"comma-separated sections ({SECTIONS})")
     p.add_argument("--answers-per-lang", type=int, default=100)
     p.add_argument("--support-per-lang", type=int, default=40)
+    p.add_argument("--coverage-per-lang", type=int, default=50)
     p.add_argument(
         "--xquad-limit", type=int, default=0, help="first N questions per language (0: all)"
     )

@@ -216,7 +216,7 @@ class Answerer:
             return await self._not_covered(
                 question, lang, note="the model found no answer in the sources"
             )
-        checked = await self._checked(reply, result, lang)
+        checked = await self._checked(reply, result, lang, standalone)
         if checked.invalid:
             log.info("removed invented citation numbers %s", checked.invalid)
         if not checked.used:
@@ -224,7 +224,7 @@ class Answerer:
                                 "the model cited no valid source")  # fmt: skip
         reply_lang = await self._language_of(checked)
         if reply_lang and reply_lang != lang and len(checked.text) > 40:
-            retried = await self._retry_language(messages, reply, lang, limit, result)
+            retried = await self._retry_language(messages, reply, lang, limit, result, standalone)
             if retried is not None:
                 checked = retried
         citations = cited(result.hits, checked.used, result.sentences)
@@ -328,7 +328,9 @@ class Answerer:
         plain = re.sub(r"\[\d+\]", "", checked.text)
         return await asyncio.to_thread(self.index.detector.detect, plain)
 
-    async def _checked(self, reply: str, result: SearchResult, lang: str) -> Checked:
+    async def _checked(
+        self, reply: str, result: SearchResult, lang: str, question: str = ""
+    ) -> Checked:
         """Citation numbers read and validated, each moved or dropped unless its passage
         supports its sentence, then renumbered in order of use."""
         text = normalise(reply)
@@ -336,7 +338,7 @@ class Answerer:
         if result.sentence_vectors is not None and result.sentences:
             known = ([(s.hit, s.text) for s in result.sentences], result.sentence_vectors)
         fixed, support = await asyncio.to_thread(
-            check_support, self.index, text, result.hits, lang, known=known
+            check_support, self.index, text, result.hits, lang, known=known, question=question
         )
         if support.moved or support.dropped:
             log.info("citations moved %s, dropped %s, sentences left unsourced: %d",
@@ -345,7 +347,7 @@ class Answerer:
 
     async def _retry_language(
         self, messages: list[Message], reply: str, lang: str, max_tokens: int,
-        result: SearchResult,
+        result: SearchResult, question: str,
     ) -> Checked | None:  # fmt: skip
         assert self.llm is not None
         try:
@@ -353,7 +355,7 @@ class Answerer:
             out = (await self.llm.complete(again, max_tokens)).strip()
         except LLMError:
             return None
-        checked = await self._checked(strip_reasoning(out), result, lang)
+        checked = await self._checked(strip_reasoning(out), result, lang, question)
         if checked.used and await self._language_of(checked) == lang:
             return checked
         return None

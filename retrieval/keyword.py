@@ -63,6 +63,11 @@ def tokenize(text: str) -> list[str]:
     return out
 
 
+def words(text: str) -> list[str]:
+    """The words of `text` as written (with their marks), not folded."""
+    return list(_TOKEN.findall(text))
+
+
 def unspaced(token: str) -> bool:
     """A token of a script written without spaces: `tokenize` made it a character pair."""
     return bool(_UNSPACED.search(token))
@@ -92,17 +97,23 @@ def analyse(text: str, lang: str) -> list[str]:
     return [t for t in tokenize(text) if t not in stop]
 
 
-def anchors(question: str) -> list[str]:
+# Languages that capitalise every noun: there a capital letter does not mark a name.
+_NOUNS_CAPITALISED = frozenset({"de", "lb"})
+
+
+def anchors(question: str, lang: str = "") -> list[str]:
     """What is written the same in every language: numbers, words in another script than the
     question's, and names (capitalised words after the first, in scripts with capitals, and
-    product names with a capital inside, such as iPhone)."""
+    product names with a capital inside, such as iPhone). With `lang` German, a capital alone
+    does not make a name."""
     words = [run for w in _TOKEN.findall(question) for run in _script_runs(w)]
     scripts = [script_of(w) for w in words]
     main = max(set(scripts), key=scripts.count) if scripts else ""
+    initial_names = lang not in _NOUNS_CAPITALISED
     out: list[str] = []
     for i, (w, script) in enumerate(zip(words, scripts, strict=True)):
         name = script in _CASED and (
-            (i > 0 and w[:1].isupper()) or any(ch.isupper() for ch in w[1:])
+            (initial_names and i > 0 and w[:1].isupper()) or any(ch.isupper() for ch in w[1:])
         )
         if any(ch.isdigit() for ch in w) or script != main or name:
             out.extend(tokenize(w))

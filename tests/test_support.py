@@ -36,3 +36,40 @@ def test_a_citation_of_the_wrong_passage_moves_to_the_one_that_supports_it(
     unsupported = "Der Mond besteht aus grünem Käse [1]."
     dropped, report = check_support(sample_index, unsupported, hits, "de")
     assert "[1]" not in dropped and report.dropped and report.unsourced == 1
+
+
+def test_a_wrong_number_or_a_missing_fact_is_not_shown_as_sourced(sample_index: Index) -> None:
+    """Found with a real model: "500,000 sold in five days [1]" over a passage that says over a
+    million, and "posted from his iPhone [1]" cited to the German article, which names Lei Jun
+    and Weibo but not the phone. Both passed when a share of the names sufficed."""
+    question = "Wie viele Xiaomi 17 wurden in fünf Tagen verkauft?"
+    hits = search(sample_index, question, 6, query_lang="de").hits
+    sales = next(i + 1 for i, h in enumerate(hits) if "Million Einheiten" in h.chunk.text)
+    wrong = f"In fünf Tagen wurden 500.000 Geräte verkauft [{sales}]."
+    fixed, report = check_support(sample_index, wrong, hits, "de", question=question)
+    assert f"[{sales}]" not in fixed and report.unsourced == 1
+    right = f"In fünf Tagen wurden über eine Million Geräte verkauft [{sales}]."
+    kept, report = check_support(sample_index, right, hits, "de", question=question)
+    assert kept == right and not report.moved and not report.dropped
+
+    question = "¿Desde qué teléfono publicó Lei Jun en Weibo?"
+    hits = search(sample_index, question, 6, query_lang="es").hits
+    phone = [i + 1 for i, h in enumerate(hits) if "iPhone" in h.chunk.text]
+    german = [i + 1 for i, h in enumerate(hits) if h.chunk.lang == "de" and "Weibo" in h.chunk.text]
+    assert phone and german
+    claim = f"Lei Jun publicó en Weibo desde su iPhone [{german[0]}]."
+    fixed, report = check_support(sample_index, claim, hits, "es", question=question)
+    assert report.moved and report.moved[0][2] in phone, fixed
+
+
+def test_facts_are_the_numbers_and_names_the_question_does_not_name() -> None:
+    from retrieval.support import facts
+
+    assert facts("Lei Jun publicó en Weibo desde su iPhone [1].",
+                 "¿Desde qué teléfono publicó Lei Jun en Weibo?", "es") == ([], ["iphone"])  # fmt: skip
+    assert facts("雷军用iPhone发布了微博[1]。", "雷军用什么手机？", "zh") == ([], ["iphone"])
+    # German capitalises nouns: "Fitnessstudios" is no name (a translation of "gym")
+    assert facts("Er war seit über zwei Monaten nicht in Fitnessstudios [1].",
+                 "Wie lange war Lei Jun nicht im Fitnessstudio?", "de") == ([], [])  # fmt: skip
+    assert facts("Es wurden 500.000 Geräte verkauft [1].", "Wie viele waren es 2025?", "de") == (
+        ["500", "000"], [])  # fmt: skip
