@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import ROOT, pct, save, settings
+from bench.common import ROOT, load, pct, save, settings
 
 ANSWERABLE = [
     ("en", "Which phone does the Xiaomi CEO use?"),
@@ -98,6 +98,7 @@ async def _run() -> None:
             ans = await answerer.answer(question, on_delta=on_delta)
             total = time.perf_counter() - started
             refused_by_model = ans.note.startswith("the model found no answer")
+            unsupported = _unsupported(index, ans) if ans.mode == "llm" and ans.found else 0
             body = ans.text.split("\n\n", 1)[-1]
             rows.append({
                 "lang": lang, "question": question, "answerable": answerable,
@@ -105,6 +106,8 @@ async def _run() -> None:
                 "language_ok": ans.language == lang and (
                     ans.mode != "llm" or detector.detect(body) in ("", lang)),
                 "citations": len(ans.citations),
+                "coverage": ans.coverage,
+                "unsupported_sentences": unsupported,
                 "model_refused": refused_by_model,
                 "first_token_s": round(first[0], 2) if first else None,
                 "total_s": round(total, 2),
@@ -119,7 +122,10 @@ async def _run() -> None:
     answerable_rows = [r for r in rows if r["answerable"]]
     refusable = [r for r in rows if not r["answerable"]]
     first_tokens = [r["first_token_s"] for r in rows if r["first_token_s"] is not None]
+    earlier = load("real_llm") or {}
+    before = earlier.get("before") or {k: v for k, v in earlier.items() if k != "rows"}
     save("real_llm", {
+        "before": before,
         "server": env.openai_base_url.split("//")[-1].split("/")[0], "model": env.llm_model,
         "answerable": len(answerable_rows), "not_answerable": len(refusable),
         "language_ok": sum(r["language_ok"] for r in rows),
@@ -127,19 +133,47 @@ async def _run() -> None:
         "cited": sum(r["citations"] > 0 for r in answerable_rows if r["found"]),
         "false_refusals_before": sum(r["model_refused"] or not r["found"]
                                      for r in answerable_rows),
-        "false_refusals_after": sum(not r["found"] for r in answerable_rows),
-        "refused_correctly": sum(not r["found"] for r in refusable),
+        "false_refusals_after": sum(r["coverage"] == "not_covered" for r in answerable_rows),
+        "refused_correctly": sum(r.get("coverage", "") == "not_covered" or not r["found"]
+                                 for r in refusable),
+        "uncertain": sum(r.get("coverage") == "uncertain" for r in answerable_rows),
+        "shown_as_sourced_with_a_missing_fact": sum(r.get("unsupported_sentences", 0) > 0
+                                                    for r in rows),
         "first_token_s": {"p50": pct(first_tokens, 50, 2), "p95": pct(first_tokens, 95, 2)},
         "total_s": {"p50": pct([r["total_s"] for r in rows], 50, 2),
                     "p95": pct([r["total_s"] for r in rows], 95, 2)},
         "xquad_cross_language": {
             "questions": len(xq),
             "false_refusals_before": sum(r["model_refused"] or not r["found"] for r in xq),
-            "false_refusals_after": sum(not r["found"] for r in xq),
+            "false_refusals_after": sum(r["coverage"] == "not_covered" for r in xq),
+            "uncertain": sum(r["coverage"] == "uncertain" for r in xq),
             "answered_by_model": sum(r["mode"] == "llm" and r["found"] for r in xq),
         },
         "rows": rows + xq,
     })  # fmt: skip
+
+
+def _unsupported(index: Any, ans: Any) -> int:
+    """Sentences of a model's answer shown as sourced whose cited passage lacks one of their
+    numbers or of their names that a cited passage holds."""
+    import re
+
+    from retrieval.models import Hit
+    from retrieval.support import missing_facts, sentences_with_marks
+
+    by_id = index.catalog.chunks_by_id([c.chunk_id for c in ans.citations])
+    hits = [Hit(by_id[c.chunk_id], 0.0) for c in ans.citations if c.chunk_id in by_id]
+    if len(hits) != len(ans.citations):
+        return 0
+    bad = 0
+    for sentence in sentences_with_marks(ans.text):
+        cited = {int(n) for n in re.findall(r"\[(\d+)\]", sentence)}
+        if not cited:
+            continue
+        lacking = missing_facts(sentence, ans.standalone_question or ans.question, hits,
+                                ans.language)  # fmt: skip
+        bad += any(lacking[n - 1] for n in cited if 1 <= n <= len(hits))
+    return bad
 
 
 XQUAD_LANGS = ["en", "de", "es", "ru", "zh", "ar", "vi", "th", "tr", "el", "hi", "ro"]
@@ -174,6 +208,7 @@ async def _xquad_rows(llm: Any, tmp: Path, detector: Any) -> list[dict[str, Any]
         ans = await answerer.answer(q["question"])
         rows.append({"lang": lang, "question": q["question"], "answerable": True,
                      "set": "xquad", "found": ans.found, "mode": ans.mode, "note": ans.note,
+                     "coverage": ans.coverage,
                      "language_ok": ans.language == lang, "citations": len(ans.citations),
                      "model_refused": ans.note.startswith("the model found no answer"),
                      "first_token_s": None, "total_s": round(time.perf_counter() - started, 2),
@@ -185,26 +220,41 @@ async def _xquad_rows(llm: Any, tmp: Path, detector: Any) -> list[dict[str, Any]
 
 def render_real_llm(d: dict[str, Any]) -> list[str]:
     n = d["answerable"] + d["not_answerable"]
+    b = d.get("before") or {}
+
+    def both(key: str, total: int, old_key: str = "") -> str:
+        old = b.get(old_key or key)
+        now = f"{d.get(key, 0)}/{total}"
+        return f"{old}/{total} | {now}" if old is not None else f"- | {now}"
+
     return [
         "## A real model (OpenAI-compatible server)",
         "",
         f"Measured {d['measured_at']} on {d['machine']} against `{d['model']}` at {d['server']}: "
         "`OPENAI_BASE_URL=… python -m bench.run --only real_llm` (the sample corpus; "
         f"{d['answerable']} answerable questions in 8 languages, {d['not_answerable']} "
-        "it does not answer).",
+        "it does not answer). *Before*: the previous run "
+        f"({b.get('measured_at', 'not recorded')}), when the gate refused before the model and a "
+        "citation needed only a share of its names in the passage.",
         "",
-        "| figure | value |",
-        "|---|---|",
-        f"| answer in the question's language | {d['language_ok']}/{n} |",
-        f"| answerable: written by the model | {d['answered_by_model']}/{d['answerable']} |",
-        f"| answerable: with citations | {d['cited']}/{d['answerable']} |",
-        f"| false refusals, the model's own | {d['false_refusals_before']}/{d['answerable']} |",
-        f"| false refusals, what the user gets (quotes when search is sure) | "
-        f"{d['false_refusals_after']}/{d['answerable']} |",
-        f"| not answerable: refused | {d['refused_correctly']}/{d['not_answerable']} |",
-        f"| time to first token p50 / p95 | {d['first_token_s']['p50']} / "
+        "| figure | before | now |",
+        "|---|---|---|",
+        f"| answer in the question's language | {both('language_ok', n)} |",
+        f"| answerable: written by the model | {both('answered_by_model', d['answerable'])} |",
+        f"| answerable: with citations | {both('cited', d['answerable'])} |",
+        f"| false refusals, the model's own | {both('false_refusals_before', d['answerable'])} |",
+        f"| false refusals, what the user gets (not covered) | "
+        f"{both('false_refusals_after', d['answerable'])} |",
+        f"| answerable: shown as uncertain | {both('uncertain', d['answerable'])} |",
+        f"| not answerable: refused | {both('refused_correctly', d['not_answerable'])} |",
+        f"| answers shown as sourced with a number or name missing from the cited passage | "
+        f"{both('shown_as_sourced_with_a_missing_fact', n)} |",
+        f"| time to first token p50 / p95 | {b.get('first_token_s', {}).get('p50', '-')} / "
+        f"{b.get('first_token_s', {}).get('p95', '-')} s | {d['first_token_s']['p50']} / "
         f"{d['first_token_s']['p95']} s |",
-        f"| whole answer p50 / p95 | {d['total_s']['p50']} / {d['total_s']['p95']} s |",
+        f"| whole answer p50 / p95 | {b.get('total_s', {}).get('p50', '-')} / "
+        f"{b.get('total_s', {}).get('p95', '-')} s | {d['total_s']['p50']} / "
+        f"{d['total_s']['p95']} s |",
         "",
         *_xquad_lines(d.get("xquad_cross_language")),
     ]
@@ -217,7 +267,8 @@ def _xquad_lines(x: dict[str, Any] | None) -> list[str]:
     return [
         f"XQuAD, one question per language whose article is indexed in another language ({n}): "
         f"false refusals {x['false_refusals_before']}/{n} by the model itself, "
-        f"{x['false_refusals_after']}/{n} for the user (quotes when search is sure); "
+        f"{x['false_refusals_after']}/{n} told not covered, {x.get('uncertain', 0)}/{n} shown as "
+        "uncertain; "
         f"written by the model {x['answered_by_model']}/{n}.",
         "",
     ]
