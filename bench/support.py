@@ -85,8 +85,8 @@ def _wrong_number(case: dict[str, Any]) -> str | None:
 
     asked = set(tokenize(case["question"]))
     for m in _NUMBER.finditer(case["clause"]):
-        if m.group(0) not in asked and len(m.group(0)) <= 6:
-            other = str(int(m.group(0)) + 7 if int(m.group(0)) > 12 else int(m.group(0)) + 3)
+        if m.group(0) not in asked and 2 <= len(m.group(0)) <= 6:
+            other = str(int(m.group(0)) + 7)
             return case["clause"][: m.start()] + other + case["clause"][m.end() :]
     return None
 

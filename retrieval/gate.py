@@ -38,7 +38,7 @@ class Gate:
     confident_score: float = 0.72
     # Under this score (and no sentence at min_similarity) a question is clearly off topic:
     # chosen on the calibration split so that at most 2% of answerable questions fall under it.
-    off_topic_score: float = 0.5
+    off_topic_score: float = 0.45
 
     @staticmethod
     def score(result: SearchResult) -> float:

@@ -38,7 +38,7 @@ _TOKEN = regex.compile(r"[\w\p{M}]+")
 # vowel or a tone, not decoration.
 _ACCENT = regex.compile(r"(?<=[\p{Latin}\p{Greek}\p{Cyrillic}])\p{M}+")
 _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\u0e00-\u0e7f]")
-_CASED = {"LATIN", "CYRILLIC", "GREEK", "ARMENIAN", "GEORGIAN"}
+CASED = frozenset({"LATIN", "CYRILLIC", "GREEK", "ARMENIAN", "GEORGIAN"})
 
 
 def fold(text: str) -> str:
@@ -98,7 +98,7 @@ def analyse(text: str, lang: str) -> list[str]:
 
 
 # Languages that capitalise every noun: there a capital letter does not mark a name.
-_NOUNS_CAPITALISED = frozenset({"de", "lb"})
+NOUNS_CAPITALISED = frozenset({"de", "lb"})
 
 
 def anchors(question: str, lang: str = "") -> list[str]:
@@ -106,13 +106,13 @@ def anchors(question: str, lang: str = "") -> list[str]:
     question's, and names (capitalised words after the first, in scripts with capitals, and
     product names with a capital inside, such as iPhone). With `lang` German, a capital alone
     does not make a name."""
-    words = [run for w in _TOKEN.findall(question) for run in _script_runs(w)]
+    words = [run for w in _TOKEN.findall(question) for run in script_runs(w)]
     scripts = [script_of(w) for w in words]
-    main = max(set(scripts), key=scripts.count) if scripts else ""
-    initial_names = lang not in _NOUNS_CAPITALISED
+    main = main_script_of(words)
+    initial_names = lang not in NOUNS_CAPITALISED
     out: list[str] = []
     for i, (w, script) in enumerate(zip(words, scripts, strict=True)):
-        name = script in _CASED and (
+        name = script in CASED and (
             (initial_names and i > 0 and w[:1].isupper()) or any(ch.isupper() for ch in w[1:])
         )
         if any(ch.isdigit() for ch in w) or script != main or name:
@@ -120,7 +120,14 @@ def anchors(question: str, lang: str = "") -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def _script_runs(word: str) -> list[str]:
+def main_script_of(words: list[str]) -> str:
+    """The script most of the words with letters are in (numbers have none: a question full of
+    figures once made every word "foreign", so every word an anchor)."""
+    scripts = [script_of(w) for w in words if any(ch.isalpha() for ch in w)]
+    return max(set(scripts), key=scripts.count) if scripts else ""
+
+
+def script_runs(word: str) -> list[str]:
     """A word split where its script changes ("小米CEO用" -> "小米", "CEO", "用"); digits stay
     with the letters before them."""
     runs: list[str] = []

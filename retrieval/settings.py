@@ -67,7 +67,7 @@ class Settings:
         default=0.5, metadata={"env": "FOOTNOTE_GATE_MIN_SIMILARITY"}
     )
     gate_off_topic_score: float = field(
-        default=0.5, metadata={"env": "FOOTNOTE_GATE_OFF_TOPIC_SCORE"}
+        default=0.45, metadata={"env": "FOOTNOTE_GATE_OFF_TOPIC_SCORE"}
     )
     openai_api_key: str = field(default="", metadata={"env": "OPENAI_API_KEY", "secret": True})
     openai_base_url: str = field(default="", metadata={"env": "OPENAI_BASE_URL"})

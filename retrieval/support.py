@@ -29,8 +29,19 @@ from anyascii import anyascii
 from rapidfuzz import fuzz
 
 from .index import Index
-from .keyword import anchors, tokenize, unspaced
+from .keyword import (
+    CASED,
+    NOUNS_CAPITALISED,
+    anchors,
+    main_script_of,
+    script_runs,
+    tokenize,
+    unspaced,
+    words,
+)
+from .lang import script_of
 from .models import Hit
+from .numbers import ascii_digits, numbers, question_numbers
 from .search import hit_sentence_vectors
 
 ANCHOR_WEIGHT = 0.3  # a passage holding all the sentence's names and numbers gains this much
@@ -69,15 +80,40 @@ def sentences_with_marks(text: str) -> list[str]:
 
 
 NAME_SIMILARITY = 80  # rapidfuzz ratio of two spellings (ASCII) that name one thing
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+")
 
 
-def facts(sentence: str, question: str, lang: str) -> tuple[list[str], list[str]]:
-    """The numbers and names of a cited sentence that its question does not already name."""
+def facts(sentence: str, question: str, lang: str) -> tuple[list[str], list[tuple[str, bool]]]:
+    """The numbers (two or more digits, as numbers.py compares them) and the names of a cited
+    sentence that its question does not already name. A name is `(token, invariant)`:
+    invariant names (iPhone, Mi10) are written alike in every language."""
+    plain = _MARK.sub("", sentence)
+    found = sorted(question_numbers(plain) - numbers(question))
     asked = {t for w in tokenize(question) for t in (w, _ascii(w))}
-    new = [t for t in anchors(_MARK.sub("", sentence), lang) if not {t, _ascii(t)} & asked]
-    numbers = [t for t in new if t.isdigit()]
-    names = [t for t in new if not t.isdigit() and len(t) > 1 and not unspaced(t)]
-    return numbers, names
+    names: dict[str, bool] = {}
+    for piece in _SENTENCE_END.split(plain):  # a capital after a full stop names nothing
+        for token, invariant in _names(piece, lang):
+            if len(token) > 1 and not unspaced(token) and not {token, _ascii(token)} & asked:
+                names[token] = names.get(token, False) or invariant
+    return found, list(names.items())
+
+
+def _names(text: str, lang: str) -> list[tuple[str, bool]]:
+    """Names as anchors() finds them (capitalised after the first word, a capital inside, in
+    another script), with whether they are invariant (a capital inside, or digits)."""
+    written = [run for w in words(text) for run in script_runs(w)]
+    main = main_script_of(written)
+    out = []
+    for i, w in enumerate(written):
+        if not any(ch.isalpha() for ch in w):
+            continue
+        script = script_of(w)
+        inner = any(ch.isupper() for ch in w[1:]) or any(ch.isdigit() for ch in w)
+        initial = (i > 0 and w[:1].isupper() and script in CASED
+                   and lang not in NOUNS_CAPITALISED)  # fmt: skip
+        if inner or initial or script != main:
+            out += [(t, inner) for t in tokenize(w) if not t.isdigit()]
+    return out
 
 
 def _ascii(token: str) -> str:
@@ -86,15 +122,30 @@ def _ascii(token: str) -> str:
 
 @dataclass
 class _Words:
-    """One passage's words, as written and in ASCII, for matching facts against."""
+    """One passage's words and numbers, as written and in ASCII, for matching facts against."""
 
     tokens: set[str]
     spelled: set[str]
+    numbers: set[str]
+    lang: str
 
     @classmethod
     def of(cls, hit: Hit) -> _Words:
-        tokens = set(tokenize(hit.chunk.title + " " + hit.chunk.text))
-        return cls(tokens, {_ascii(t) for t in tokens})
+        text = hit.chunk.title + " " + hit.chunk.text
+        tokens = set(tokenize(text))
+        return cls(tokens, {_ascii(t) for t in tokens}, _figures(text), hit.chunk.lang)
+
+    def says(self, number: str) -> bool:
+        """Whether the passage states `number`, however it writes it: "Super Bowl XXXIII" says
+        33, "the 1970s" says 70, "22 ألف" (22 thousand) says 22000."""
+        if number in self.numbers:
+            return True
+        significant = number.rstrip("0")  # one digit is too common to count ("in 5 days")
+        return (
+            len(number) - len(significant) >= 3
+            and len(significant) >= 2
+            and (significant in self.numbers)
+        )
 
     def holds(self, name: str) -> bool:
         if name in self.tokens:
@@ -109,18 +160,64 @@ class _Words:
         )
 
 
+_ROMAN = re.compile(r"\b[MDCLXVI]{2,}\b")
+_ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
+_DIGITS = re.compile(r"\d+")
+
+
+def _figures(text: str) -> set[str]:
+    """The numbers a passage states: as numbers.py reads them, every run of digits (for
+    "22 thousand"), Roman numerals, and a year's decade and century."""
+    out = numbers(text) | {d.lstrip("0") or "0" for d in _DIGITS.findall(ascii_digits(text))}
+    for m in _ROMAN.finditer(text):
+        value = _roman(m.group())
+        if value:
+            out.add(str(value))
+    for n in list(out):
+        if len(n) == 4 and 1000 <= int(n) < 2100:
+            out |= {n[2:], str(int(n) // 100 + 1)}
+    return out
+
+
+def _roman(numeral: str) -> int:
+    """The value of a well-formed Roman numeral, else 0."""
+    values = [_ROMAN_VALUES[c] for c in numeral]
+    total = sum(-v if v < w else v for v, w in zip(values, [*values[1:], 0], strict=True))
+    return total if total > 0 and _to_roman(total) == numeral else 0
+
+
+def _to_roman(value: int) -> str:
+    out = ""
+    for v, sym in ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"),
+                   (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):  # fmt: skip
+        while value >= v:
+            out += sym
+            value -= v
+    return out
+
+
 def missing_facts(sentence: str, question: str, hits: list[Hit], lang: str) -> np.ndarray:
-    """Per hit, how many of the sentence's checkable facts it lacks: its numbers, and its names
-    that at least one hit holds."""
-    numbers, names = facts(sentence, question, lang)
-    if not numbers and not names:
+    """Per hit, how many of the sentence's facts it lacks: its numbers; its invariant names
+    that some hit holds; its other names that a hit in the cited one's language holds (names
+    are translated: "Varsovia" need not be in an English passage, which says "Warsaw")."""
+    found, names = facts(sentence, question, lang)
+    if not found and not names:
         return np.zeros(len(hits), dtype=int)
     passages = [_Words.of(h) for h in hits]
-    held = [n for n in names if any(p.holds(n) for p in passages)]
-    return np.array(
-        [sum(n not in p.tokens for n in numbers) + sum(not p.holds(n) for n in held)
-         for p in passages]
-    )  # fmt: skip
+    held = {name: [p.holds(name) for p in passages] for name, _ in names}
+    out = []
+    for p, passage in enumerate(passages):
+        lacking = sum(not passage.says(n) for n in found)
+        for name, invariant in names:
+            where = held[name]
+            if where[p] or not any(where):
+                continue
+            same_language = any(
+                w and q.lang == passage.lang for w, q in zip(where, passages, strict=True)
+            )
+            lacking += invariant or same_language
+        out.append(lacking)
+    return np.array(out)
 
 
 def scores(

@@ -66,10 +66,15 @@ def test_facts_are_the_numbers_and_names_the_question_does_not_name() -> None:
     from retrieval.support import facts
 
     assert facts("Lei Jun publicó en Weibo desde su iPhone [1].",
-                 "¿Desde qué teléfono publicó Lei Jun en Weibo?", "es") == ([], ["iphone"])  # fmt: skip
-    assert facts("雷军用iPhone发布了微博[1]。", "雷军用什么手机？", "zh") == ([], ["iphone"])
+                 "¿Desde qué teléfono publicó Lei Jun en Weibo?", "es") == ([], [("iphone", True)])  # fmt: skip
+    assert facts("雷军用iPhone发布了微博[1]。", "雷军用什么手机？", "zh") == (
+        [],
+        [("iphone", True)],
+    )
     # German capitalises nouns: "Fitnessstudios" is no name (a translation of "gym")
     assert facts("Er war seit über zwei Monaten nicht in Fitnessstudios [1].",
                  "Wie lange war Lei Jun nicht im Fitnessstudio?", "de") == ([], [])  # fmt: skip
     assert facts("Es wurden 500.000 Geräte verkauft [1].", "Wie viele waren es 2025?", "de") == (
-        ["500", "000"], [])  # fmt: skip
+        ["500000"], [])  # fmt: skip
+    # a capital after a full stop is no name; a number the question names is no new fact
+    assert facts("Das war 2025. Danach kam 2026 [1].", "Was war 2025?", "en") == (["2026"], [])
