@@ -138,6 +138,7 @@ def build_application(
         .build()
     )
     app.bot_data["services"] = svc
+    begin_run(svc.owner)  # this run's claims are alive until it stops (FootnoteApplication.stop)
     add_handlers(app)
     return app
 
@@ -174,12 +175,6 @@ class FootnoteApplication(Application[Any, Any, Any, Any, Any, Any]):
             svc.state.tidy()
 
         await asyncio.to_thread(done)
-
-    async def start(self) -> None:
-        svc: Services | None = self.bot_data.get("services")
-        if svc is not None:
-            begin_run(svc.owner)  # from now on this run's claims are alive
-        await super().start()
 
     async def stop(self) -> None:
         """Stop within the grace period whatever the model is doing: answers still running
