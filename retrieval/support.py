@@ -39,7 +39,7 @@ from .keyword import (
     unspaced,
     words,
 )
-from .lang import script_of
+from .lang import main_script, script_of, script_profile
 from .models import Hit
 from .numbers import ascii_digits, numbers, question_numbers
 from .search import hit_sentence_vectors
@@ -128,12 +128,14 @@ class _Words:
     spelled: set[str]
     numbers: set[str]
     lang: str
+    script: str
 
     @classmethod
     def of(cls, hit: Hit) -> _Words:
         text = hit.chunk.title + " " + hit.chunk.text
         tokens = set(tokenize(text))
-        return cls(tokens, {_ascii(t) for t in tokens}, _figures(text), hit.chunk.lang)
+        return cls(tokens, {_ascii(t) for t in tokens}, _figures(text), hit.chunk.lang,
+                   main_script(script_profile(hit.chunk.text)))  # fmt: skip
 
     def says(self, number: str) -> bool:
         """Whether the passage states `number`, however it writes it: "Super Bowl XXXIII" says
@@ -196,10 +198,16 @@ def _to_roman(value: int) -> str:
     return out
 
 
+# Scripts whose names survive a round trip through ASCII well enough to compare spellings
+# (Арсенал, Arsenal); abjads and Han do not (ألمانيا is "lmny", 华盛顿 "huashengdun").
+_TRANSLITERABLE = frozenset({"LATIN", "CYRILLIC", "GREEK"})
+
+
 def missing_facts(sentence: str, question: str, hits: list[Hit], lang: str) -> np.ndarray:
     """Per hit, how many of the sentence's facts it lacks: its numbers; its invariant names
-    that some hit holds; its other names that a hit in the cited one's language holds (names
-    are translated: "Varsovia" need not be in an English passage, which says "Warsaw")."""
+    (iPhone) that some hit holds; and its other names that a hit in another language than the
+    sentence's holds (a name only the answer's own language spells that way, like "Nhật Bản",
+    is a translation), where the passage's script lets a spelling be compared."""
     found, names = facts(sentence, question, lang)
     if not found and not names:
         return np.zeros(len(hits), dtype=int)
@@ -210,12 +218,14 @@ def missing_facts(sentence: str, question: str, hits: list[Hit], lang: str) -> n
         lacking = sum(not passage.says(n) for n in found)
         for name, invariant in names:
             where = held[name]
-            if where[p] or not any(where):
+            if where[p]:
                 continue
-            same_language = any(
-                w and q.lang == passage.lang for w, q in zip(where, passages, strict=True)
+            quoted = any(w and q.lang != lang for w, q in zip(where, passages, strict=True))
+            comparable = passage.script == script_of(name) or (
+                passage.script in _TRANSLITERABLE and script_of(name) in _TRANSLITERABLE
             )
-            lacking += invariant or same_language
+            if (invariant and any(where)) or (quoted and comparable):
+                lacking += 1
         out.append(lacking)
     return np.array(out)
 
