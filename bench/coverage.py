@@ -249,7 +249,8 @@ def render_coverage(d: dict[str, Any]) -> list[str]:
         "gold answer quoted |",
         "|---|---|---|---|---|---|---|",
     ]
-    for lang, a in d["xquad"].get("answerable", {}).items():
+    per_lang = d["xquad"].get("answerable", {})
+    for lang, a in sorted(per_lang.items(), key=lambda kv: kv[0] == "all"):
         n = max(1, a["n"])
         gold = f"{a['answer_quoted'] / a['with_gold']:.3f}" if a.get("with_gold") else "-"
         lines.append(
