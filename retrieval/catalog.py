@@ -360,13 +360,6 @@ class Catalog:
         s = self._q("SELECT COUNT(*) n FROM sources")[0]
         return {"articles": a["n"], "chunks": a["c"], "pending": p["n"], "sources": s["n"]}
 
-    def holdings(self) -> list[Row]:
-        """Per language: how many ready articles and their earliest and latest date."""
-        return self._q(
-            "SELECT lang, COUNT(*) n, MIN(NULLIF(date, '')) first, MAX(NULLIF(date, '')) last "
-            "FROM articles WHERE state='ready' GROUP BY lang ORDER BY n DESC"
-        )
-
     def languages(self) -> dict[str, int]:
         return {
             r["lang"] or "?": r["n"]

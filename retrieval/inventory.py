@@ -100,7 +100,11 @@ class Holdings:
 
 
 def holdings(index: Index) -> Holdings:
-    rows = index.catalog.holdings()
+    """Per language: how many ready articles, and their earliest and latest date."""
+    rows = index.catalog.query(
+        "SELECT lang, COUNT(*) n, MIN(NULLIF(date, '')) first, MAX(NULLIF(date, '')) last "
+        "FROM articles WHERE state='ready' GROUP BY lang ORDER BY n DESC"
+    )
     days = [d for r in rows for d in (_day(r["first"]), _day(r["last"])) if d is not None]
     return Holdings(
         articles=sum(int(r["n"]) for r in rows),
