@@ -220,6 +220,8 @@ async def _xquad_rows(llm: Any, tmp: Path, detector: Any) -> list[dict[str, Any]
 
 def render_real_llm(d: dict[str, Any]) -> list[str]:
     n = d["answerable"] + d["not_answerable"]
+    if "before" not in d:  # saved by the earlier version of this section
+        return _render_single(d, n)
     b = d.get("before") or {}
 
     def both(key: str, total: int, old_key: str = "") -> str:
@@ -260,6 +262,31 @@ def render_real_llm(d: dict[str, Any]) -> list[str]:
     ]
 
 
+def _render_single(d: dict[str, Any], n: int) -> list[str]:
+    return [
+        "## A real model (OpenAI-compatible server)",
+        "",
+        f"Measured {d['measured_at']} on {d['machine']} against `{d['model']}` at {d['server']}: "
+        "`OPENAI_BASE_URL=… python -m bench.run --only real_llm` (the sample corpus; "
+        f"{d['answerable']} answerable questions in 8 languages, {d['not_answerable']} "
+        "it does not answer). Not rerun since the gate and citation changes of 2026-12-05.",
+        "",
+        "| figure | value |",
+        "|---|---|",
+        f"| answer in the question's language | {d['language_ok']}/{n} |",
+        f"| answerable: written by the model | {d['answered_by_model']}/{d['answerable']} |",
+        f"| answerable: with citations | {d['cited']}/{d['answerable']} |",
+        f"| false refusals, the model's own | {d['false_refusals_before']}/{d['answerable']} |",
+        f"| false refusals, what the user gets | {d['false_refusals_after']}/{d['answerable']} |",
+        f"| not answerable: refused | {d['refused_correctly']}/{d['not_answerable']} |",
+        f"| time to first token p50 / p95 | {d['first_token_s']['p50']} / "
+        f"{d['first_token_s']['p95']} s |",
+        f"| whole answer p50 / p95 | {d['total_s']['p50']} / {d['total_s']['p95']} s |",
+        "",
+        *_xquad_lines(d.get("xquad_cross_language")),
+    ]
+
+
 def _xquad_lines(x: dict[str, Any] | None) -> list[str]:
     if not x or not x["questions"]:
         return []
@@ -267,8 +294,12 @@ def _xquad_lines(x: dict[str, Any] | None) -> list[str]:
     return [
         f"XQuAD, one question per language whose article is indexed in another language ({n}): "
         f"false refusals {x['false_refusals_before']}/{n} by the model itself, "
-        f"{x['false_refusals_after']}/{n} told not covered, {x.get('uncertain', 0)}/{n} shown as "
-        "uncertain; "
-        f"written by the model {x['answered_by_model']}/{n}.",
+        + (
+            f"{x['false_refusals_after']}/{n} told not covered, {x['uncertain']}/{n} shown as "
+            "uncertain; "
+            if "uncertain" in x
+            else f"{x['false_refusals_after']}/{n} for the user (quotes when search is sure); "
+        )
+        + f"written by the model {x['answered_by_model']}/{n}.",
         "",
     ]
