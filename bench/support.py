@@ -218,7 +218,10 @@ def summarise(rows: list[dict[str, Any]]) -> None:
                 v: rates([r for r in held if r["variant"] == v], MARGIN, FLOOR)
                 for v in ("sentence", "clause")
             },
-            "cases": {"calibration": len(calib), "held_out": len(held)},
+            "cases": {
+                "calibration": sum(r["variant"] not in ALTERED for r in calib),
+                "held_out": sum(r["variant"] not in ALTERED for r in held),
+            },
         },
     )
     _ROWS.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", "utf-8")
