@@ -203,7 +203,10 @@ def _to_roman(value: int) -> str:
 _TRANSLITERABLE = frozenset({"LATIN", "CYRILLIC", "GREEK"})
 
 
-def missing_facts(sentence: str, question: str, hits: list[Hit], lang: str) -> np.ndarray:
+def missing_facts(
+    sentence: str, question: str, hits: list[Hit], lang: str,
+    passages: list[_Words] | None = None,
+) -> np.ndarray:  # fmt: skip
     """Per hit, how many of the sentence's facts it lacks: its numbers; its invariant names
     (iPhone) that some hit holds; and its other names that a hit in another language than the
     sentence's holds (a name only the answer's own language spells that way, like "Nhật Bản",
@@ -211,7 +214,7 @@ def missing_facts(sentence: str, question: str, hits: list[Hit], lang: str) -> n
     found, names = facts(sentence, question, lang)
     if not found and not names:
         return np.zeros(len(hits), dtype=int)
-    passages = [_Words.of(h) for h in hits]
+    passages = passages or [_Words.of(h) for h in hits]  # `passages`: read once per answer
     held = {name: [p.holds(name) for p in passages] for name, _ in names}
     out = []
     for p, passage in enumerate(passages):
@@ -308,8 +311,9 @@ def check_support(
     if not cited:
         return text, report
     table = scores(index, [pieces[i] for i in cited], hits, lang, known=known)
+    passages = [_Words.of(h) for h in hits]
     for i, row in zip(cited, table, strict=True):
-        lacking = missing_facts(pieces[i], question, hits, lang)
+        lacking = missing_facts(pieces[i], question, hits, lang, passages)
 
         def fix(
             m: re.Match[str], row: np.ndarray = row, i: int = i, lacking: np.ndarray = lacking
