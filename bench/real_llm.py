@@ -230,15 +230,12 @@ def render_real_llm(d: dict[str, Any]) -> list[str]:
         return f"{old}/{total} | {now}" if old is not None else f"- | {now}"
 
     return [
-        "## A real model (OpenAI-compatible server)",
-        "",
-        f"Measured {d['measured_at']} on {d['machine']} against `{d['model']}` at {d['server']}: "
-        "`OPENAI_BASE_URL=… python -m bench.run --only real_llm` (the sample corpus; "
-        f"{d['answerable']} answerable questions in 8 languages, {d['not_answerable']} "
-        "it does not answer). *Before*: the previous run "
-        f"({b.get('measured_at', 'not recorded')}), when the gate refused before the model and a "
-        "citation needed only a share of its names in the passage.",
-        "",
+        *_heading(
+            d,
+            "*Before*: the previous run "
+            f"({b.get('measured_at', 'not recorded')}), when the gate refused before the "
+            "model and a citation needed only a share of its names in the passage.",
+        ),
         "| figure | before | now |",
         "|---|---|---|",
         f"| answer in the question's language | {both('language_ok', n)} |",
@@ -262,15 +259,21 @@ def render_real_llm(d: dict[str, Any]) -> list[str]:
     ]
 
 
-def _render_single(d: dict[str, Any], n: int) -> list[str]:
+def _heading(d: dict[str, Any], note: str) -> list[str]:
     return [
         "## A real model (OpenAI-compatible server)",
         "",
         f"Measured {d['measured_at']} on {d['machine']} against `{d['model']}` at {d['server']}: "
         "`OPENAI_BASE_URL=… python -m bench.run --only real_llm` (the sample corpus; "
         f"{d['answerable']} answerable questions in 8 languages, {d['not_answerable']} "
-        "it does not answer). Not rerun since the gate and citation changes of 2026-12-05.",
+        f"it does not answer). {note}",
         "",
+    ]
+
+
+def _render_single(d: dict[str, Any], n: int) -> list[str]:
+    return [
+        *_heading(d, "Not rerun since the gate and citation changes of 2026-12-05."),
         "| figure | value |",
         "|---|---|",
         f"| answer in the question's language | {d['language_ok']}/{n} |",
