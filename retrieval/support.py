@@ -214,7 +214,10 @@ def missing_facts(
     found, names = facts(sentence, question, lang)
     if not found and not names:
         return np.zeros(len(hits), dtype=int)
-    passages = passages or [_Words.of(h) for h in hits]  # `passages`: read once per answer
+    if passages is None:
+        passages = []
+    if not passages:  # read on first need, then shared by the answer's other sentences
+        passages.extend(_Words.of(h) for h in hits)
     held = {name: [p.holds(name) for p in passages] for name, _ in names}
     out = []
     for p, passage in enumerate(passages):
@@ -311,7 +314,7 @@ def check_support(
     if not cited:
         return text, report
     table = scores(index, [pieces[i] for i in cited], hits, lang, known=known)
-    passages = [_Words.of(h) for h in hits]
+    passages: list[_Words] = []
     for i, row in zip(cited, table, strict=True):
         lacking = missing_facts(pieces[i], question, hits, lang, passages)
 
