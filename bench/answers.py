@@ -33,8 +33,8 @@ def calibration_split(squad_id: str) -> bool:
 
 
 def bench_answers(per_lang: int) -> None:
-    from retrieval.evaluate import XQUAD_LANGS, load_questions, mixed_corpus
-    from retrieval.lang import LanguageDetector
+    from retrieval.cli.evaluate import XQUAD_LANGS, load_questions, mixed_corpus
+    from retrieval.text.detect import LanguageDetector
 
     ds = SHARED / "eval" / "xquad"
     out: dict[str, Any] = {"questions_per_language": per_lang}
@@ -119,8 +119,8 @@ def bench_answers(per_lang: int) -> None:
 
 
 def _index(root: Path, name: str, records: list[dict[str, Any]], detector: Any) -> Any:
-    from retrieval.index import Index
-    from retrieval.ingest import ingest
+    from retrieval.index.ingest import ingest
+    from retrieval.index.parts import Index
 
     src = root / f"{name}.jsonl"
     src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8")
@@ -133,7 +133,7 @@ def _offline(index: Any, picked: dict[str, list[dict[str, Any]]], answer_of: Any
     """Share of questions whose offline quotes hold the gold answer, per question language."""
     import asyncio
 
-    from retrieval.answer import Answerer
+    from retrieval.answer.answerer import Answerer
 
     offline, instant = Answerer(index, None), Answerer(index, _InstantModel())
     per: dict[str, Any] = {}
@@ -182,8 +182,8 @@ def _offline(index: Any, picked: dict[str, list[dict[str, Any]]], answer_of: Any
 def _sweep(index: Any, rows: list[tuple[str, bool]]) -> dict[str, Any]:
     """How the threshold was chosen: FN and FP of the gate's score at each threshold on the
     calibration questions (the shipped one is the lowest with at most 10% false positives)."""
-    from retrieval.answer import Answerer
-    from retrieval.gate import Gate
+    from retrieval.answer.answerer import Answerer
+    from retrieval.search.gate import Gate
 
     answerer = Answerer(index, None)
     scored = [(Gate.score(answerer.retrieve(q)), covered) for q, covered in rows]
@@ -201,7 +201,7 @@ def _sweep(index: Any, rows: list[tuple[str, bool]]) -> dict[str, Any]:
 
 def _gate(index: Any, rows: list[tuple[str, str, bool]]) -> dict[str, Any]:
     """False negatives (covered, refused) and false positives (not covered, let through)."""
-    from retrieval.answer import Answerer
+    from retrieval.answer.answerer import Answerer
 
     answerer = Answerer(index, None)
     tally: dict[str, list[int]] = {}  # lang -> [covered, refused, absent, let through]

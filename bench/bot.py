@@ -155,9 +155,9 @@ def _unlimited(llm: Any, tmp: Path) -> dict[str, Any]:
 
 def _news_memory(data_dir: Path, llm: Any, tmp: Path) -> dict[str, Any]:
     """RSS of the running bot with the news-de index, after answering 20 questions."""
-    from retrieval.index import Index
-    from retrieval.inventory import stats as index_stats
-    from retrieval.settings import Settings
+    from bot.settings import BotSettings as Settings
+    from retrieval.index.inventory import stats as index_stats
+    from retrieval.index.parts import Index
     from testing.telegram_server import FakeTelegram
 
     settings = Settings.from_env(environ={}, dotenv_path=None, data_dir=data_dir)

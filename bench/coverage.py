@@ -41,8 +41,8 @@ def _jsonl(name: str) -> list[dict[str, Any]]:
 
 
 def bench_coverage(per_lang: int = 50) -> None:
-    from retrieval.evaluate import XQUAD_LANGS, load_questions, mixed_corpus
-    from retrieval.lang import LanguageDetector
+    from retrieval.cli.evaluate import XQUAD_LANGS, load_questions, mixed_corpus
+    from retrieval.text.detect import LanguageDetector
     from testing.openai_server import FakeOpenAI
 
     ds = SHARED / "eval" / "xquad"
@@ -113,8 +113,8 @@ def bench_coverage(per_lang: int = 50) -> None:
 def _sample_index(data_dir: Path, detector: Any) -> Any:
     """The sample corpus as `make run` indexes it (answers are matched by article title)."""
     from bench.common import settings
-    from retrieval.index import Index
-    from retrieval.ingest import ingest
+    from retrieval.index.ingest import ingest
+    from retrieval.index.parts import Index
 
     index = Index(settings(data_dir), detector=detector)
     ingest(index, [str(ROOT / "corpus")])
@@ -124,7 +124,7 @@ def _sample_index(data_dir: Path, detector: Any) -> Any:
 def _calibrate(index: Any, rows: list[tuple[str, bool]]) -> dict[str, Any]:
     """Gate scores of the calibration questions; the off-topic threshold is the highest at
     which at most FN_GOAL of the answerable ones fall under it (nor under the numbers rule)."""
-    from retrieval.answer import Answerer
+    from retrieval.answer.answerer import Answerer
 
     answerer = Answerer(index, None)
     gate = answerer.gate
@@ -159,7 +159,7 @@ def _calibrate(index: Any, rows: list[tuple[str, bool]]) -> dict[str, Any]:
 
 def _corpus(index: Any, rows: list[dict[str, Any]], fake: Any) -> dict[str, Any]:
     """Offline outcomes and quotes, and the model path's requests, per question language."""
-    from retrieval.answer import Answerer
+    from retrieval.answer.answerer import Answerer
     from testing.openai_server import chat_model_for
 
     offline = Answerer(index, None)

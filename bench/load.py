@@ -12,8 +12,8 @@ from bench.common import ROOT, settings
 
 def bench_load() -> dict[str, Any]:
     """200 chats x 5 questions within a minute, model 0.5-2 s (the reliability test's scenario)."""
-    from retrieval.index import Index
-    from retrieval.ingest import ingest
+    from retrieval.index.ingest import ingest
+    from retrieval.index.parts import Index
     from testing.load import run_load
     from testing.openai_server import FakeOpenAI
     from testing.telegram_server import FakeTelegram

@@ -106,7 +106,7 @@ def _rates(scored: list[tuple[str, float]], threshold: float) -> dict[str, Any]:
 def bench_duplicates() -> None:
     from datasketch import MinHashLSH
 
-    from retrieval.duplicates import NUM_PERM, THRESHOLD, candidate_threshold, signature
+    from retrieval.index.duplicates import NUM_PERM, THRESHOLD, candidate_threshold, signature
 
     rng = random.Random(7)
     rows = news_records(None)
@@ -159,8 +159,8 @@ def bench_feeds(entries: int = 100) -> None:
     """One RSS feed of `entries` new articles (news-de texts as pages) on a local server, polled
     by a real index with the bundled embedder: the first poll, a poll answered 304, and a poll
     of a server that ignores conditional requests (the entries are all known)."""
-    from retrieval.feeds import Feeds
-    from retrieval.index import Index
+    from retrieval.feeds.poll import Feeds
+    from retrieval.index.parts import Index
     from testing.web import http_server
 
     rows = [r for r in news_records(None) if len(r["text"]) > 800][:entries]

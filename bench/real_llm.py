@@ -62,12 +62,12 @@ def bench_real_llm() -> None:
 
 
 async def _run() -> None:
-    from retrieval.answer import Answerer
-    from retrieval.index import Index
-    from retrieval.ingest import ingest
-    from retrieval.lang import LanguageDetector
-    from retrieval.llm import make_llm
+    from retrieval.answer.answerer import Answerer
+    from retrieval.index.ingest import ingest
+    from retrieval.index.parts import Index
+    from retrieval.llm.client import make_llm
     from retrieval.settings import Settings
+    from retrieval.text.detect import LanguageDetector
 
     env = Settings.from_env()
     rows: list[dict[str, Any]] = []
@@ -158,8 +158,8 @@ def _unsupported(index: Any, ans: Any) -> int:
     numbers or of their names that a cited passage holds."""
     import re
 
-    from retrieval.models import Hit
-    from retrieval.support import missing_facts, sentences_with_marks
+    from retrieval.answer.support import missing_facts, sentences_with_marks
+    from retrieval.types import Hit
 
     by_id = index.catalog.chunks_by_id([c.chunk_id for c in ans.citations])
     hits = [Hit(by_id[c.chunk_id], 0.0) for c in ans.citations if c.chunk_id in by_id]
@@ -186,10 +186,10 @@ async def _xquad_rows(llm: Any, tmp: Path, detector: Any) -> list[dict[str, Any]
     import random
 
     from bench.common import SHARED
-    from retrieval.answer import Answerer
-    from retrieval.evaluate import mixed_corpus
-    from retrieval.index import Index
-    from retrieval.ingest import ingest
+    from retrieval.answer.answerer import Answerer
+    from retrieval.cli.evaluate import mixed_corpus
+    from retrieval.index.ingest import ingest
+    from retrieval.index.parts import Index
 
     records, gold = mixed_corpus(SHARED / "eval/xquad", XQUAD_LANGS)
     path = tmp / "mixed.jsonl"

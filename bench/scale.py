@@ -34,7 +34,7 @@ def write_synthetic(
 ) -> None:
     """`n_chunks` word-salad chunks, 10 per article, through the real catalog and (with
     `vectors`) the store, with random unit vectors from `rng`."""
-    from retrieval.models import Article, Chunk
+    from retrieval.types import Article, Chunk
 
     pending: list[tuple[Article, list[Chunk]]] = []
 
@@ -67,8 +67,8 @@ def write_synthetic(
 
 
 def _bench_scale(n_chunks: int, port: int) -> None:
-    from retrieval.index import Index
-    from retrieval.search import search
+    from retrieval.index.parts import Index
+    from retrieval.search.hybrid import search
     from testing.embedder import HashEmbedder
 
     rng = np.random.default_rng(1)

@@ -32,9 +32,9 @@ def _post(url: str, update: dict[str, Any]) -> None:
 
 
 def bench_scaleout(chats: int = 200, questions: int = 5) -> dict[str, Any]:
-    from retrieval.index import Index
-    from retrieval.ingest import ingest
-    from retrieval.settings import Settings
+    from bot.settings import BotSettings as Settings
+    from retrieval.index.ingest import ingest
+    from retrieval.index.parts import Index
     from testing.openai_server import FakeOpenAI
     from testing.services import ChromaServer, Postgres, free_port
     from testing.telegram_server import FakeTelegram, user

@@ -51,7 +51,7 @@ def bench_shared_catalog(sizes: tuple[int, ...] = (2_600, 100_000)) -> dict[str,
 
 
 def _one_size(root: Path, pg: Any, chroma_port: int, n: int, with_vectors: bool) -> dict[str, Any]:
-    from retrieval.index import Index
+    from retrieval.index.parts import Index
     from testing.embedder import HashEmbedder
 
     emb = HashEmbedder(dim=DIM, name="synthetic/384")
@@ -91,7 +91,7 @@ def _one_size(root: Path, pg: Any, chroma_port: int, n: int, with_vectors: bool)
 def _latency(readers: dict[str, Any], queries: int = 300) -> dict[str, float]:
     """The same queries on each reader, interleaved (alternating which goes first), so that
     background work of the servers falls on both alike."""
-    from retrieval.search import search
+    from retrieval.search.hybrid import search
 
     rng = np.random.default_rng(7)
     times: dict[str, list[float]] = {name: [] for name in readers}

@@ -81,7 +81,7 @@ ALTERED = ("wrong_number", "missing_fact")  # cited to the right passage, but no
 def _wrong_number(case: dict[str, Any]) -> str | None:
     """The clause with a number the question does not name changed: cited to the right
     passage, it says what that passage does not."""
-    from retrieval.keyword import tokenize
+    from retrieval.text.analysis import tokenize
 
     asked = set(tokenize(case["question"]))
     for m in _NUMBER.finditer(case["clause"]):
@@ -94,7 +94,7 @@ def _wrong_number(case: dict[str, Any]) -> str | None:
 def _missing_fact(case: dict[str, Any], wrong: Any, right: Any) -> str | None:
     """The clause with its answer replaced by a name of another passage (one the right passage
     does not hold): the key fact is missing from the cited source."""
-    from retrieval.keyword import tokenize
+    from retrieval.text.analysis import tokenize
 
     held = set(tokenize(right.chunk.title + " " + right.chunk.text))
     if not case["answer"] or case["answer"] not in case["clause"]:
@@ -106,12 +106,12 @@ def _missing_fact(case: dict[str, Any], wrong: Any, right: Any) -> str | None:
 
 
 def bench_support(per_lang: int = 40) -> None:
-    from retrieval.evaluate import mixed_corpus
+    from retrieval.answer.support import components, missing_facts
+    from retrieval.cli.evaluate import mixed_corpus
     from retrieval.ids import article_id
-    from retrieval.index import Index
-    from retrieval.ingest import ingest
-    from retrieval.search import search
-    from retrieval.support import components, missing_facts
+    from retrieval.index.ingest import ingest
+    from retrieval.index.parts import Index
+    from retrieval.search.hybrid import search
 
     records, gold = mixed_corpus(SHARED / "eval/xquad", LANGS)
     rows: list[dict[str, Any]] = []
@@ -156,7 +156,7 @@ def bench_support(per_lang: int = 40) -> None:
 def summarise(rows: list[dict[str, Any]]) -> None:
     """Choose on the calibration fifth, measure on the rest, save (also from saved rows:
     `python -c "from bench.support import resummarise; resummarise()"`)."""
-    from retrieval.support import ANCHOR_WEIGHT, FLOOR, MARGIN, decide
+    from retrieval.answer.support import ANCHOR_WEIGHT, FLOOR, MARGIN, decide
 
     def rates(
         part: list[dict[str, Any]],

@@ -17,7 +17,7 @@ VARIANTS = ("english", "mixed", "mixed_news")
 
 def bench_xquad(limit: int | None, variants: tuple[str, ...] = VARIANTS) -> None:
     """Questions the search's weights were tuned on (evaluate.DEV_SAMPLE) are left out."""
-    from retrieval.evaluate import XQUAD_LANGS, run_xquad
+    from retrieval.cli.evaluate import XQUAD_LANGS, run_xquad
 
     dataset = SHARED / "eval" / "xquad"
     results: dict[str, Any] = {}

@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from retrieval.timing import percentile
+from retrieval.api import percentile
 
 from .db import Database, answer_messages_t, answers_t, feedback_t, history_t
 

@@ -25,11 +25,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from retrieval.answer import Answerer
-from retrieval.errors import ConfigError
-from retrieval.index import Index
-from retrieval.languages import FALLBACK, complete_in
-from retrieval.settings import Settings
+from retrieval.api import FALLBACK, Answerer, ConfigError, Index, complete_in
 
 from . import (
     access,
@@ -47,6 +43,7 @@ from .inbox import begin_run, end_run
 from .limits import RateLimiter
 from .metrics import Metrics
 from .services import Services
+from .settings import BotSettings
 from .state import State
 
 log = logging.getLogger(__name__)
@@ -77,7 +74,7 @@ OWNER_COMMANDS = {
 
 
 def build_application(
-    settings: Settings,
+    settings: BotSettings,
     index: Index | None = None,
     answerer: Answerer | None = None,
     state: State | None = None,
@@ -91,7 +88,7 @@ def build_application(
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     owns_core = answerer is None and index is None
     if answerer is None:
-        from retrieval.llm import make_llm
+        from retrieval.api import make_llm
 
         index = index or Index(settings)
         answerer = Answerer(index, make_llm(settings))
@@ -113,7 +110,7 @@ def build_application(
     app = (
         Application.builder()
         .application_class(FootnoteApplication)
-        .token(settings.telegram_bot_token)
+        .token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_base_url)
         .base_file_url(settings.telegram_base_file_url)
         .request(
@@ -147,6 +144,20 @@ class FootnoteApplication(Application[Any, Any, Any, Any, Any, Any]):
     """Each update is handled once: it is claimed in the shared inbox before the handlers run
     (another process, a webhook retry or a replay may deliver it again) and marked done after.
     Work cut short by a crash stays claimed and is replayed at the next start."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.in_progress: set[asyncio.Task[Any]] = set()
+
+    def create_task(
+        self, coroutine: Any, update: object | None = None, *, name: str | None = None
+    ) -> asyncio.Task[Any]:
+        """Every concurrent update runs through here (python-telegram-bot's public hook):
+        kept so that `stop` can wait for the answers in flight."""
+        task = super().create_task(coroutine, update=update, name=name)
+        self.in_progress.add(task)
+        task.add_done_callback(self.in_progress.discard)
+        return task
 
     async def process_update(self, update: object) -> None:
         svc: Services | None = self.bot_data.get("services")
@@ -182,7 +193,7 @@ class FootnoteApplication(Application[Any, Any, Any, Any, Any, Any]):
         svc: Services | None = self.bot_data.get("services")
         if svc is not None:
             svc.stopping.set()  # a feed poll ends between two requests
-        running = [t for t in getattr(self, "_Application__create_task_tasks", ()) if not t.done()]
+        running = [t for t in self.in_progress if not t.done()]
         if svc is not None and running:
             log.info("stopping: %d update(s) in progress", len(running))
             _, late = await asyncio.wait(running, timeout=svc.settings.shutdown_grace)
@@ -354,7 +365,7 @@ def limit_webhook_requests() -> None:
     )
 
 
-def run(settings: Settings) -> None:
+def run(settings: BotSettings) -> None:
     """`footnote run`: webhook mode when WEBHOOK_URL is set, long polling otherwise."""
     app = build_application(settings)
     if settings.metrics_port:
@@ -370,7 +381,7 @@ def run(settings: Settings) -> None:
             port=settings.webhook_port,
             url_path=path,
             webhook_url=settings.webhook_url,
-            secret_token=settings.webhook_secret or None,
+            secret_token=settings.webhook_secret.get_secret_value() or None,
             allowed_updates=updates,
         )
     else:

@@ -10,8 +10,7 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from retrieval.errors import IndexBusyError, StoreUnavailableError
-from retrieval.models import Answer
+from retrieval.api import Answer, IndexBusyError, StoreUnavailableError
 
 from .answer_log import LoggedAnswer
 from .chats import ChatSettings

@@ -14,7 +14,7 @@ from telegram import ChatFullInfo, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 
-from retrieval.ingest import ingest
+from retrieval.api import ingest
 
 from .owner import in_ingest_thread
 from .services import services

@@ -8,29 +8,30 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from retrieval import cli as core_cli
+from retrieval.api import build_parser, cli_main, cmd_chat
+
+from .settings import BotSettings
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from retrieval.settings import Settings
 
     from .redact import setup_logging
 
     overrides: dict[str, Any] = {"data_dir": Path(args.data_dir)} if args.data_dir else {}
     if args.metrics_port is not None:
         overrides["metrics_port"] = args.metrics_port
-    settings = Settings.from_env(**overrides)
+    settings = BotSettings.from_env(**overrides)
     if not settings.telegram_bot_token:
         if args.fallback_chat:
             print("TELEGRAM_BOT_TOKEN is not set: starting the terminal chat instead.\n")
-            return core_cli.cmd_chat(argparse.Namespace(data_dir=args.data_dir, lang=None))
+            return cmd_chat(argparse.Namespace(data_dir=args.data_dir, lang=None))
         print("error: TELEGRAM_BOT_TOKEN is not set (get one from @BotFather)", file=sys.stderr)
         return 1
     setup_logging(
         logging.DEBUG if args.verbose else logging.INFO,
-        settings.telegram_bot_token,
-        settings.webhook_secret,
-        settings.openai_api_key,
+        settings.telegram_bot_token.get_secret_value(),
+        settings.webhook_secret.get_secret_value(),
+        settings.openai_api_key.get_secret_value(),
     )
     from .app import run
 
@@ -42,8 +43,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _index_corpus(settings: Any) -> None:
     """First run: the bot has something to answer from (incremental, so cheap afterwards)."""
-    from retrieval.index import Index
-    from retrieval.ingest import ingest
+    from retrieval.api import Index, ingest
 
     if not settings.corpus_dir.is_dir():
         return
@@ -80,7 +80,7 @@ def add_run(sub: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return core_cli.main(argv, core_cli.build_parser(add_run))
+    return cli_main(argv, build_parser(add_run))
 
 
 if __name__ == "__main__":

@@ -17,8 +17,7 @@ from telegram.constants import ChatAction
 from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
-from retrieval.models import Answer
-from retrieval.prompting import NOT_FOUND
+from retrieval.api import NOT_FOUND, Answer
 
 from .formatting import render_html, render_plain
 from .retry import retry_async

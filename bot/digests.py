@@ -16,7 +16,7 @@ from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
-from retrieval.digest import digest, period
+from retrieval.api import digest, period
 
 from .channels import administered_channel
 from .formatting import render_html

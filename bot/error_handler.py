@@ -9,7 +9,7 @@ import traceback
 from telegram import Update
 from telegram.constants import ChatType
 
-from retrieval.errors import IndexBusyError, StoreUnavailableError
+from retrieval.api import IndexBusyError, StoreUnavailableError
 
 from .i18n import t
 from .redact import redact
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 async def on_error(update: object, context: Context) -> None:
     """Registered with `Application.add_error_handler`."""
     svc: Services | None = context.bot_data.get("services")
-    token = svc.settings.telegram_bot_token if svc else ""
+    token = svc.settings.telegram_bot_token.get_secret_value() if svc else ""
     err = context.error
     tb = "".join(traceback.format_exception(type(err), err, err.__traceback__)) if err else ""
     log.error("error while handling an update: %s", redact(tb, token))

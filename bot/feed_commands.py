@@ -11,8 +11,8 @@ from typing import Any
 
 from telegram.error import TelegramError
 
-from retrieval.errors import FootnoteError, IndexBusyError
-from retrieval.feeds_command import describe
+from retrieval.api import FootnoteError, IndexBusyError
+from retrieval.api import describe_feed as describe
 
 from .i18n import t
 from .owner import in_ingest_thread

@@ -10,9 +10,7 @@ import re
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from retrieval.dates import describe_date
-from retrieval.messages import text as ui_text
-from retrieval.models import Answer, Citation, group_citations
+from retrieval.api import Answer, Citation, describe_date, group_citations, ui_text
 
 Measure = Callable[[str], int]
 LIMIT = 4096  # Telegram counts the text after entity parsing, in UTF-16 code units

@@ -8,8 +8,7 @@ import asyncio
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus
 
-from retrieval.languages import complete_in
-from retrieval.messages import STRINGS
+from retrieval.api import STRINGS, complete_in
 
 from .chats import LENGTHS, MODES, ChatSettings
 from .i18n import t

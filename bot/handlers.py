@@ -9,7 +9,7 @@ import html
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
 
-from retrieval.inventory import sources as list_sources
+from retrieval.api import list_sources
 
 from .asking import answer_message
 from .formatting import safe_url

@@ -5,7 +5,7 @@ them. Unknown languages fall back to English; owner-only strings exist in fewer 
 
 from __future__ import annotations
 
-from retrieval.languages import pick
+from retrieval.api import pick
 
 STRINGS: dict[str, dict[str, str]] = {
     "start": {

@@ -14,11 +14,7 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 
-from retrieval.errors import FootnoteError
-from retrieval.ingest import forget as forget_article
-from retrieval.ingest import ingest, reindex
-from retrieval.inventory import stats as index_stats
-from retrieval.models import IngestReport
+from retrieval.api import FootnoteError, IngestReport, forget_article, index_stats, ingest, reindex
 
 from .i18n import t
 from .services import Services, services

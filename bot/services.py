@@ -12,14 +12,13 @@ from typing import Any
 
 from telegram.ext import CallbackContext
 
-from retrieval.answer import Answerer
-from retrieval.index import Index
-from retrieval.settings import Settings
+from retrieval.api import Answerer, Index
 
 from .chat_queue import Queue
 from .inbox import process_owner
 from .limits import RateLimiter
 from .metrics import Metrics
+from .settings import BotSettings
 from .state import State
 
 ADMIN_CACHE_SECONDS = 60.0
@@ -46,7 +45,7 @@ class Throttle:
 
 @dataclass
 class Services:
-    settings: Settings
+    settings: BotSettings
     index: Index
     answerer: Answerer
     state: State
@@ -69,7 +68,7 @@ class Services:
     bot_username: str = ""
     bot_id: int = 0
     stopping: threading.Event = field(default_factory=threading.Event)  # set at shutdown
-    feeds: Any = None  # retrieval.feeds.Feeds, built on first use
+    feeds: Any = None  # retrieval.api.Feeds, built on first use
     no_drafts: set[int] = field(default_factory=set)  # private chats that refused drafts
     queue: Queue = field(default_factory=Queue)
     # Updates run concurrently: presses on one chat's settings panel are applied and shown one
@@ -96,7 +95,7 @@ class Services:
 
     def feed_poller(self) -> Any:
         if self.feeds is None:
-            from retrieval.feeds import Feeds
+            from retrieval.api import Feeds
 
             self.feeds = Feeds(self.index, stop=self.stopping)
         return self.feeds

@@ -14,8 +14,7 @@ from typing import Any
 
 from telegram.constants import ParseMode
 
-from retrieval.dates import describe_date
-from retrieval.models import Answer
+from retrieval.api import Answer, describe_date
 
 from .i18n import t
 from .services import services

@@ -35,7 +35,10 @@ class State:
 
     @classmethod
     def for_settings(cls, settings: Any) -> State:
-        return cls.open(database_url(settings.database_url, settings.data_dir), settings.log_text)
+        return cls.open(
+            database_url(settings.database_url.get_secret_value(), settings.data_dir),
+            settings.log_text,
+        )
 
     def tidy(self) -> None:
         """Forget old history, finished inbox entries and stale rate events (at most every

@@ -11,7 +11,7 @@ from telegram import Chat, Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.ext import ContextTypes
 
-from retrieval.languages import FALLBACK
+from retrieval.api import FALLBACK
 
 from .i18n import t
 from .rules import command_argument, message_text

@@ -1,4 +1,6 @@
-"""Every setting in one object, read once from the environment and `.env`, then passed in."""
+"""Every setting of the core in one object, read once from the environment and `.env`, then passed
+in. Secrets are `SecretStr`: no `repr`, log line or traceback shows them. The bot's own settings
+extend it (`bot/settings.py`)."""
 
 from __future__ import annotations
 
@@ -7,11 +9,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from dotenv import dotenv_values
+from pydantic import SecretStr
 
-from .errors import ConfigError
+from retrieval.errors import ConfigError
 
 
 def _bool(value: str) -> bool:
@@ -69,46 +72,13 @@ class Settings:
     gate_off_topic_score: float = field(
         default=0.45, metadata={"env": "FOOTNOTE_GATE_OFF_TOPIC_SCORE"}
     )
-    openai_api_key: str = field(default="", metadata={"env": "OPENAI_API_KEY", "secret": True})
+    openai_api_key: SecretStr = field(
+        default=SecretStr(""), metadata={"env": "OPENAI_API_KEY", "secret": True}
+    )
     openai_base_url: str = field(default="", metadata={"env": "OPENAI_BASE_URL"})
-    # --- the Telegram bot (bot/) ---------------------------------------------------------------
-    telegram_bot_token: str = field(
-        default="", metadata={"env": "TELEGRAM_BOT_TOKEN", "secret": True}
+    database_url: SecretStr = field(
+        default=SecretStr(""), metadata={"env": "DATABASE_URL", "secret": True}
     )
-    telegram_base_url: str = field(
-        default="https://api.telegram.org/bot", metadata={"env": "TELEGRAM_BASE_URL"}
-    )
-    telegram_base_file_url: str = field(
-        default="https://api.telegram.org/file/bot", metadata={"env": "TELEGRAM_BASE_FILE_URL"}
-    )
-    admin_ids: str = field(default="", metadata={"env": "FOOTNOTE_ADMIN_IDS"})
-    # Seconds a stopping bot lets answers in flight finish (docker stops after 10 s); the rest are
-    # cut off and answered after the next start (their updates stay claimed in the inbox).
-    shutdown_grace: float = field(default=7.0, metadata={"env": "FOOTNOTE_SHUTDOWN_GRACE"})
-    webhook_url: str = field(default="", metadata={"env": "WEBHOOK_URL"})
-    webhook_secret: str = field(default="", metadata={"env": "WEBHOOK_SECRET", "secret": True})
-    webhook_listen: str = field(default="127.0.0.1", metadata={"env": "WEBHOOK_LISTEN"})
-    webhook_port: int = field(default=8443, metadata={"env": "WEBHOOK_PORT"})
-    user_rate: int = field(default=8, metadata={"env": "FOOTNOTE_USER_RATE"})
-    chat_rate: int = field(default=20, metadata={"env": "FOOTNOTE_CHAT_RATE"})
-    rate_window: float = field(default=60.0, metadata={"env": "FOOTNOTE_RATE_WINDOW"})
-    telegram_group_rate: int = field(default=20, metadata={"env": "TELEGRAM_GROUP_RATE"})
-    telegram_overall_rate: int = field(default=30, metadata={"env": "TELEGRAM_OVERALL_RATE"})
-    telegram_max_retries: int = field(default=3, metadata={"env": "TELEGRAM_MAX_RETRIES"})
-    max_answers: int = field(default=64, metadata={"env": "FOOTNOTE_MAX_CONCURRENT_ANSWERS"})
-    stream_below: int = field(default=12, metadata={"env": "FOOTNOTE_STREAM_BELOW"})
-    core_threads: int = field(default=4, metadata={"env": "FOOTNOTE_CORE_THREADS"})
-    edit_interval: float = field(default=1.0, metadata={"env": "FOOTNOTE_EDIT_INTERVAL"})
-    drafts: bool = field(default=True, metadata={"env": "FOOTNOTE_DRAFTS"})
-    group_edit_interval: float = field(
-        default=3.0, metadata={"env": "FOOTNOTE_GROUP_EDIT_INTERVAL"}
-    )
-    history_turns: int = field(default=3, metadata={"env": "FOOTNOTE_HISTORY_TURNS"})
-    history_minutes: float = field(default=30.0, metadata={"env": "FOOTNOTE_HISTORY_MINUTES"})
-    log_text: bool = field(default=False, metadata={"env": "FOOTNOTE_LOG_TEXT"})
-    database_url: str = field(default="", metadata={"env": "DATABASE_URL", "secret": True})
-    metrics_port: int = field(default=0, metadata={"env": "FOOTNOTE_METRICS_PORT"})
-    metrics_listen: str = field(default="127.0.0.1", metadata={"env": "FOOTNOTE_METRICS_LISTEN"})
 
     @classmethod
     def from_env(
@@ -116,7 +86,7 @@ class Settings:
         environ: Mapping[str, str] | None = None,
         dotenv_path: str | Path | None = ".env",
         **overrides: Any,
-    ) -> Settings:
+    ) -> Self:
         """Explicit overrides win, then the process environment, then `.env`, then defaults."""
         env: dict[str, str] = {}
         if dotenv_path is not None and Path(dotenv_path).is_file():
@@ -126,7 +96,7 @@ class Settings:
         for f in fields(cls):
             name = f.metadata["env"]
             raw = env.get(name)
-            if raw is None or (raw == "" and f.type != "str"):
+            if raw is None or (raw == "" and f.type not in ("str", "SecretStr")):
                 continue
             try:
                 values[f.name] = _convert(f.type, raw)
@@ -146,43 +116,28 @@ class Settings:
         for name in ("chunk_tokens", "top_k", "embed_workers", "embed_threads"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1")
-        try:
-            self.owners  # noqa: B018 - validates FOOTNOTE_ADMIN_IDS
-        except ValueError:
-            raise ConfigError(
-                f"FOOTNOTE_ADMIN_IDS={self.admin_ids!r}: use numeric Telegram user ids, comma-separated"
-            ) from None
-        if self.webhook_url and not self.webhook_url.startswith(("https://", "http://127.0.0.1")):
-            raise ConfigError("WEBHOOK_URL must be an https:// address Telegram can reach")
-        if self.webhook_url and not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", self.webhook_secret):
-            raise ConfigError(
-                "webhook mode needs WEBHOOK_SECRET: 16-256 letters, digits, '_' or '-' "
-                "(e.g. from `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
-            )
-        for name in ("user_rate", "chat_rate", "max_answers", "core_threads", "history_turns"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be at least 1")
         if not 32 <= self.chunk_tokens <= 500:
             raise ConfigError(
                 "FOOTNOTE_CHUNK_TOKENS must be between 32 and 500 (the model reads 512)"
             )
 
     @property
-    def owners(self) -> frozenset[int]:
-        """Bot owners' Telegram user ids (FOOTNOTE_ADMIN_IDS)."""
-        return frozenset(int(x) for x in re.split(r"[,\s]+", self.admin_ids.strip()) if x)
-
-    @property
     def chroma_server(self) -> bool:
         return bool(self.chroma_host)
+
+    def __post_init__(self) -> None:
+        """A secret given as a plain string (a test, a script) is wrapped: it never prints."""
+        for f in fields(self):
+            if f.metadata.get("secret") and not isinstance(getattr(self, f.name), SecretStr):
+                object.__setattr__(self, f.name, SecretStr(str(getattr(self, f.name))))
 
     def describe(self) -> dict[str, str]:
         """Settings for display, secrets masked."""
         out = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.metadata.get("secret") and value:
-                value = "***"
+            if f.metadata.get("secret"):
+                value = "***" if value else ""
             out[f.metadata["env"]] = str(value)
         return out
 
@@ -197,4 +152,6 @@ def _convert(type_name: Any, raw: str) -> Any:
         return float(raw)
     if t == "bool":
         return _bool(raw)
+    if t == "SecretStr":
+        return SecretStr(raw)
     return raw

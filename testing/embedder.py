@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from retrieval.chunk import estimate_tokens
-from retrieval.keyword import tokenize
+from retrieval.text.analysis import tokenize
+from retrieval.text.sentences import estimate_tokens
 
 
 class HashEmbedder:

@@ -174,7 +174,7 @@ def chat_model_for(index: Any, fake_openai: Any, timeout: float) -> Any:
     """A real `openai`-backed chat model pointed at the fake OpenAI-compatible server."""
     from dataclasses import replace
 
-    from retrieval.llm import make_llm
+    from retrieval.llm.client import make_llm
 
     settings = replace(index.settings, openai_base_url=fake_openai.base_url,
                        openai_api_key="sk-test", llm_timeout=timeout, llm_retries=1)  # fmt: skip

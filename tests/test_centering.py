@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from retrieval.centering import RAW, Centering
+from retrieval.embedding.centering import RAW, Centering
 from retrieval.errors import EmbedderMismatchError
-from retrieval.index import Index
-from retrieval.ingest import ingest, reindex
-from retrieval.inventory import verify
-from retrieval.search import search
+from retrieval.index.ingest import ingest, reindex
+from retrieval.index.inventory import verify
+from retrieval.index.parts import Index
+from retrieval.search.hybrid import search
 from testing.embedder import LanguageBiasedEmbedder
 
 ENGLISH = (

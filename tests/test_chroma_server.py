@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from retrieval.errors import StoreUnavailableError
-from retrieval.index import Index
-from retrieval.ingest import ingest
-from retrieval.inventory import stats as index_stats
-from retrieval.inventory import verify
-from retrieval.search import search
+from retrieval.index.ingest import ingest
+from retrieval.index.inventory import stats as index_stats
+from retrieval.index.inventory import verify
+from retrieval.index.parts import Index
+from retrieval.search.hybrid import search
 from testing.services import ChromaServer, free_port
 from tests.conftest import CORPUS
 

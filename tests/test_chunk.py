@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from itertools import pairwise
 
-from retrieval.chunk import chunk_spans, estimate_tokens, paragraph_spans, sentence_spans
+from retrieval.text.chunk import chunk_spans
+from retrieval.text.sentences import estimate_tokens, paragraph_spans, sentence_spans
 
 
 def words(text: str) -> int:

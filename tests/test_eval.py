@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from retrieval.evaluate import format_table, run_xquad
-from retrieval.index import Index
+from retrieval.cli.evaluate import format_table, run_xquad
+from retrieval.index.parts import Index
 from testing.embedder import HashEmbedder
 
 ART = {
@@ -129,7 +129,7 @@ def test_the_throwaway_eval_index_never_touches_the_shared_catalog(
     after its vectors were deleted, and the next run would skip embedding and measure nothing."""
     from dataclasses import replace
 
-    from retrieval import evaluate
+    from retrieval.cli import evaluate
 
     opened = []
 
@@ -147,4 +147,4 @@ def test_the_throwaway_eval_index_never_touches_the_shared_catalog(
     with pytest.raises(Opened):
         run_xquad(dataset(tmp_path), ["en"], None, None, 10, shared)
     s = opened[0]
-    assert s.database_url == "" and s.chroma_host == "" and "footnote-eval-" in str(s.data_dir)
+    assert not s.database_url and s.chroma_host == "" and "footnote-eval-" in str(s.data_dir)

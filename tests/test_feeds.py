@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from retrieval.errors import IndexBusyError, InputError
-from retrieval.feeds import REPORT_AFTER, Feeds
-from retrieval.index import Index
-from retrieval.inventory import sources
-from retrieval.lock import WriteLock
+from retrieval.feeds.poll import REPORT_AFTER, Feeds
+from retrieval.index.inventory import sources
+from retrieval.index.lock import WriteLock
+from retrieval.index.parts import Index
 from retrieval.settings import Settings
 from testing.embedder import HashEmbedder
 from testing.web import http_server

@@ -3,9 +3,9 @@ together with the previous question only when they lean on it."""
 
 from __future__ import annotations
 
-from retrieval.answer import Answerer, rule_rewrite
-from retrieval.index import Index
-from retrieval.messages import text
+from retrieval.answer.answerer import Answerer, rule_rewrite
+from retrieval.index.parts import Index
+from retrieval.strings import text
 from testing.openai_server import FakeOpenAI
 
 EN_Q = "Which phone was Xiaomi's CEO caught using?"

@@ -10,11 +10,11 @@ import pytest
 
 from retrieval.errors import IndexBusyError
 from retrieval.ids import chunk_id
-from retrieval.index import Index
-from retrieval.ingest import ingest
-from retrieval.inventory import sources, verify
-from retrieval.lock import WriteLock
-from retrieval.search import search
+from retrieval.index.ingest import ingest
+from retrieval.index.inventory import sources, verify
+from retrieval.index.lock import WriteLock
+from retrieval.index.parts import Index
+from retrieval.search.hybrid import search
 from testing.embedder import HashEmbedder
 from tests.conftest import CORPUS
 
@@ -211,8 +211,8 @@ def test_killed_write_is_recovered_on_rerun(tmp_path: Path, index: Index) -> Non
         article("A", *(para(f"k{i}", 120) for i in range(4)), url="https://x.test/k"),
         encoding="utf-8",
     )
-    from retrieval.load import LoadLimits, iter_inputs
-    from retrieval.prepare import make_chunks, prepare
+    from retrieval.index.prepare import make_chunks, prepare
+    from retrieval.sources.load import LoadLimits, iter_inputs
 
     [doc] = list(iter_inputs([str(f)], LoadLimits()))
     art = prepare(doc, index.detector)  # type: ignore[arg-type]

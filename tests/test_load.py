@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.load import LoadLimits, iter_inputs
-from retrieval.models import Document, Failure
+from retrieval.sources.load import LoadLimits, iter_inputs
+from retrieval.types import Document, Failure
 from testing.files import minimal_pdf
 from testing.web import ARTICLE_HTML, http_server
 

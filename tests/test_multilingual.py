@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from retrieval.answer import Answerer
-from retrieval.index import Index
-from retrieval.ingest import ingest
-from retrieval.keyword import analyse, anchors
-from retrieval.search import search
+from retrieval.answer.answerer import Answerer
+from retrieval.index.ingest import ingest
+from retrieval.index.parts import Index
+from retrieval.search.hybrid import search
+from retrieval.text.analysis import analyse, anchors
 from tests.test_centering import QUESTION, corpus
 
 ENGLISH_ARTICLE = "Xiaomi CEO uses an iPhone"
@@ -28,7 +28,7 @@ def test_anchors_are_what_is_written_alike_in_every_language() -> None:
 
 
 def test_a_number_in_any_scripts_digits_matches_the_same_number(tmp_path: Path) -> None:
-    from retrieval.keyword import KeywordIndex
+    from retrieval.index.keyword import KeywordIndex
 
     assert anchors("ماذا حدث في عام ٢٠٢٣؟") == ["2023"] == anchors("२०२३ में क्या हुआ?")
     kw = KeywordIndex(tmp_path / "bm25")
@@ -52,7 +52,7 @@ def test_stop_words_by_language() -> None:
 
 
 def tokens_of(text: str) -> list[str]:
-    from retrieval.keyword import tokenize
+    from retrieval.text.analysis import tokenize
 
     return tokenize(text)
 
@@ -68,7 +68,7 @@ def test_keyword_votes_only_in_the_questions_language(sample_index: Index) -> No
 
 
 def test_a_name_counts_once_per_passage_and_once_per_question(tmp_path: Path) -> None:
-    from retrieval.keyword import KeywordIndex
+    from retrieval.index.keyword import KeywordIndex
 
     kw = KeywordIndex(tmp_path / "bm25")
     kw.build(

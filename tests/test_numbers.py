@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from retrieval.numbers import numbers, question_numbers, unmatched
+from retrieval.text.numbers import numbers, question_numbers, unmatched
 
 
 def test_numbers_are_digit_runs_in_any_script_with_thousands_ungrouped() -> None:

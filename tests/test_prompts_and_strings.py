@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from prompts import PromptError, render, template
-from retrieval.citations import check_citations
-from retrieval.lang import LanguageDetector
 from retrieval.languages import name as language_name
-from retrieval.messages import STRINGS, text
+from retrieval.llm.citations import check_citations
+from retrieval.strings import STRINGS, text
+from retrieval.text.detect import LanguageDetector
 
 
 def test_render_fills_every_variable() -> None:

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.index import Index
-from retrieval.ingest import ingest
-from retrieval.inventory import sources
-from retrieval.search import Filters, search
+from retrieval.index.ingest import ingest
+from retrieval.index.inventory import sources
+from retrieval.index.parts import Index
+from retrieval.search.hybrid import Filters, search
 from tests.helpers import HIT_FIELDS
 
 

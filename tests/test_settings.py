@@ -52,5 +52,38 @@ def test_env_example_documents_every_setting() -> None:
     from dataclasses import fields
 
     text = (Path(__file__).resolve().parent.parent / ".env.example").read_text(encoding="utf-8")
-    for f in fields(Settings):
+    from bot.settings import BotSettings
+
+    for f in fields(BotSettings):  # the core's settings and the bot's
         assert f"{f.metadata['env']}=" in text, f"{f.metadata['env']} missing from .env.example"
+
+
+def test_secrets_never_print_in_repr_logs_or_tracebacks(caplog: pytest.LogCaptureFixture) -> None:
+    """repr, str, f-strings, a log line of the whole object and a traceback's locals."""
+    import logging
+    import traceback
+
+    from bot.settings import BotSettings
+
+    env = {
+        "OPENAI_API_KEY": "sk-live-abcdef",
+        "TELEGRAM_BOT_TOKEN": "123456:AAbbCCddEE",
+        "DATABASE_URL": "postgresql://footnote:hunter2@db/footnote",
+        "WEBHOOK_URL": "https://bot.example/hook",
+        "WEBHOOK_SECRET": "s3cr3t-s3cr3t-s3cr3t",
+    }
+    s = BotSettings.from_env(environ=env, dotenv_path=None)
+    plain = Settings(openai_api_key="sk-given-as-a-string", database_url="postgresql://x:pw@h/d")  # type: ignore[arg-type]
+    with caplog.at_level(logging.INFO):
+        logging.getLogger("footnote.test").info("settings: %s %r", s, plain)
+    try:
+        raise RuntimeError(f"failed with {s!r}")
+    except RuntimeError:
+        tb = traceback.format_exc()
+    shown = "\n".join([repr(s), str(s), f"{s}", repr(plain), caplog.text, tb, str(s.describe())])
+    for secret in [*env.values(), "sk-given-as-a-string", "pw@h"]:
+        if secret.startswith("https://"):
+            continue  # an address, not a secret
+        assert secret not in shown
+    assert s.openai_api_key.get_secret_value() == "sk-live-abcdef"  # still usable where needed
+    assert plain.openai_api_key.get_secret_value() == "sk-given-as-a-string"

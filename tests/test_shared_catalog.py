@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 
 from retrieval.errors import IndexBusyError
-from retrieval.feed_store import FeedStore
-from retrieval.index import Index
-from retrieval.ingest import forget, ingest
-from retrieval.inventory import sources, stats, verify
-from retrieval.search import search
+from retrieval.index.feed_table import FeedStore
+from retrieval.index.ingest import forget, ingest
+from retrieval.index.inventory import sources, stats, verify
+from retrieval.index.parts import Index
+from retrieval.index.sql import PostgresDatabase
+from retrieval.search.hybrid import search
 from retrieval.settings import Settings
-from retrieval.sql import PostgresDatabase
 from tests.conftest import CORPUS
 
 
@@ -147,14 +147,18 @@ def test_feeds_keep_their_state_in_postgres(hosts: list[Index]) -> None:
 def test_the_catalog_reconnects_after_the_server_drops_it(
     shared_settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from retrieval.sql import libpq_url, schema_name
+    from retrieval.index.sql import libpq_url, schema_name
 
-    db = PostgresDatabase(shared_settings.database_url, schema_name(shared_settings.collection))
+    db = PostgresDatabase(
+        shared_settings.database_url.get_secret_value(), schema_name(shared_settings.collection)
+    )
     db.create(["CREATE TABLE IF NOT EXISTS probe (k TEXT PRIMARY KEY)"])
     pid = db.query("SELECT pg_backend_pid() AS pid")[0]["pid"]
     import psycopg
 
-    with psycopg.connect(libpq_url(shared_settings.database_url), autocommit=True) as admin:
+    with psycopg.connect(
+        libpq_url(shared_settings.database_url.get_secret_value()), autocommit=True
+    ) as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
     db.transact([("INSERT INTO probe (k) VALUES (?)", ("after",))])
     assert db.query("SELECT k FROM probe") == [{"k": "after"}]
@@ -188,7 +192,7 @@ def test_a_reader_on_another_host_searches_on_while_its_keyword_index_is_rebuilt
     built in a thread."""
     import time
 
-    from retrieval import index as index_module
+    from retrieval.index import parts as index_module
     from testing.files import write_articles
 
     a, b = hosts

@@ -3,9 +3,9 @@ says is moved to the passage that does, or dropped."""
 
 from __future__ import annotations
 
-from retrieval.index import Index
-from retrieval.search import search
-from retrieval.support import check_support, sentences_with_marks
+from retrieval.answer.support import check_support, sentences_with_marks
+from retrieval.index.parts import Index
+from retrieval.search.hybrid import search
 
 
 def test_sentences_keep_their_marks() -> None:
@@ -63,7 +63,7 @@ def test_a_wrong_number_or_a_missing_fact_is_not_shown_as_sourced(sample_index: 
 
 
 def test_facts_are_the_numbers_and_names_the_question_does_not_name() -> None:
-    from retrieval.support import facts
+    from retrieval.answer.support import facts
 
     assert facts("Lei Jun publicó en Weibo desde su iPhone [1].",
                  "¿Desde qué teléfono publicó Lei Jun en Weibo?", "es") == ([], [("iphone", True)])  # fmt: skip

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.answer import Answerer
-from retrieval.index import Index
-from retrieval.ingest import ingest
-from retrieval.prompting import answer_messages
-from retrieval.time_window import find_window, wants_latest
+from retrieval.answer.answerer import Answerer
+from retrieval.index.ingest import ingest
+from retrieval.index.parts import Index
+from retrieval.llm.prompts import answer_messages
+from retrieval.search.time_window import find_window, wants_latest
 
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)  # a Tuesday
 

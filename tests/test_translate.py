@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from retrieval.answer import Answerer
-from retrieval.index import Index
-from retrieval.translate import parse, target_languages
+from retrieval.answer.answerer import Answerer
+from retrieval.index.parts import Index
+from retrieval.search.translate import parse, target_languages
 from testing.openai_server import FakeOpenAI, chat_model_for
 
 FR_Q = "Quel téléphone le patron de Xiaomi utilisait-il ?"

@@ -15,9 +15,9 @@ import pytest
 
 from bot.app import build_application
 from bot.services import Services
-from retrieval.answer import Answerer
-from retrieval.index import Index
-from retrieval.settings import Settings
+from bot.settings import BotSettings as Settings
+from retrieval.answer.answerer import Answerer
+from retrieval.index.parts import Index
 from testing.openai_server import FakeOpenAI, chat_model_for
 from testing.telegram_server import TOKEN, FakeTelegram, user
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from retrieval.answer import Answerer
-from retrieval.ingest import ingest
-from retrieval.inventory import sources
+from retrieval.answer.answerer import Answerer
+from retrieval.index.ingest import ingest
+from retrieval.index.inventory import sources
 from testing.telegram_server import FakeTelegram, user
 from tests.bot.conftest import OWNER, OWNER_USER, bot_settings, command, running, settle, until
 

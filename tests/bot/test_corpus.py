@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.answer import Answerer, Gate
+from retrieval.answer.answerer import Answerer, Gate
 from retrieval.ids import article_id
-from retrieval.index import Index
-from retrieval.ingest import ingest
-from retrieval.inventory import sources
+from retrieval.index.ingest import ingest
+from retrieval.index.inventory import sources
+from retrieval.index.parts import Index
 from testing.files import distinct_words
 from testing.telegram_server import FakeTelegram, user
 from testing.web import ARTICLE_HTML, http_server
@@ -229,7 +229,7 @@ async def test_an_upload_cut_short_by_shutdown_is_finished_after_the_restart(
     period, the index stays consistent, the owner is told, and the update stays claimed, so the
     next start ingests the rest (what was written counts as unchanged, nothing twice)."""
     from bot.state import State
-    from retrieval.inventory import verify
+    from retrieval.index.inventory import verify
 
     records = [
         {"id": f"cut{i}", "title": f"Notice {i}",

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bot.redact import setup_logging
-from retrieval.answer import Answerer
+from retrieval.answer.answerer import Answerer
 from retrieval.errors import StoreUnavailableError
 from testing.openai_server import FakeOpenAI
 from testing.telegram_server import TOKEN, FakeTelegram, user

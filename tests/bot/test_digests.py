@@ -11,9 +11,9 @@ import pytest
 
 from bot.digests import send_due
 from bot.state import State
-from retrieval.answer import Answerer
-from retrieval.index import Index
-from retrieval.ingest import ingest
+from retrieval.answer.answerer import Answerer
+from retrieval.index.ingest import ingest
+from retrieval.index.parts import Index
 from testing.telegram_server import FakeTelegram, user
 from tests.bot.conftest import OWNER, OWNER_USER, bot_settings, command, running, until
 
@@ -102,7 +102,7 @@ async def test_a_channel_gets_its_morning_digest_once(
 
 def test_a_story_dated_by_its_day_is_in_a_period_that_overlaps_that_day(dated: Answerer) -> None:
     """Dates are stored as days: asked just after midnight, yesterday's story is still new."""
-    from retrieval.digest import stories
+    from retrieval.answer.digest import stories
 
     day = datetime.fromisoformat(
         (datetime.now(UTC) - timedelta(hours=3)).date().isoformat()

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.answer import Answerer
-from retrieval.index import Index
-from retrieval.ingest import ingest
-from retrieval.llm import make_llm
+from retrieval.answer.answerer import Answerer
+from retrieval.index.ingest import ingest
+from retrieval.index.parts import Index
+from retrieval.llm.client import make_llm
 from testing.openai_server import FakeOpenAI
 from testing.services import ChromaServer
 from testing.telegram_server import FakeTelegram, user

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from bot.feed_commands import poll_now
-from retrieval.answer import Answerer
-from retrieval.index import Index
-from retrieval.inventory import sources
-from retrieval.settings import Settings
+from bot.settings import BotSettings as Settings
+from retrieval.answer.answerer import Answerer
+from retrieval.index.inventory import sources
+from retrieval.index.parts import Index
 from testing.embedder import HashEmbedder
 from testing.telegram_server import FakeTelegram, user
 from testing.web import ARTICLE_HTML, http_server

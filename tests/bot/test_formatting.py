@@ -11,7 +11,7 @@ import pytest
 
 from bot.formatting import LIMIT, render_html, render_plain, safe_url, visible_length
 from retrieval.dates import describe_date
-from retrieval.models import Answer, Citation
+from retrieval.types import Answer, Citation
 
 
 def answer(text: str, citations: list[Citation], lang: str = "en") -> Answer:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from retrieval.answer import Answerer
+from retrieval.answer.answerer import Answerer
 from testing.telegram_server import FakeTelegram, mention, user
 from tests.bot.conftest import OWNER, OWNER_USER, bot_settings, running, settle, until
 from tests.bot.test_commands import command

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.answer import Answerer, Gate
-from retrieval.ingest import ingest
-from retrieval.inventory import stats as index_stats
+from retrieval.answer.answerer import Answerer, Gate
+from retrieval.index.ingest import ingest
+from retrieval.index.inventory import stats as index_stats
 from testing.openai_server import FakeOpenAI
 from testing.telegram_server import FakeTelegram, user
 from tests.bot.conftest import OWNER, OWNER_USER, bot_settings, running, settle, until
@@ -75,7 +75,7 @@ async def test_prompt_injection_in_a_question_and_an_article_stays_data(
 ) -> None:  # type: ignore[no-untyped-def]
     from dataclasses import replace
 
-    from retrieval.llm import make_llm
+    from retrieval.llm.client import make_llm
 
     doc = tmp_path / "evil.txt"
     doc.write_text(

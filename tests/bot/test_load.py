@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.index import Index
+from retrieval.index.parts import Index
 from testing.load import run_load
 from testing.openai_server import FakeOpenAI
 from testing.telegram_server import FakeTelegram

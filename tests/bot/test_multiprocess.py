@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from retrieval.index import Index
-from retrieval.ingest import ingest
-from retrieval.settings import Settings
+from bot.settings import BotSettings as Settings
+from retrieval.index.ingest import ingest
+from retrieval.index.parts import Index
 from testing.bot_process import post_update
 from testing.telegram_server import FakeTelegram, user
 from tests.bot.test_run import env_for, free_port, start, stop, wait_for
@@ -161,7 +161,7 @@ def test_two_processes_share_state_and_answer_each_update_once(
 
 def footnote_cli(args: list[str], env: dict[str, str], cwd: Path) -> str:
     """The CLI as a process, outside the checkout so a developer's .env cannot leak in."""
-    done = subprocess.run([sys.executable, "-m", "retrieval.cli", *args], cwd=cwd,
+    done = subprocess.run([sys.executable, "-m", "retrieval.cli.commands", *args], cwd=cwd,
                           env={**env, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
                           timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from retrieval.answer import Answerer
+from retrieval.answer.answerer import Answerer
 from testing.openai_server import FakeOpenAI
 from testing.telegram_server import FakeTelegram, user
 from tests.bot.conftest import bot_settings, command, running, until

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.index import Index
+from retrieval.index.parts import Index
 from testing.bot_process import bot_env, post_update
 from testing.openai_server import FakeOpenAI
 from testing.services import free_port

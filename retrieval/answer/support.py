@@ -1,0 +1,341 @@
+"""Does the source a sentence cites say what the sentence says? A valid number can still point
+at the wrong passage ("iPhone [1]" citing a chunk that never mentions a phone).
+
+Each cited sentence is compared with every retrieved passage: the share of its names and numbers
+(the words written the same in every language) that the passage contains, and how close its best
+sentence is in the language-corrected embedding space search uses. A citation whose passage is
+clearly beaten by another is moved to that one; one that no passage supports is dropped, and a
+sentence left without a citation is no longer presented as sourced.
+
+Before that, the facts: every number in a cited sentence that the question does not name must be
+in the cited passage, and so must every name that some found passage holds (matched across
+transliteration and spelling: "Varsovia", "Warschau" and "Warsaw" are one place, "Лэй Цзюнь" is
+"Lei Jun"). A sentence whose passage lacks one is cited to the passage that has them all, or to
+none: "sold 500,000 in five days [1]" over a passage that says a million, or "posted from his
+iPhone [1]" over one that never names the phone, is no longer shown as sourced. A name no found
+passage holds may be a translation ("Fitnessstudio" for "gym"): similarity decides then.
+
+The margins are calibrated on XQuAD's calibration fifth and measured on the rest
+(`python -m bench.run --only support`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+from anyascii import anyascii
+from rapidfuzz import fuzz
+
+from retrieval.index.parts import Index
+from retrieval.search.hybrid import hit_sentence_vectors
+from retrieval.text.analysis import NOUNS_CAPITALISED, anchors, tokenize, unspaced, words
+from retrieval.text.numbers import ascii_digits, numbers, question_numbers
+from retrieval.text.scripts import (
+    CASED,
+    main_script,
+    main_script_of,
+    script_of,
+    script_profile,
+    script_runs,
+)
+from retrieval.types import Hit
+
+ANCHOR_WEIGHT = 0.3  # a passage holding all the sentence's names and numbers gains this much
+MARGIN = 0.08  # the cited passage may trail the best one by this much and keep its citation
+FLOOR = 0.1  # below this no passage supports the sentence: its citation is dropped
+
+_MARK = re.compile(r"\s?\[(\d+)\]")
+_GROUPED = re.compile(r"\[\d+(?:\s*[,;]\s*\d+)+\]")
+_SENTENCE = re.compile(r"(?<=[.!?。！？])(?:\s*\[\d+\])*\s+|\n+")
+
+
+@dataclass
+class Support:
+    """What the check changed: (sentence number, old source, new source or 0 for dropped)."""
+
+    moved: list[tuple[int, int, int]] = field(default_factory=list)
+    dropped: list[tuple[int, int]] = field(default_factory=list)
+    unsourced: int = 0  # sentences that had citations and have none left
+
+
+def sentences_with_marks(text: str) -> list[str]:
+    """The text cut after each sentence, its citation marks kept with it."""
+    out, start = [], 0
+    for m in _SENTENCE.finditer(text):
+        end = m.end()
+        piece = text[start:end]
+        marks = re.match(r"(?:\s*\[\d+\])+", text[m.start() :])
+        if marks:  # "… pier. [2] Next" keeps [2] with the sentence before it
+            piece = text[start : m.start() + marks.end()]
+            end = m.start() + marks.end()
+        out.append(piece)
+        start = end
+    if start < len(text):
+        out.append(text[start:])
+    return [p for p in out if p]
+
+
+NAME_SIMILARITY = 80  # rapidfuzz ratio of two spellings (ASCII) that name one thing
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+")
+
+
+def facts(sentence: str, question: str, lang: str) -> tuple[list[str], list[tuple[str, bool]]]:
+    """The numbers (two or more digits, as numbers.py compares them) and the names of a cited
+    sentence that its question does not already name. A name is `(token, invariant)`:
+    invariant names (iPhone, Mi10) are written alike in every language."""
+    plain = _MARK.sub("", sentence)
+    found = sorted(question_numbers(plain) - numbers(question))
+    asked = {t for w in tokenize(question) for t in (w, _ascii(w))}
+    names: dict[str, bool] = {}
+    for piece in _SENTENCE_END.split(plain):  # a capital after a full stop names nothing
+        for token, invariant in _names(piece, lang):
+            if len(token) > 1 and not unspaced(token) and not {token, _ascii(token)} & asked:
+                names[token] = names.get(token, False) or invariant
+    return found, list(names.items())
+
+
+def _names(text: str, lang: str) -> list[tuple[str, bool]]:
+    """Names as anchors() finds them (capitalised after the first word, a capital inside, in
+    another script), with whether they are invariant (a capital inside, or digits)."""
+    written = [run for w in words(text) for run in script_runs(w)]
+    main = main_script_of(written)
+    out = []
+    for i, w in enumerate(written):
+        if not any(ch.isalpha() for ch in w):
+            continue
+        script = script_of(w)
+        inner = any(ch.isupper() for ch in w[1:]) or any(ch.isdigit() for ch in w)
+        initial = (i > 0 and w[:1].isupper() and script in CASED
+                   and lang not in NOUNS_CAPITALISED)  # fmt: skip
+        if inner or initial or script != main:
+            out += [(t, inner) for t in tokenize(w) if not t.isdigit()]
+    return out
+
+
+def _ascii(token: str) -> str:
+    return anyascii(token).lower()
+
+
+@dataclass
+class _Words:
+    """One passage's words and numbers, as written and in ASCII, for matching facts against."""
+
+    tokens: set[str]
+    spelled: set[str]
+    numbers: set[str]
+    lang: str
+    script: str
+
+    @classmethod
+    def of(cls, hit: Hit) -> _Words:
+        text = hit.chunk.title + " " + hit.chunk.text
+        tokens = set(tokenize(text))
+        return cls(tokens, {_ascii(t) for t in tokens}, _figures(text), hit.chunk.lang,
+                   main_script(script_profile(hit.chunk.text)))  # fmt: skip
+
+    def says(self, number: str) -> bool:
+        """Whether the passage states `number`, however it writes it: "Super Bowl XXXIII" says
+        33, "the 1970s" says 70, "22 ألف" (22 thousand) says 22000."""
+        if number in self.numbers:
+            return True
+        significant = number.rstrip("0")  # one digit is too common to count ("in 5 days")
+        return (
+            len(number) - len(significant) >= 3
+            and len(significant) >= 2
+            and (significant in self.numbers)
+        )
+
+    def holds(self, name: str) -> bool:
+        if name in self.tokens:
+            return True
+        spelled = _ascii(name)
+        if spelled in self.spelled:
+            return True
+        return len(spelled) >= 4 and any(
+            fuzz.ratio(spelled, t) >= NAME_SIMILARITY
+            for t in self.spelled
+            if t[:1] == spelled[:1] and abs(len(t) - len(spelled)) <= 3
+        )
+
+
+_ROMAN = re.compile(r"\b[MDCLXVI]{2,}\b")
+_ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
+_DIGITS = re.compile(r"\d+")
+
+
+def _figures(text: str) -> set[str]:
+    """The numbers a passage states: as numbers.py reads them, every run of digits (for
+    "22 thousand"), Roman numerals, and a year's decade and century."""
+    out = numbers(text) | {d.lstrip("0") or "0" for d in _DIGITS.findall(ascii_digits(text))}
+    for m in _ROMAN.finditer(text):
+        value = _roman(m.group())
+        if value:
+            out.add(str(value))
+    for n in list(out):
+        if len(n) == 4 and 1000 <= int(n) < 2100:
+            out |= {n[2:], str(int(n) // 100 + 1)}
+    return out
+
+
+def _roman(numeral: str) -> int:
+    """The value of a well-formed Roman numeral, else 0."""
+    values = [_ROMAN_VALUES[c] for c in numeral]
+    total = sum(-v if v < w else v for v, w in zip(values, [*values[1:], 0], strict=True))
+    return total if total > 0 and _to_roman(total) == numeral else 0
+
+
+def _to_roman(value: int) -> str:
+    out = ""
+    for v, sym in ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"),
+                   (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):  # fmt: skip
+        while value >= v:
+            out += sym
+            value -= v
+    return out
+
+
+# Scripts whose names survive a round trip through ASCII well enough to compare spellings
+# (Арсенал, Arsenal); abjads and Han do not (ألمانيا is "lmny", 华盛顿 "huashengdun").
+_TRANSLITERABLE = frozenset({"LATIN", "CYRILLIC", "GREEK"})
+
+
+def missing_facts(
+    sentence: str, question: str, hits: list[Hit], lang: str,
+    passages: list[_Words] | None = None,
+) -> np.ndarray:  # fmt: skip
+    """Per hit, how many of the sentence's facts it lacks: its numbers; its invariant names
+    (iPhone) that some hit holds; and its other names that a hit in another language than the
+    sentence's holds (a name only the answer's own language spells that way, like "Nhật Bản",
+    is a translation), where the passage's script lets a spelling be compared."""
+    found, names = facts(sentence, question, lang)
+    if not found and not names:
+        return np.zeros(len(hits), dtype=int)
+    if passages is None:
+        passages = []
+    if not passages:  # read on first need, then shared by the answer's other sentences
+        passages.extend(_Words.of(h) for h in hits)
+    held = {name: [p.holds(name) for p in passages] for name, _ in names}
+    out = []
+    for p, passage in enumerate(passages):
+        lacking = sum(not passage.says(n) for n in found)
+        for name, invariant in names:
+            where = held[name]
+            if where[p]:
+                continue
+            quoted = any(w and q.lang != lang for w, q in zip(where, passages, strict=True))
+            comparable = passage.script == script_of(name) or (
+                passage.script in _TRANSLITERABLE and script_of(name) in _TRANSLITERABLE
+            )
+            if (invariant and any(where)) or (quoted and comparable):
+                lacking += 1
+        out.append(lacking)
+    return np.array(out)
+
+
+def scores(
+    index: Index, sentences: list[str], hits: list[Hit], lang: str,
+    anchor_weight: float = ANCHOR_WEIGHT,
+    known: tuple[list[tuple[int, str]], np.ndarray] | None = None,
+) -> list[np.ndarray]:  # fmt: skip
+    """For each sentence, one support score per hit: best-sentence similarity plus the anchor
+    share times `anchor_weight`."""
+    parts = components(index, sentences, hits, lang, known)
+    return [sims + anchor_weight * shares for sims, shares in parts]
+
+
+def components(
+    index: Index, sentences: list[str], hits: list[Hit], lang: str,
+    known: tuple[list[tuple[int, str]], np.ndarray] | None = None,
+) -> list[tuple[np.ndarray, np.ndarray]]:  # fmt: skip
+    """Per sentence: each hit's best-sentence similarity, and the share of the sentence's names
+    and numbers the hit contains (0 when the sentence has none). `known`: the hits' sentences
+    and vectors as search already fetched them."""
+    if not hits or not sentences:
+        return []
+    items, vectors = known if known is not None else hit_sentence_vectors(index, hits)
+    plains = [_MARK.sub("", s).strip() or s for s in sentences]
+    raw = index.embedder.embed_queries(plains)
+    hit_tokens = [set(tokenize(h.chunk.title + " " + h.chunk.text)) for h in hits]
+    owners = np.array([i for i, _ in items])
+    out = []
+    for plain, vec in zip(plains, raw, strict=True):
+        qv = index.centering.query(np.asarray(vec), lang)
+        sims = vectors @ qv if len(items) else np.zeros(0)
+        best = np.full(len(hits), -1.0)
+        for i in range(len(hits)):
+            mine = sims[owners == i] if len(items) else np.zeros(0)
+            if len(mine):
+                best[i] = float(mine.max())
+        names = set(tokenize(" ".join(anchors(plain))))
+        share = (
+            np.array([len(names & t) / len(names) for t in hit_tokens])
+            if names
+            else np.zeros(len(hits))
+        )
+        out.append((best, share))
+    return out
+
+
+def decide(
+    row: np.ndarray, n: int, margin: float = MARGIN, floor: float = FLOOR,
+    missing: np.ndarray | None = None,
+) -> int:  # fmt: skip
+    """Where citation [n] of a sentence goes, given its support `row` over the hits: n (kept),
+    another number (moved), or 0 (dropped). With `missing` (facts each hit lacks), only a hit
+    that holds all of the sentence's facts can be cited."""
+    if missing is not None and missing.any():
+        if not (missing == 0).any():
+            return 0
+        row = np.where(missing == 0, row, -np.inf)
+        if missing[n - 1]:
+            return int(np.argmax(row)) + 1 if float(row.max()) >= floor else 0
+    mine, top = float(row[n - 1]), float(row.max())
+    if mine >= floor and mine >= top - margin:
+        return n
+    return int(np.argmax(row)) + 1 if top >= floor else 0
+
+
+def check_support(
+    index: Index, text: str, hits: list[Hit], lang: str,
+    margin: float = MARGIN, floor: float = FLOOR,
+    known: tuple[list[tuple[int, str]], np.ndarray] | None = None, question: str = "",
+) -> tuple[str, Support]:  # fmt: skip
+    """The answer with each citation kept, moved to the passage that supports its sentence, or
+    dropped. `known` saves fetching the hits' sentence vectors again (search has them);
+    `question`'s own numbers and names need not be in a cited passage."""
+    text = _GROUPED.sub(lambda m: "".join(f"[{n}]" for n in re.findall(r"\d+", m.group(0))), text)
+    pieces = sentences_with_marks(text)
+    cited = [i for i, p in enumerate(pieces) if _MARK.search(p)]
+    report = Support()
+    if not cited:
+        return text, report
+    table = scores(index, [pieces[i] for i in cited], hits, lang, known=known)
+    passages: list[_Words] = []
+    for i, row in zip(cited, table, strict=True):
+        lacking = missing_facts(pieces[i], question, hits, lang, passages)
+
+        def fix(
+            m: re.Match[str], row: np.ndarray = row, i: int = i, lacking: np.ndarray = lacking
+        ) -> str:
+            if len(m.group(1)) > 4:
+                return m.group(0)  # no passage has that number (check_citations removes it)
+            n = int(m.group(1))
+            if not 1 <= n <= len(hits):
+                return m.group(0)
+            to = decide(row, n, margin, floor, lacking)
+            if to == n:
+                return m.group(0)
+            if to:
+                report.moved.append((i, n, to))
+                return m.group(0).replace(f"[{n}]", f"[{to}]")
+            report.dropped.append((i, n))
+            return ""
+
+        fixed = _MARK.sub(fix, pieces[i])
+        fixed = re.sub(r"(\[(\d+)\])(\s?\[\2\])+", r"\1", fixed)  # moved onto one already there
+        if not _MARK.search(fixed):
+            report.unsourced += 1
+        pieces[i] = fixed
+    return "".join(pieces), report

@@ -1,0 +1,179 @@
+"""The same story from another outlet (a different headline, a few edited sentences, other
+boilerplate) is stored once: MinHash signatures of word shingles (datasketch) and its LSH index
+find the stored article a new one nearly repeats; the copy becomes an "also published by" link.
+
+The threshold is calibrated on pairs built from one half of the news-de articles and measured on
+the other half (`python -m bench.run --only duplicates`).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+from datasketch import MinHash, MinHashLSH
+
+from retrieval.index.catalog import Catalog
+from retrieval.index.sql import upsert
+from retrieval.types import Article, Citation
+
+NUM_PERM = 64
+SHINGLE_WORDS = 3
+THRESHOLD = 0.35  # estimated Jaccard of shingle sets, calibrated: see docs/BENCHMARKS.md
+MIN_WORDS = 40  # shorter texts (a notice, a headline-only record) are never merged
+SEED = 1
+SCHEME = "affine32"  # datasketch 2's default, named: stored signatures are read back with it
+
+
+def candidate_threshold(threshold: float) -> float:
+    """The LSH index is set looser than the decision, so a copy near the threshold is still
+    among its candidates; each candidate is then scored on its full signature."""
+    return max(0.1, round(threshold * 0.6, 2))
+
+
+def signature(text: str) -> MinHash | None:
+    """MinHash of the text's word 3-grams; None for a text too short to judge."""
+    words = re.findall(r"\w+", text.casefold())
+    if len(words) < MIN_WORDS:
+        return None
+    shingles = {" ".join(words[i : i + SHINGLE_WORDS]) for i in range(len(words) - 2)}
+    m = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
+    m.update_batch([s.encode("utf-8") for s in shingles])
+    return m
+
+
+def similarity(a: str, b: str) -> float:
+    sa, sb = signature(a), signature(b)
+    return float(sa.jaccard(sb)) if sa is not None and sb is not None else 0.0
+
+
+@dataclass(frozen=True)
+class Copy:
+    article_id: str  # the stored story it repeats
+    similarity: float
+
+
+class DuplicateFinder:
+    """Loaded from the catalog's signatures once and kept by the index (another process's write
+    makes the index drop it), so an ingest of one channel post does not read every signature.
+    New articles are added as they are planned, so copies within one run are caught too; a
+    candidate that is neither from this run nor a ready article (forgotten, or its ingest
+    failed) is dropped when met."""
+
+    def __init__(self, catalog: Catalog, threshold: float = THRESHOLD) -> None:
+        self.catalog = catalog
+        self.threshold = threshold
+        self._lsh: MinHashLSH | None = None
+        self._sigs: dict[str, MinHash] = {}
+        self._run: set[str] = set()
+
+    def begin_run(self) -> None:
+        self._run = set()
+
+    def _current(self, article_id: str) -> bool:
+        if article_id in self._run:
+            return True
+        row = self.catalog.article(article_id)
+        if row is not None and row["state"] == "ready":
+            return True
+        if self._lsh is not None and article_id in self._sigs:
+            self._lsh.remove(article_id)
+        self._sigs.pop(article_id, None)
+        return False
+
+    def _load(self) -> MinHashLSH:
+        if self._lsh is None:
+            lsh = MinHashLSH(threshold=candidate_threshold(self.threshold), num_perm=NUM_PERM)
+            for row in self.catalog.query(
+                "SELECT s.article_id, s.sig FROM signatures s JOIN articles a USING (article_id) "
+                "WHERE a.state='ready'"
+            ):
+                values = np.frombuffer(row["sig"], dtype=np.uint64)
+                m = MinHash(num_perm=NUM_PERM, seed=SEED, hashvalues=values, scheme=SCHEME)
+                self._sigs[row["article_id"]] = m
+                lsh.insert(row["article_id"], m, check_duplication=False)
+            self._lsh = lsh
+        return self._lsh
+
+    def find(self, article: Article) -> tuple[Copy | None, MinHash | None]:
+        """The stored article this one nearly repeats (best match), and its signature."""
+        sig = signature(article.text)
+        if sig is None:
+            return None, None
+        lsh = self._load()
+        best: Copy | None = None
+        for key in lsh.query(sig):
+            if key == article.article_id:
+                continue
+            score = float(sig.jaccard(self._sigs[key]))
+            better = score >= self.threshold and (best is None or score > best.similarity)
+            if better and self._current(key):
+                best = Copy(key, score)
+        return best, sig
+
+    def remember(self, article_id: str, sig: MinHash | None) -> None:
+        if sig is None:
+            return
+        lsh = self._load()
+        if article_id in self._sigs:
+            lsh.remove(article_id)
+        self._sigs[article_id] = sig
+        self._run.add(article_id)
+        lsh.insert(article_id, sig, check_duplication=False)
+        blob = np.asarray(sig.hashvalues, dtype=np.uint64).tobytes()
+        self.catalog.transact(
+            [upsert("signatures", ["article_id"], {"article_id": article_id, "sig": blob})]
+        )  # fmt: skip
+
+    def record_copy(self, source: str, article: Article, copy: Copy) -> None:
+        self.catalog.transact(
+            [
+                upsert(
+                    "also_published",
+                    ["source"],
+                    {
+                        "source": source,
+                        "article_id": copy.article_id,
+                        "url": article.url,
+                        "title": article.title,
+                        "date": article.date,
+                        "similarity": round(copy.similarity, 3),
+                        "added_at": time.time(),
+                    },
+                )
+            ]
+        )
+
+
+def also_published(catalog: Catalog, article_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """{article_id: [{url, title, date}]} of the copies stored as links on each article."""
+    if not article_ids:
+        return {}
+    marks = ",".join("?" * len(article_ids))
+    rows = catalog.query(
+        f"SELECT article_id, url, title, date FROM also_published WHERE article_id IN ({marks}) "
+        "ORDER BY added_at",
+        article_ids,
+    )
+    out: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        out.setdefault(r["article_id"], []).append(
+            {"url": r["url"], "title": r["title"], "date": r["date"]}
+        )
+    return out
+
+
+def with_copies(
+    citations: list[Citation], copies: dict[str, list[dict[str, Any]]]
+) -> list[Citation]:
+    """Each citation with the other outlets that published its story (`copies` as
+    `also_published` returned them)."""
+    if not copies:
+        return citations
+    return [
+        replace(c, also=tuple((d["url"], d["title"]) for d in copies.get(c.article_id, [])))
+        for c in citations
+    ]

@@ -1,0 +1,165 @@
+"""Feeds and what each poll left behind, in the catalog's database: the feed list with its
+state (last poll and success, error and its count, articles added, validators for conditional
+requests) and the entries already taken, so a re-poll stores nothing new."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from retrieval.index.catalog import Catalog
+from retrieval.index.sql import upsert
+
+SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS feeds (
+        feed_id INTEGER PRIMARY KEY AUTOINCREMENT,
+        url TEXT NOT NULL UNIQUE, kind TEXT NOT NULL DEFAULT '', title TEXT NOT NULL DEFAULT '',
+        every_minutes INTEGER NOT NULL,
+        etag TEXT NOT NULL DEFAULT '', last_modified TEXT NOT NULL DEFAULT '',
+        added_at REAL NOT NULL, last_poll REAL NOT NULL DEFAULT 0,
+        last_success REAL NOT NULL DEFAULT 0, next_poll REAL NOT NULL DEFAULT 0,
+        error TEXT NOT NULL DEFAULT '', errors INTEGER NOT NULL DEFAULT 0,
+        reported INTEGER NOT NULL DEFAULT 0, articles INTEGER NOT NULL DEFAULT 0
+    )""",
+    """CREATE TABLE IF NOT EXISTS feed_items (
+        feed_id INTEGER NOT NULL, item_key TEXT NOT NULL, version TEXT NOT NULL,
+        article_id TEXT NOT NULL DEFAULT '', seen_at REAL NOT NULL,
+        PRIMARY KEY (feed_id, item_key)
+    )""",
+]
+
+
+@dataclass
+class Feed:
+    feed_id: int
+    url: str
+    kind: str
+    title: str
+    every_minutes: int
+    etag: str
+    last_modified: str
+    added_at: float
+    last_poll: float
+    last_success: float
+    next_poll: float
+    error: str
+    errors: int
+    reported: int
+    articles: int
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        for name in ("etag", "last_modified", "reported"):
+            out.pop(name)
+        for name in ("added_at", "last_poll", "last_success", "next_poll"):
+            out[name] = _iso(out[name])
+        return out
+
+
+def _iso(ts: float) -> str | None:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts)) if ts else None
+
+
+class FeedStore:
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        catalog.create(SCHEMA)
+
+    def add(self, url: str, kind: str, title: str, every_minutes: int) -> Feed:
+        existing = self.by_url(url)
+        if existing is not None:
+            return existing
+        self.catalog.transact(
+            [
+                (
+                    "INSERT INTO feeds (url, kind, title, every_minutes, added_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (url, kind, title, every_minutes, time.time()),
+                )
+            ]
+        )
+        feed = self.by_url(url)
+        assert feed is not None
+        return feed
+
+    def by_url(self, url: str) -> Feed | None:
+        rows = self.catalog.query("SELECT * FROM feeds WHERE url=?", (url,))
+        return Feed(**dict(rows[0])) if rows else None
+
+    def get(self, feed_id: int) -> Feed | None:
+        rows = self.catalog.query("SELECT * FROM feeds WHERE feed_id=?", (feed_id,))
+        return Feed(**dict(rows[0])) if rows else None
+
+    def all(self) -> list[Feed]:
+        return [Feed(**dict(r)) for r in self.catalog.query("SELECT * FROM feeds ORDER BY feed_id")]
+
+    def due(self, now: float) -> list[Feed]:
+        rows = self.catalog.query(
+            "SELECT * FROM feeds WHERE next_poll <= ? ORDER BY next_poll, feed_id", (now,)
+        )
+        return [Feed(**dict(r)) for r in rows]
+
+    def remove(self, feed_id: int) -> bool:
+        """Stops polling; the articles it brought stay in the index (forget removes those)."""
+        if self.get(feed_id) is None:
+            return False
+        self.catalog.transact(
+            [
+                ("DELETE FROM feed_items WHERE feed_id=?", (feed_id,)),
+                ("DELETE FROM feeds WHERE feed_id=?", (feed_id,)),
+            ]
+        )
+        return True
+
+    def update(self, feed_id: int, **values: Any) -> None:
+        allowed = set(Feed.__dataclass_fields__) - {"feed_id", "url", "added_at"}
+        unknown = set(values) - allowed
+        if unknown:
+            raise ValueError(f"unknown feed fields {sorted(unknown)}")
+        cols = ", ".join(f"{k}=?" for k in values)
+        self.catalog.transact(
+            [(f"UPDATE feeds SET {cols} WHERE feed_id=?", (*values.values(), feed_id))]
+        )
+
+    def seen_versions(self, feed_id: int) -> dict[str, str]:
+        rows = self.catalog.query(
+            "SELECT item_key, version FROM feed_items WHERE feed_id=?", (feed_id,)
+        )
+        return {r["item_key"]: r["version"] for r in rows}
+
+    def mark_seen(self, feed_id: int, items: list[tuple[str, str, str]]) -> None:
+        """(key, version, article_id) of entries taken this poll."""
+        now = time.time()
+        self.catalog.transact(
+            [
+                upsert(
+                    "feed_items",
+                    ["feed_id", "item_key"],
+                    {
+                        "feed_id": feed_id,
+                        "item_key": key,
+                        "version": version,
+                        "article_id": aid,
+                        "seen_at": now,
+                    },
+                )
+                for key, version, aid in items
+            ]
+        )
+
+
+def describe_feed(f: Feed) -> str:
+    """One feed in a line or two (`footnote feeds list` and the bot's /feeds)."""
+    last = f"last success {_when(f.last_success)}" if f.last_success else "not polled yet"
+    line = (
+        f"{f.feed_id}  {f.kind}  every {f.every_minutes} min  {last}  "
+        f"{f.articles} articles  {f.url}"
+    )
+    if f.errors:
+        line += f"\n   failing ({f.errors}x, next try {_when(f.next_poll)}): {f.error}"
+    return line
+
+
+def _when(ts: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(ts))

@@ -1,0 +1,81 @@
+"""From a loaded Document to what the index stores: a cleaned Article with its stable id, and its
+chunks. Pure work on text (plus language detection and token counting): no writes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from retrieval.errors import InputError
+from retrieval.ids import article_id, chunk_id, content_hash, text_hash
+from retrieval.languages import normalize as normalize_lang
+from retrieval.text.chunk import chunk_spans
+from retrieval.text.clean import clean_article, normalize
+from retrieval.types import Article, Chunk, Document
+
+if TYPE_CHECKING:
+    from retrieval.index.parts import Index
+
+CLEANER_VERSION = "3"  # bump when cleaning or chunking changes, so unchanged files are redone
+
+
+def fingerprint(doc: Document) -> str:
+    """Identity of a raw document plus the code that cleans it: any change means re-clean."""
+    return text_hash(
+        "\x1f".join([CLEANER_VERSION, doc.text, doc.title, doc.url, doc.date, doc.lang, doc.key,
+                     str(doc.preclean), str(doc.markdown)])
+    )  # fmt: skip
+
+
+def prepare(doc: Document, detector: Any) -> Article:
+    """Clean one Document into an Article with its stable id and content hash."""
+    if doc.preclean:
+        text = "\n\n".join(p.strip() for p in normalize(doc.text).split("\n\n") if p.strip())
+        title = normalize(doc.title).strip()
+        url, date = doc.url, doc.date
+    else:
+        cleaned = clean_article(doc.text, detector, markdown=doc.markdown)
+        text, title = cleaned.text, (cleaned.title or normalize(doc.title).strip())
+        url = doc.url or cleaned.url
+        date = doc.date or cleaned.date
+    if not text.strip():
+        raise InputError("no article text left after removing page boilerplate")
+    title = title[:300]
+    lang = normalize_lang(doc.lang) if doc.lang else detector.detect(text[:1500])
+    chash = content_hash(title, text)
+    return Article(
+        article_id=article_id(doc.key, url, chash),
+        title=title,
+        text=text,
+        url=url,
+        source=doc.source,
+        date=date,
+        lang=lang,
+        content_hash=chash,
+    )
+
+
+def make_chunks(article: Article, index: Index) -> list[Chunk]:
+    s = index.settings
+    spans = chunk_spans(
+        article.text, index.embedder.count_tokens, s.chunk_tokens, s.chunk_overlap_tokens
+    )
+    out = []
+    for n, (start, end) in enumerate(spans):
+        text = article.text[start:end]
+        lang = index.detector.detect(text[:400]) if len(text) >= 40 else ""
+        out.append(
+            Chunk(
+                chunk_id=chunk_id(article.article_id, n),
+                article_id=article.article_id,
+                number=n,
+                text=text,
+                start=start,
+                end=end,
+                lang=lang or article.lang,
+                title=article.title,
+                url=article.url,
+                source=article.source,
+                date=article.date,
+            )
+        )
+    return out

@@ -1,0 +1,366 @@
+"""Chunk vectors in Chroma: embedded on disk by default, a `chroma run` server when CHROMA_HOST is
+set. The only module that imports chromadb."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from retrieval.errors import EmbedderMismatchError, StoreUnavailableError
+from retrieval.index.lock import ReadWriteLock
+from retrieval.types import Chunk
+
+EMBEDDER_KEY = "footnote_embedder"
+SPACE_KEY = "footnote_space"  # how the vectors are stored (centering.py); absent: "raw"
+RAW = "raw"
+
+
+class ChromaStore:
+    def __init__(
+        self,
+        embedder_name: str,
+        path: Path | None = None,
+        host: str = "",
+        port: int = 8000,
+        collection: str = "footnote",
+        space: str | Callable[[], str] = RAW,
+    ) -> None:
+        self.embedder_name = embedder_name
+        self._space = space
+        self.path = path
+        self.host = host
+        self.port = port
+        self.collection_name = collection
+        self._client: Any = None
+        self._cols: dict[str, Any] = {}
+        self._max_batch: int | None = None
+        # Many threads query at once (the bot); connecting and reopening happen once, and a
+        # reopen waits until calls in flight are done (they use the client it closes).
+        self._lock = threading.RLock()
+        self._calls = ReadWriteLock()
+
+    @property
+    def space(self) -> str:
+        """How vectors are stored (centering.py); known only once the index knows its centers."""
+        return self._space() if callable(self._space) else self._space
+
+    # --- connection -------------------------------------------------------------------------
+    def _connect(self) -> Any:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False)
+        try:
+            if self.host:
+                # chromadb's HTTP client never closes its sessions, and a reader reopens it after
+                # every write elsewhere: with no idle connections kept, none is left open (a
+                # connection per call costs nothing measurable on a local network, bench/NOTES.md).
+                no_idle = ChromaSettings(
+                    anonymized_telemetry=False, chroma_http_max_keepalive_connections=0
+                )
+                return chromadb.HttpClient(host=self.host, port=self.port, settings=no_idle)
+            assert self.path is not None
+            self.path.mkdir(parents=True, exist_ok=True)
+            return chromadb.PersistentClient(path=str(self.path), settings=chroma_settings)
+        except Exception as exc:  # chromadb raises plain ValueError/ConnectionError here
+            raise StoreUnavailableError(self._unavailable(exc)) from exc
+
+    def _unavailable(self, exc: Exception) -> str:
+        where = f"the Chroma server at {self.host}:{self.port}" if self.host else f"{self.path}"
+        return (
+            f"the vector store ({where}) is not available: {type(exc).__name__}. Try again shortly."
+        )
+
+    @property
+    def collection(self) -> Any:
+        return self._collection(self.collection_name)
+
+    @property
+    def sentences(self) -> Any:
+        """Sentence-level vectors of the chunks (ids `<chunk_id>-s<n>`), for finer matching."""
+        return self._collection(f"{self.collection_name}_sentences")
+
+    def _collection(self, name: str) -> Any:
+        with self._lock:
+            return self._open_collection(name)
+
+    def _open_collection(self, name: str, check_space: bool = True) -> Any:
+        if name not in self._cols or not check_space:
+            client = self._client_or_connect()
+            try:
+                col = client.get_or_create_collection(
+                    name,
+                    embedding_function=None,
+                    metadata={EMBEDDER_KEY: self.embedder_name},
+                    configuration={"hnsw": {"space": "cosine"}},
+                )
+            except Exception as exc:
+                if not _is_connection_error(exc):
+                    raise
+                self._client = None
+                raise StoreUnavailableError(self._unavailable(exc)) from exc
+            meta = col.metadata or {}
+            built_with = meta.get(EMBEDDER_KEY)
+            if built_with and built_with != self.embedder_name:
+                raise EmbedderMismatchError(
+                    f"this index was built with the embedder {built_with!r}, but "
+                    f"{self.embedder_name!r} is configured (FOOTNOTE_EMBEDDER). Switch back, or "
+                    "rebuild the vectors with the new embedder: `footnote reindex`."
+                )
+            if not check_space:
+                return col
+            if meta.get(SPACE_KEY, RAW) != self.space:
+                if col.count():
+                    raise EmbedderMismatchError(
+                        "this index's vectors are stored in an older form than this version of "
+                        "Footnote searches; rewrite them: `footnote reindex`."
+                    )
+                col.modify(metadata={**meta, SPACE_KEY: self.space})
+            self._cols[name] = col
+        return self._cols[name]
+
+    def stored_space(self) -> str:
+        """How the chunk vectors are stored (read without the check that opening makes)."""
+        with self._lock:
+            col = self._open_collection(self.collection_name, check_space=False)
+            return str((col.metadata or {}).get(SPACE_KEY, RAW))
+
+    def convert(self, transform: Any, page: int = 2000) -> int:
+        """Rewrite every vector into this store's space without re-embedding:
+        `transform(vectors, metadatas) -> (vectors, metadata updates)`. Returns vectors written."""
+        written = 0
+        with self._calls.writing(), self._lock:
+            for name in (self.collection_name, f"{self.collection_name}_sentences"):
+                col = self._open_collection(name, check_space=False)
+                offset = 0
+                while True:
+                    got = col.get(include=["embeddings", "metadatas"], limit=page, offset=offset)
+                    if not got["ids"]:
+                        break
+                    vectors, updates = transform(np.asarray(got["embeddings"]), got["metadatas"])
+                    col.update(ids=got["ids"], embeddings=vectors, metadatas=updates)
+                    written += len(got["ids"])
+                    offset += page
+                col.modify(metadata={**(col.metadata or {}), SPACE_KEY: self.space})
+            self._cols = {}
+        return written
+
+    def reopen(self) -> None:
+        """Drop cached state so writes made by other processes become visible."""
+        self.close()
+
+    def close(self) -> None:
+        """Release this store's Chroma system (per path, reference-counted) and HTTP connections,
+        once no call is using them."""
+        with self._calls.writing(), self._lock:
+            self._close()
+
+    def _close(self) -> None:
+        self._cols = {}
+        if self._client is not None:
+            with contextlib.suppress(Exception):
+                self._client.close()
+        self._client = None
+
+    def max_batch(self) -> int:
+        """Chroma's per-call record limit, asked once per connection (5461 embedded)."""
+        if self._max_batch is None:
+            try:
+                self._max_batch = min(int(self._client_or_connect().get_max_batch_size()), 5000)
+            except Exception:
+                return 5000
+        return self._max_batch
+
+    def _client_or_connect(self) -> Any:
+        with self._lock:
+            if self._client is None:
+                self._client = self._connect()
+            return self._client
+
+    def drop(self) -> None:
+        """Delete the collection (reindex); the next use creates it for the configured embedder."""
+        with self._lock:
+            self._drop()
+
+    def _drop(self) -> None:
+        client = self._client_or_connect()
+        for name in (self.collection_name, f"{self.collection_name}_sentences"):
+            try:
+                client.delete_collection(name)
+            except Exception as exc:
+                if not _is_missing(exc):
+                    raise
+        self._cols = {}
+
+    # --- domain verbs -------------------------------------------------------------------------
+    def upsert(
+        self,
+        chunks: Sequence[Chunk],
+        vectors: np.ndarray,
+        extra: Sequence[dict[str, Any]] | None = None,
+    ) -> None:
+        """Chunk vectors; `extra` adds to each chunk's metadata (e.g. how it was centered)."""
+        batch = self.max_batch()
+        metas = [{**c.metadata(), **(extra[n] if extra else {})} for n, c in enumerate(chunks)]
+        for i in range(0, len(chunks), batch):
+            part = chunks[i : i + batch]
+            self._call(
+                "upsert",
+                ids=[c.chunk_id for c in part],
+                embeddings=np.asarray(vectors[i : i + batch], dtype=np.float32),
+                documents=[c.text for c in part],
+                metadatas=metas[i : i + batch],
+            )
+
+    def delete(self, ids: Sequence[str]) -> None:
+        ids = list(ids)
+        batch = self.max_batch()
+        for i in range(0, len(ids), batch):
+            self._call("delete", ids=ids[i : i + batch])
+
+    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        if not ids:
+            return {}
+        got = self._call("get", ids=list(ids), include=["embeddings"])
+        embs = got.get("embeddings")
+        if embs is None:
+            return {}
+        return {i: np.asarray(e, dtype=np.float32) for i, e in zip(got["ids"], embs, strict=True)}
+
+    def query(
+        self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[str, float]]:
+        """(chunk_id, cosine similarity), best first."""
+        # chromadb 1.5 caps n_results at the collection size itself (measured): no count() first.
+        res = self._call(
+            "query",
+            query_embeddings=[np.asarray(vector, dtype=np.float32)],
+            n_results=n,
+            where=where or None,
+            include=["distances"],
+        )
+        return [
+            (i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)
+        ]
+
+    def upsert_sentences(
+        self, ids: Sequence[str], vectors: np.ndarray, metadatas: Sequence[dict[str, Any]]
+    ) -> None:
+        self._write("upsert", True, ids, vectors, metadatas)
+
+    def delete_sentences_of(self, article_id: str) -> None:
+        """A `where` delete scans the collection: fine on the write path, never on a query."""
+        self._call("delete", sentences=True, where={"article_id": article_id})
+
+    def sentence_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        if not ids:
+            return {}
+        got = self._call("get", sentences=True, ids=list(ids), include=["embeddings"])
+        embs = got.get("embeddings")
+        if embs is None:
+            return {}
+        return {i: np.asarray(e, dtype=np.float32) for i, e in zip(got["ids"], embs, strict=True)}
+
+    def query_sentences(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
+        """(sentence_id, cosine similarity), best first."""
+        res = self._call(
+            "query",
+            sentences=True,
+            query_embeddings=[np.asarray(vector, dtype=np.float32)],
+            n_results=n,
+            include=["distances"],
+        )
+        return [
+            (i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)
+        ]
+
+    def stored(
+        self, ids: Sequence[str], sentences: bool = False
+    ) -> dict[str, tuple[np.ndarray, float, str]]:
+        """id -> (stored vector, its "cn", its language): what `Centering.raw` needs to recover
+        the embedder's vector."""
+        if not ids:
+            return {}
+        got = self._call(
+            "get", sentences=sentences, ids=list(ids), include=["embeddings", "metadatas"]
+        )
+        embs = got.get("embeddings")
+        if embs is None:
+            return {}
+        return {
+            i: (np.asarray(e, dtype=np.float32), float(m.get("cn", 1.0)), str(m.get("lang", "")))
+            for i, e, m in zip(got["ids"], embs, got["metadatas"], strict=True)
+        }
+
+    def update(
+        self,
+        ids: Sequence[str],
+        vectors: np.ndarray,
+        metadatas: Sequence[dict[str, Any]],
+        sentences: bool = False,
+    ) -> None:
+        """New vectors for existing ids; `metadatas` are merged into what is stored."""
+        self._write("update", sentences, ids, vectors, metadatas)
+
+    def _write(
+        self,
+        op: str,
+        sentences: bool,
+        ids: Sequence[str],
+        vectors: np.ndarray,
+        metadatas: Sequence[dict[str, Any]],
+    ) -> None:
+        """`op` in batches the server accepts."""
+        batch = self.max_batch()
+        for i in range(0, len(ids), batch):
+            self._call(
+                op,
+                sentences=sentences,
+                ids=list(ids[i : i + batch]),
+                embeddings=np.asarray(vectors[i : i + batch], dtype=np.float32),
+                metadatas=list(metadatas[i : i + batch]),
+            )
+
+    def all_ids(self, sentences: bool = False) -> set[str]:
+        ids: set[str] = set()
+        offset, page = 0, 5000
+        while True:
+            got = self._call("get", sentences=sentences, include=[], limit=page, offset=offset)
+            ids.update(got["ids"])
+            if len(got["ids"]) < page:
+                return ids
+            offset += page
+
+    def count(self) -> int:
+        return int(self._call("count"))
+
+    def _call(self, method: str, sentences: bool = False, **kwargs: Any) -> Any:
+        with self._calls.reading():
+            try:
+                col = self.sentences if sentences else self.collection
+                return getattr(col, method)(**kwargs)
+            except (EmbedderMismatchError, StoreUnavailableError):
+                raise
+            except Exception as exc:
+                if self.host and _is_connection_error(exc):
+                    with self._lock:
+                        self._cols = {}
+                        self._client = None
+                    raise StoreUnavailableError(self._unavailable(exc)) from exc
+                raise
+
+
+# chromadb raises plain exceptions whose message is all there is to tell the kinds apart.
+def _is_connection_error(exc: Exception) -> bool:
+    text = f"{type(exc).__name__} {exc}".lower()
+    return any(w in text for w in ("connect", "timeout", "unavailable", "refused", "reset"))
+
+
+def _is_missing(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "does not exist" in text or "not found" in text

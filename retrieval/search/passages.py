@@ -1,0 +1,50 @@
+"""The one place a question's SearchResult is assembled: passages from hybrid search (in the
+period the question names, newest first when it asks for the latest: by_time.py), then what the
+found articles say as a whole: where else each story was published, and the numbers the question
+names that none of them mentions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import datetime
+from itertools import chain
+
+from retrieval.index.duplicates import also_published
+from retrieval.index.parts import Index
+from retrieval.search.by_time import search_in_time
+from retrieval.search.hybrid import SearchResult
+from retrieval.text.numbers import unmatched
+
+
+def find_passages(
+    index: Index,
+    query: str,
+    k: int,
+    covered: Callable[[SearchResult], bool],
+    now: datetime,
+    query_lang: str = "",
+    translations: dict[str, str] | None = None,
+    asked: str = "",
+) -> SearchResult:
+    """`asked` (default: the query) is the text whose numbers a found article must mention."""
+    result = search_in_time(
+        index, query, k, covered, now, query_lang=query_lang, translations=translations
+    )
+    ids = list(dict.fromkeys(h.chunk.article_id for h in result.hits))
+    texts = chain((h.chunk.text for h in result.hits), _article_texts(index, ids))
+    return replace(
+        result,
+        copies=also_published(index.catalog, ids),
+        # the hits first: their whole articles are read only for a number not in them
+        unmatched_numbers=unmatched(asked or query, texts),
+    )
+
+
+def _article_texts(index: Index, article_ids: list[str]) -> Iterator[str]:
+    """Each article's headline, date and text, read only as far as a number check needs."""
+    for aid in article_ids:
+        chunks = index.catalog.chunks_of(aid)
+        if chunks:
+            yield f"{chunks[0].title} {chunks[0].date}"
+        yield from (c.text for c in chunks)

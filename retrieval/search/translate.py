@@ -1,0 +1,85 @@
+"""The question in the corpus's main languages, for search (with a model configured): an article
+is found best by words and phrasing of its own language. One model call per question, cached; a
+failure or an unreadable reply means searching the question as it was asked."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections import OrderedDict
+
+from prompts import render
+from retrieval.languages import name as language_name
+from retrieval.languages import normalize
+from retrieval.llm.citations import strip_reasoning
+from retrieval.llm.client import ChatModel, LLMError
+
+log = logging.getLogger(__name__)
+
+MAX_LANGUAGES = 3
+MIN_SHARE = 0.05  # a language with fewer of the articles is not worth a translation
+CACHE = 512
+_OBJECT = re.compile(r"\{.*\}", re.S)
+
+
+def target_languages(articles_per_language: dict[str, int], question_lang: str) -> list[str]:
+    """The corpus's main languages other than the question's (at most three)."""
+    total = sum(articles_per_language.values()) or 1
+    ranked = sorted(articles_per_language.items(), key=lambda kv: -kv[1])
+    return [
+        lang
+        for lang, n in ranked
+        if lang and lang != "?" and lang != question_lang and n / total >= MIN_SHARE
+    ][:MAX_LANGUAGES]
+
+
+def parse(reply: str, targets: list[str]) -> dict[str, str]:
+    """{lang: translation} from a model's reply (a JSON object, perhaps in a code fence)."""
+    m = _OBJECT.search(strip_reasoning(reply or ""))
+    if not m:
+        return {}
+    try:
+        data = json.loads(m.group(0))
+    except json.JSONDecodeError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    out = {}
+    for key, value in data.items():
+        lang = normalize(str(key))
+        if lang in targets and isinstance(value, str) and 0 < len(value.strip()) <= 500:
+            out[lang] = value.strip()
+    return out
+
+
+class Translator:
+    def __init__(self, llm: ChatModel) -> None:
+        self.llm = llm
+        self._cache: OrderedDict[tuple[str, tuple[str, ...]], dict[str, str]] = OrderedDict()
+
+    async def translate(self, question: str, targets: list[str]) -> dict[str, str]:
+        if not targets:
+            return {}
+        key = (question, tuple(targets))
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        prompt = render(
+            "translate",
+            languages=", ".join(f"{language_name(t)} ({t})" for t in targets),
+            codes=", ".join(targets),
+            question=question,
+        )
+        try:
+            reply = await self.llm.complete([{"role": "user", "content": prompt}], 400)
+        except LLMError as exc:
+            log.info("searching untranslated: %s", exc)
+            return {}
+        out = parse(reply, targets)
+        if not out:
+            log.info("searching untranslated: no translation in the model's reply")
+        self._cache[key] = out
+        if len(self._cache) > CACHE:
+            self._cache.popitem(last=False)
+        return out
