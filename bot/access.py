@@ -8,8 +8,8 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
-from .services import services
-from .tg import Context, user_id
+from bot.services import services
+from bot.tg import Context, user_id
 
 
 async def gate(update: Update, context: Context) -> None:

@@ -25,26 +25,18 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
+from bot import access, handlers
+from bot.commands import channels, digests, group_settings, owner, reactions
+from bot.commands import feeds as feed_commands
+from bot.error_handler import on_error
+from bot.limits import RateLimiter
+from bot.metrics import Metrics
+from bot.services import Services
+from bot.settings import BotSettings
+from bot.store import inbox
+from bot.store.inbox import begin_run, end_run
+from bot.store.state import State
 from retrieval.api import FALLBACK, Answerer, ConfigError, Index, complete_in
-
-from . import (
-    access,
-    channels,
-    digests,
-    feed_commands,
-    group_settings,
-    handlers,
-    inbox,
-    owner,
-    reactions,
-)
-from .error_handler import on_error
-from .inbox import begin_run, end_run
-from .limits import RateLimiter
-from .metrics import Metrics
-from .services import Services
-from .settings import BotSettings
-from .state import State
 
 log = logging.getLogger(__name__)
 

@@ -10,17 +10,16 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
+from bot.commands.reactions import SEEN, mark
+from bot.commands.source_links import with_source_links
+from bot.delivery import Delivery
+from bot.i18n import t
+from bot.limits import Verdict
+from bot.services import Services, services
+from bot.store.answer_log import LoggedAnswer
+from bot.store.chats import ChatSettings
+from bot.tg import Context, is_group, ui_lang, user_id
 from retrieval.api import Answer, IndexBusyError, StoreUnavailableError
-
-from .answer_log import LoggedAnswer
-from .chats import ChatSettings
-from .delivery import Delivery
-from .i18n import t
-from .limits import Verdict
-from .reactions import SEEN, mark
-from .services import Services, services
-from .source_links import with_source_links
-from .tg import Context, is_group, ui_lang, user_id
 
 log = logging.getLogger(__name__)
 

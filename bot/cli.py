@@ -8,14 +8,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bot.settings import BotSettings
 from retrieval.api import build_parser, cli_main, cmd_chat
-
-from .settings import BotSettings
 
 
 def cmd_run(args: argparse.Namespace) -> int:
 
-    from .redact import setup_logging
+    from bot.redact import setup_logging
 
     overrides: dict[str, Any] = {"data_dir": Path(args.data_dir)} if args.data_dir else {}
     if args.metrics_port is not None:
@@ -33,7 +32,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         settings.webhook_secret.get_secret_value(),
         settings.openai_api_key.get_secret_value(),
     )
-    from .app import run
+    from bot.app import run
 
     if args.index_corpus:
         _index_corpus(settings)

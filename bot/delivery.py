@@ -17,11 +17,10 @@ from telegram.constants import ChatAction
 from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
+from bot.formatting import render_html, render_plain
+from bot.retry import retry_async
+from bot.telegram_errors import is_entity_error, is_not_modified, is_transient
 from retrieval.api import NOT_FOUND, Answer
-
-from .formatting import render_html, render_plain
-from .retry import retry_async
-from .telegram_errors import is_entity_error, is_not_modified, is_transient
 
 log = logging.getLogger(__name__)
 

@@ -9,12 +9,11 @@ import traceback
 from telegram import Update
 from telegram.constants import ChatType
 
+from bot.i18n import t
+from bot.redact import redact
+from bot.services import Services
+from bot.tg import Context, ui_lang
 from retrieval.api import IndexBusyError, StoreUnavailableError
-
-from .i18n import t
-from .redact import redact
-from .services import Services
-from .tg import Context, ui_lang
 
 log = logging.getLogger(__name__)
 

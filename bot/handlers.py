@@ -9,15 +9,14 @@ import html
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
 
+from bot.asking import answer_message
+from bot.commands.source_links import show_source
+from bot.formatting import safe_url
+from bot.i18n import t
+from bot.rules import addressed, command_argument, looks_like_question, message_text
+from bot.services import Services, services
+from bot.tg import Context, ui_lang, user_id
 from retrieval.api import list_sources
-
-from .asking import answer_message
-from .formatting import safe_url
-from .i18n import t
-from .rules import addressed, command_argument, looks_like_question, message_text
-from .services import Services, services
-from .source_links import show_source
-from .tg import Context, ui_lang, user_id
 
 SOURCES_PAGE = 8
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)

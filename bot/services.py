@@ -12,14 +12,13 @@ from typing import Any
 
 from telegram.ext import CallbackContext
 
+from bot.chat_queue import Queue
+from bot.limits import RateLimiter
+from bot.metrics import Metrics
+from bot.settings import BotSettings
+from bot.store.inbox import process_owner
+from bot.store.state import State
 from retrieval.api import Answerer, Index
-
-from .chat_queue import Queue
-from .inbox import process_owner
-from .limits import RateLimiter
-from .metrics import Metrics
-from .settings import BotSettings
-from .state import State
 
 ADMIN_CACHE_SECONDS = 60.0
 OWNER_NOTICE_SECONDS = 300.0

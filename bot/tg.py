@@ -11,11 +11,10 @@ from telegram import Chat, Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.ext import ContextTypes
 
+from bot.i18n import t
+from bot.rules import command_argument, message_text
+from bot.services import services
 from retrieval.api import FALLBACK
-
-from .i18n import t
-from .rules import command_argument, message_text
-from .services import services
 
 Context = ContextTypes.DEFAULT_TYPE
 Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]

@@ -29,26 +29,6 @@ def imports(path: Path) -> set[str]:
     return out
 
 
-def local_imports(path: Path, package: str) -> set[str]:
-    """Modules of the same package this one imports, relative or absolute, at any depth of the
-    file (TYPE_CHECKING imports count: a circle of types is a circle a reader must follow)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    out: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom):
-            if node.level == 1 and node.module:
-                out.add(node.module.split(".")[0])
-            elif node.level == 1:
-                out.update(a.name for a in node.names)
-            elif node.level == 0 and node.module and node.module.startswith(package + "."):
-                out.add(node.module.split(".")[1])
-        elif isinstance(node, ast.Import):
-            for a in node.names:
-                if a.name.startswith(package + "."):
-                    out.add(a.name.split(".")[1])
-    return out - {path.stem}
-
-
 def modules(*packages: str) -> list[Path]:
     return [p for pkg in packages for p in sorted((ROOT / pkg).rglob("*.py"))]
 
@@ -81,21 +61,7 @@ def dotted(path: Path) -> str:
 
 def retrieval_imports(path: Path) -> set[str]:
     """Dotted names of the retrieval modules this one imports (any depth of the file)."""
-    here = dotted(path)
-    package = here if path.name == "__init__.py" else here.rpartition(".")[0]
-    out: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                up = package.split(".")[: len(package.split(".")) - node.level + 1]
-                base = ".".join([*up, base] if base else up)
-            if base == "retrieval" or base.startswith("retrieval."):
-                out.add(base)
-                out.update(f"{base}.{a.name}" for a in node.names)
-        elif isinstance(node, ast.Import):
-            out.update(a.name for a in node.names if a.name.startswith("retrieval."))
-    return {m for m in out if m in RETRIEVAL}
+    return package_imports(path, "retrieval") & RETRIEVAL
 
 
 RETRIEVAL = {dotted(p) for p in (ROOT / "retrieval").rglob("*.py")}
@@ -142,6 +108,19 @@ def test_each_folder_imports_only_the_ones_below_it() -> None:
         if layer(m) > 0
     ]
     assert not wrong and not nouns_up, wrong + nouns_up
+
+
+def test_the_bots_state_imports_no_handler() -> None:
+    """bot/store/ is the database; commands and handlers use it, never the other way round."""
+    wrong = [
+        f"{rel(p)} -> {n.module}"
+        for p in (ROOT / "bot" / "store").glob("*.py")
+        for n in ast.walk(ast.parse(p.read_text(encoding="utf-8")))
+        if isinstance(n, ast.ImportFrom)
+        and (n.module or "").startswith("bot.")
+        and not (n.module or "").startswith(("bot.store", "bot.retry"))
+    ]
+    assert not wrong
 
 
 def test_the_bot_uses_the_core_only_through_its_public_surface() -> None:
@@ -222,8 +201,27 @@ def test_the_product_never_imports_tests_and_benchmarks_only_testing() -> None:
 
 @pytest.mark.parametrize("package", ["prompts", "bot", "testing", "bench"])
 def test_no_import_circle(package: str) -> None:
-    graph = {p.stem: local_imports(p, package) for p in (ROOT / package).glob("*.py")}
+    graph = {dotted(p): package_imports(p, package) for p in (ROOT / package).rglob("*.py")}
     assert_no_cycle({m: {d for d in deps if d in graph} for m, deps in graph.items()})
+
+
+def package_imports(path: Path, package: str) -> set[str]:
+    """Dotted names of the modules of `package` this one imports, relative or absolute."""
+    here = dotted(path)
+    base_pkg = here if path.name == "__init__.py" else here.rpartition(".")[0]
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                up = base_pkg.split(".")[: len(base_pkg.split(".")) - node.level + 1]
+                base = ".".join([*up, base] if base else up)
+            if base == package or base.startswith(package + "."):
+                out.add(base)
+                out.update(f"{base}.{a.name}" for a in node.names)
+        elif isinstance(node, ast.Import):
+            out.update(a.name for a in node.names if a.name.startswith(package + "."))
+    return out - {here}
 
 
 def assert_no_cycle(graph: dict[str, set[str]]) -> None:

@@ -221,7 +221,7 @@ async def test_a_burst_of_presses_leaves_the_panel_showing_the_stored_settings(
 ) -> None:
     """Presses are handled concurrently; the panel must not end on a view older than the last
     write (each press's edit raced the others' and could land after a newer one)."""
-    from bot.group_settings import settings_view
+    from bot.commands.group_settings import settings_view
 
     chat = tg.add_chat(dict(GROUP))
     admin = user(901, "de", "Admin")

@@ -84,7 +84,7 @@ async def test_files_from_others_and_unknown_types_are_refused(
 async def test_long_ingest_shows_progress(
     tmp_path: Path, tg: FakeTelegram, writable: Answerer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("bot.owner.PROGRESS_EVERY", 0.05)
+    monkeypatch.setattr("bot.commands.owner.PROGRESS_EVERY", 0.05)
     records = [
         {"id": f"r{i}", "title": f"Report {i}", "text": f"Paragraph about topic {i}. " * 40}
         for i in range(150)
@@ -228,7 +228,7 @@ async def test_an_upload_cut_short_by_shutdown_is_finished_after_the_restart(
     """SIGTERM during a long ingest: it stops between two embedding batches within the grace
     period, the index stays consistent, the owner is told, and the update stays claimed, so the
     next start ingests the rest (what was written counts as unchanged, nothing twice)."""
-    from bot.state import State
+    from bot.store.state import State
     from retrieval.index.inventory import verify
 
     records = [

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.digests import send_due
-from bot.state import State
+from bot.commands.digests import send_due
+from bot.store.state import State
 from retrieval.answer.answerer import Answerer
 from retrieval.index.ingest import ingest
 from retrieval.index.parts import Index

@@ -137,9 +137,9 @@ async def test_an_update_left_by_a_run_that_is_gone_is_answered_without_a_restar
     """Orphaned claims are looked for while the bot runs, not only at its start: a replay the
     start missed (an earlier run of this very process claimed a question and died with it) is
     answered at the next check."""
-    from bot.inbox import process_owner
+    from bot.store.inbox import process_owner
 
-    monkeypatch.setattr("bot.inbox.RENEW_SECONDS", 0.2)
+    monkeypatch.setattr("bot.store.inbox.RENEW_SECONDS", 0.2)
     asker = user(3301, "en")
     chat = tg.private_chat(asker)
     async with running(bot_settings(tmp_path, tg), Answerer(sample_index, None), tg) as bot:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.feed_commands import poll_now
+from bot.commands.feeds import poll_now
 from bot.settings import BotSettings as Settings
 from retrieval.answer.answerer import Answerer
 from retrieval.index.inventory import sources

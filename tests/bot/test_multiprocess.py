@@ -126,7 +126,7 @@ def test_two_processes_share_state_and_answer_each_update_once(
     assert sum(t.startswith("No language model") for t in texts) == 3  # 1 + 2 more, then the limit
     assert sum(t.startswith("You are asking faster") for t in texts) == 1
 
-    from bot.state import State
+    from bot.store.state import State
 
     state = State.open(shared["DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://"))
     try:

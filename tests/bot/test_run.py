@@ -217,7 +217,7 @@ def test_sigkill_mid_answer_then_restart_answers_each_question_once(
         recovery,
     )
 
-    from bot.state import State
+    from bot.store.state import State
 
     s = State.open(f"sqlite:///{state}")
     try:

@@ -6,10 +6,10 @@ import threading
 
 import pytest
 
-from bot.answer_log import LoggedAnswer
-from bot.db import database_url
 from bot.limits import RateLimiter, Verdict
-from bot.state import State
+from bot.store.answer_log import LoggedAnswer
+from bot.store.db import database_url
+from bot.store.state import State
 
 
 @pytest.fixture
@@ -176,7 +176,7 @@ def test_a_restart_with_the_same_pid_in_the_same_second_takes_its_predecessors_w
     short by the restart was never finished)."""
     import time
 
-    from bot.inbox import process_owner
+    from bot.store.inbox import process_owner
 
     with monkeypatch.context() as frozen:  # one second, one pid, one host: both starts
         frozen.setattr(time, "time", lambda: 1_796_435_068.0)
@@ -192,7 +192,7 @@ def test_a_live_run_keeps_its_claims_and_a_silent_one_loses_them(state: State) -
     is taken over only once its run stopped renewing it for longer than the lease."""
     import time
 
-    from bot.inbox import LEASE_SECONDS, begin_run, end_run, process_owner
+    from bot.store.inbox import LEASE_SECONDS, begin_run, end_run, process_owner
 
     me, neighbour = process_owner(), process_owner()
     begin_run(neighbour)  # another Application in this very process, still running
@@ -215,7 +215,7 @@ def test_claims_named_by_the_previous_release_are_still_taken_over(state: State)
     """`host:pid:second` claims of a process on this host that is gone (an upgrade's restart)."""
     import os
 
-    from bot.inbox import process_owner
+    from bot.store.inbox import process_owner
 
     old = f"{os.uname().nodename}:{os.getpid()}:1796435068"  # this pid, an earlier process
     assert state.inbox.claim_update(3, old, {"update_id": 3})

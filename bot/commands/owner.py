@@ -14,11 +14,10 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 
+from bot.i18n import t
+from bot.services import Services, services
+from bot.tg import Context, argument, owner_only, reply, ui_lang, user_id
 from retrieval.api import FootnoteError, IngestReport, forget_article, index_stats, ingest, reindex
-
-from .i18n import t
-from .services import Services, services
-from .tg import Context, argument, owner_only, reply, ui_lang, user_id
 
 log = logging.getLogger(__name__)
 

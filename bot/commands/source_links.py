@@ -14,11 +14,10 @@ from typing import Any
 
 from telegram.constants import ParseMode
 
+from bot.i18n import t
+from bot.services import services
+from bot.tg import Context, ui_lang
 from retrieval.api import Answer, describe_date
-
-from .i18n import t
-from .services import services
-from .tg import Context, ui_lang
 
 PREFIX = "src_"
 _CHUNK = re.compile(r"^[0-9a-f]{16}-\d{4}$")

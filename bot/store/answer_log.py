@@ -11,9 +11,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bot.store.db import Database, answer_messages_t, answers_t, feedback_t, history_t
 from retrieval.api import percentile
-
-from .db import Database, answer_messages_t, answers_t, feedback_t, history_t
 
 HISTORY_KEEP_DAYS = 7
 

@@ -11,13 +11,12 @@ from typing import Any
 
 from telegram.error import TelegramError
 
+from bot.commands.owner import in_ingest_thread
+from bot.i18n import t
+from bot.services import Services, services
+from bot.tg import Context, argument, owner_only, reply, ui_lang
 from retrieval.api import FootnoteError, IndexBusyError
 from retrieval.api import describe_feed as describe
-
-from .i18n import t
-from .owner import in_ingest_thread
-from .services import Services, services
-from .tg import Context, argument, owner_only, reply, ui_lang
 
 log = logging.getLogger(__name__)
 

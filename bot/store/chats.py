@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .db import Database, access_t, channels_t, chat_settings_t
+from bot.store.db import Database, access_t, channels_t, chat_settings_t
 
 MODES = ("mention", "all")
 LENGTHS = ("short", "normal", "long")

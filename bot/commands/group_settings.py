@@ -8,13 +8,12 @@ import asyncio
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus
 
+from bot.i18n import t
+from bot.services import services
+from bot.store.chats import LENGTHS, MODES, ChatSettings
+from bot.telegram_errors import is_not_modified
+from bot.tg import Context, is_group, ui_lang
 from retrieval.api import STRINGS, complete_in
-
-from .chats import LENGTHS, MODES, ChatSettings
-from .i18n import t
-from .services import services
-from .telegram_errors import is_not_modified
-from .tg import Context, is_group, ui_lang
 
 # A fixed answer language is offered where the core's own words (not covered, offline, …) exist.
 LANGUAGE_CHOICES = ("", *complete_in(STRINGS[k] for k in ("not_covered", "offline_header")))

@@ -12,8 +12,8 @@ from typing import Any
 from telegram import ReactionTypeEmoji
 from telegram.error import TelegramError
 
-from .services import services
-from .tg import Context
+from bot.services import services
+from bot.tg import Context
 
 log = logging.getLogger(__name__)
 

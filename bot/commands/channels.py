@@ -14,11 +14,10 @@ from telegram import ChatFullInfo, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 
+from bot.commands.owner import in_ingest_thread
+from bot.services import services
+from bot.tg import Context, argument, chat_title, owner_only, reply, user_id
 from retrieval.api import ingest
-
-from .owner import in_ingest_thread
-from .services import services
-from .tg import Context, argument, chat_title, owner_only, reply, user_id
 
 log = logging.getLogger(__name__)
 

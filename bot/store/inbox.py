@@ -21,7 +21,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .db import Database, inbox_t
+from bot.store.db import Database, inbox_t
 
 KEEP_SECONDS = 86400.0  # finished entries, long enough to catch a late redelivery
 LEASE_SECONDS = 300.0  # a claim not renewed for this long belongs to a run that is gone

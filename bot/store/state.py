@@ -7,12 +7,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from .answer_log import AnswerLog
-from .chats import Chats
-from .db import Database, database_url
-from .inbox import Inbox
-from .rate_windows import RateWindows
-from .subscriptions import Subscriptions
+from bot.store.answer_log import AnswerLog
+from bot.store.chats import Chats
+from bot.store.db import Database, database_url
+from bot.store.inbox import Inbox
+from bot.store.rate_windows import RateWindows
+from bot.store.subscriptions import Subscriptions
 
 PRUNE_EVERY = 600.0  # pruning scans tables: at most this often, not on every answer
 

@@ -16,14 +16,13 @@ from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
+from bot.commands.channels import administered_channel
+from bot.commands.group_settings import is_chat_admin
+from bot.commands.source_links import with_source_links
+from bot.formatting import render_html
+from bot.services import Services, services
+from bot.tg import Context, argument, is_group, reply, ui_lang, user_id
 from retrieval.api import digest, period
-
-from .channels import administered_channel
-from .formatting import render_html
-from .group_settings import is_chat_admin
-from .services import Services, services
-from .source_links import with_source_links
-from .tg import Context, argument, is_group, reply, ui_lang, user_id
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import time
 
 import sqlalchemy as sa
 
-from .db import Database, rate_events_t, rate_notices_t
+from bot.store.db import Database, rate_events_t, rate_notices_t
 
 KEEP_SECONDS = 86400.0  # longer than any sensible rate window
 

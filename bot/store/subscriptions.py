@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from .db import Database, subscriptions_t
+from bot.store.db import Database, subscriptions_t
 
 
 @dataclass(frozen=True)
