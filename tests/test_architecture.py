@@ -270,3 +270,17 @@ def test_no_environment_is_read_or_set_at_import_time() -> None:
                 if "os.environ" in text or "getenv(" in text:
                     offenders.append(f"{p.name}: {text[:60]}")
     assert not offenders
+
+
+def test_the_architecture_document_names_every_module() -> None:
+    """docs/architecture.md maps every module of the core and the bot (a newcomer's index)."""
+    doc = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    missing = [
+        rel(p)
+        for p in modules("retrieval", "bot")
+        if p.name != "__init__.py" and f"`{p.stem}`" not in doc and f"`{p.stem}.py`" not in doc
+    ]
+    folders = [f for f in LAYERS if f"`{f}/`" not in doc] + [
+        f for f in ("store", "commands") if f"`{f}/`" not in doc
+    ]
+    assert not missing and not folders, missing + folders
