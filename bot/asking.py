@@ -41,11 +41,7 @@ async def answer_message(
     started = time.perf_counter()
     svc = services(context)
     lang = ui_lang(update)
-    verdict = await asyncio.to_thread(svc.limiter.check, user_id(update), chat.id)
-    if verdict is Verdict.NOTIFY:
-        await msg.reply_text(t("rate_limited", lang))
-    if verdict is not Verdict.OK:
-        svc.metrics.rate_limited.inc()
+    if not await admitted(update, context):
         return
     svc.metrics.questions.labels(chat.type).inc()
     question = question.strip()[:MAX_QUESTION_CHARS]
@@ -162,3 +158,18 @@ def feedback_markup(lang: str) -> InlineKeyboardMarkup:
             ]
         ]
     )
+
+
+async def admitted(update: Update, context: Context) -> bool:
+    """Every command that costs (a question, /digest, ...) passes the user's and the chat's rate
+    limits first; over them, the user is told once per burst and nothing runs."""
+    msg, chat = update.effective_message, update.effective_chat
+    if chat is None:
+        return False
+    svc = services(context)
+    verdict = await asyncio.to_thread(svc.limiter.check, user_id(update), chat.id)
+    if verdict is Verdict.NOTIFY and msg is not None:
+        await msg.reply_text(t("rate_limited", ui_lang(update)))
+    if verdict is not Verdict.OK:
+        svc.metrics.rate_limited.inc()
+    return verdict is Verdict.OK

@@ -40,7 +40,10 @@ def parse_moment(value: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        moment = datetime.fromisoformat(iso_day(value))
+        try:
+            moment = datetime.fromisoformat(iso_day(value))
+        except ValueError:  # "2026-02-31" stored by an earlier release: shown as undated
+            return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 

@@ -4,7 +4,9 @@ languages (the detector's, the prompts', the bot's settings and menus) derives f
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
+from functools import cache
 
 # Detected offline (lingua preloads these: broad enough for news, ~2 s and ~0.5 GB to load)
 # and named in prompts, with the English name the model is told to answer in.
@@ -26,8 +28,24 @@ def normalize(code: str | None) -> str:
 
 
 def name(code: str | None) -> str:
-    """The English name of a language ('German'), or the code itself when unknown."""
-    return NAMES.get(normalize(code) or FALLBACK, code or NAMES[FALLBACK])
+    """The English name of a language ('German'; Babel's for a code Footnote does not detect,
+    'Swahili'); English for anything that is not a language code, never the value itself (it
+    may come from a record and end up in a prompt)."""
+    key = normalize(code) or FALLBACK
+    if key in NAMES:
+        return NAMES[key]
+    known = _babel_names().get(key, "") if _CODE.fullmatch(key) else ""
+    return known or NAMES[FALLBACK]
+
+
+_CODE = re.compile(r"[a-z]{2,3}")
+
+
+@cache
+def _babel_names() -> Mapping[str, str]:
+    from babel import Locale
+
+    return Locale("en").languages
 
 
 def pick(table: Mapping[str, str], lang: str | None) -> str:

@@ -6,16 +6,18 @@ every minute; each local day is claimed in the shared database, so one process s
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
+import zoneinfo
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
+from bot.asking import admitted
 from bot.commands.channels import administered_channel
 from bot.commands.group_settings import is_chat_admin
 from bot.commands.source_links import with_source_links
@@ -41,6 +43,8 @@ async def digest_command(update: Any, context: Context) -> None:
     chat = update.effective_chat
     if chat is None:
         return
+    if not await admitted(update, context):  # a digest costs a model call and a long post
+        return
     arg = argument(update).strip()
     lang = await chat_language(svc, chat.id, ui_lang(update))
     now = datetime.now(UTC)
@@ -59,6 +63,18 @@ async def send_html(bot: Any, chat_id: int, text: str) -> None:
     )  # fmt: skip
 
 
+@functools.cache
+def _zones() -> dict[str, str]:
+    return {z.lower(): z for z in zoneinfo.available_timezones()}
+
+
+def time_zone(name: str) -> str:
+    """An IANA zone name as spelled in the tz database ('europe/vienna' -> 'Europe/Vienna'), or ''.
+    Looked up in the list of zones, never opened as a path: 'Europe' is a directory and a long
+    name an OS error."""
+    return _zones().get(name.strip().lower(), "")
+
+
 async def subscribe_command(update: Any, context: Context) -> None:
     """/subscribe daily HH:MM [Area/City] [@channel]."""
     svc = services(context)
@@ -69,14 +85,12 @@ async def subscribe_command(update: Any, context: Context) -> None:
     at = "{:02d}:{}".format(*(int(x) if i == 0 else x for i, x in enumerate(words[1].split(":"))))
     rest = words[2:]
     target = next((w for w in rest if w.startswith("@") or re.fullmatch(r"-100\d+", w)), "")
-    zone = next((w for w in rest if w != target), "UTC")
-    try:
-        ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        await reply(update, f"Unknown time zone {zone!r}: use a name like Europe/Vienna.")
-        return
-    chat_id = await _target(update, context, target)
+    chat_id = await _target(update, context, target)  # who may, before anything is read
     if chat_id is None:
+        return
+    zone = time_zone(next((w for w in rest if w != target), "UTC"))
+    if not zone:
+        await reply(update, "Unknown time zone: use a name like Europe/Vienna or UTC.")
         return
     lang = await chat_language(svc, chat_id, ui_lang(update))
     await asyncio.to_thread(

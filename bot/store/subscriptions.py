@@ -26,7 +26,11 @@ class Subscription:
 
     def due_period(self, now: datetime) -> str:
         """The local day to send now ('' if not yet time or already sent)."""
-        local = now.astimezone(ZoneInfo(self.tz))
+        try:
+            zone = ZoneInfo(self.tz)
+        except (ValueError, OSError):  # stored by an earlier release without the zone check
+            zone = ZoneInfo("UTC")
+        local = now.astimezone(zone)
         hour, minute = (int(x) for x in self.at.split(":"))
         day = local.date().isoformat()
         if (local.hour, local.minute) < (hour, minute) or self.last_period == day:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from prompts import render
+from prompts import Trusted, render
 from retrieval.dates import describe_date, parse_moment
 from retrieval.ids import chunk_id
 from retrieval.index.duplicates import also_published
@@ -165,7 +165,7 @@ async def _written(llm: ChatModel, found: list[Story], lang: str, since: datetim
         for s in found
     )
     prompt = render("digest", language_name=language_name(lang), language_code=lang,
-                    max_lines=len(found), stories=blocks,
+                    max_lines=len(found), stories=Trusted(blocks),
                     period=f"{since.date().isoformat()} to {now.date().isoformat()}")  # fmt: skip
     reply = strip_reasoning(await llm.complete([{"role": "user", "content": prompt}], 600))
     checked = check_citations(reply, len(found))

@@ -136,11 +136,13 @@ class Ingestor:
             changed += 1
             if changed == 2:  # more than one article to embed: start the workers meanwhile
                 self.pool.warm()
+            dropped: list[str] = []
             try:
-                article = prepare(item, self.index.detector)
+                article = prepare(item, self.index.detector, dropped)
             except InputError as exc:
                 report.failed.append(Failure(item.source, str(exc)))
                 continue
+            report.warnings.extend(f"{item.source}: {w}" for w in dropped)
             self._classify(article, fp, work, by_hash, report)
         return list(work.values()), seen
 

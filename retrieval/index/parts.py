@@ -25,6 +25,7 @@ from retrieval.index.catalog_open import open_catalog
 from retrieval.index.duplicates import DuplicateFinder
 from retrieval.index.keyword import KeywordIndex
 from retrieval.index.lock import AdvisoryLock, ReadWriteLock, WriteLock
+from retrieval.index.repair import repair_stored
 from retrieval.index.space import Background, Space
 from retrieval.index.sql import schema_name
 from retrieval.index.vectors import ChromaStore
@@ -47,6 +48,7 @@ class Index:
         data = settings.data_dir
         data.mkdir(parents=True, exist_ok=True)
         self.catalog = open_catalog(settings)
+        repair_stored(self.catalog, self.detector)  # once: what an earlier release let in
         self.store = ChromaStore(
             self.embedder.name,
             path=data / "chroma",

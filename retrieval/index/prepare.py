@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from retrieval.errors import InputError
 from retrieval.ids import article_id, chunk_id, content_hash, text_hash
-from retrieval.languages import normalize as normalize_lang
+from retrieval.sources.metadata import checked
 from retrieval.text.chunk import chunk_spans
 from retrieval.text.clean import clean_article, normalize
 from retrieval.types import Article, Chunk, Document
@@ -26,8 +26,10 @@ def fingerprint(doc: Document) -> str:
     )  # fmt: skip
 
 
-def prepare(doc: Document, detector: Any) -> Article:
-    """Clean one Document into an Article with its stable id and content hash."""
+def prepare(doc: Document, detector: Any, warnings: list[str] | None = None) -> Article:
+    """Clean one Document into an Article with its stable id and content hash. What it says of
+    itself (title, address, date, language) passes the door first (sources/metadata.py); a value
+    dropped there is noted in `warnings`."""
     if doc.preclean:
         text = "\n\n".join(p.strip() for p in normalize(doc.text).split("\n\n") if p.strip())
         title = normalize(doc.title).strip()
@@ -39,8 +41,10 @@ def prepare(doc: Document, detector: Any) -> Article:
         date = doc.date or cleaned.date
     if not text.strip():
         raise InputError("no article text left after removing page boilerplate")
-    title = title[:300]
-    lang = normalize_lang(doc.lang) if doc.lang else detector.detect(text[:1500])
+    (title, url, date, lang), dropped = checked(title, url, date, doc.lang)
+    if warnings is not None:
+        warnings.extend(dropped)
+    lang = lang or detector.detect(text[:1500])
     chash = content_hash(title, text)
     return Article(
         article_id=article_id(doc.key, url, chash),

@@ -16,6 +16,7 @@ _REASONING = re.compile(r"<(think|thinking|reasoning)>.*?(?:</\1>|\Z)", re.S | r
 _BRACKETS = str.maketrans({"【": "[", "】": "]", "［": "[", "］": "]", "〔": "[", "〕": "]"})
 _FOOTNOTE = re.compile(r"\[\^\s*(\d+)\s*\]")
 _RANGE = re.compile(r"\[\s*(\d{1,3})\s*[-–—]\s*(\d{1,3})\s*\]")
+_ANY_RANGE = re.compile(r"\[\s*\d+\s*[-–—]\s*\d+\s*\]")  # one `_RANGE` did not expand
 _NAMED = re.compile(
     r"[\[(]\s*(?:sources?|quelle[n]?|fuentes?|fonte|bron|источник|kaynak|来源|出典|출처)"
     r"\s*:?\s*(\d+(?:\s*[,;]\s*\d+)*)\s*[\])]",
@@ -52,7 +53,7 @@ def normalise(text: str) -> str:
         a, b = int(m.group(1)), int(m.group(2))
         return "[" + ", ".join(str(n) for n in range(a, b + 1)) + "]" if 0 < a <= b <= a + 9 else ""
 
-    text = _RANGE.sub(expand, text)
+    text = _ANY_RANGE.sub("", _RANGE.sub(expand, text))  # a range naming no sources: removed
     text = _NAMED.sub(r"[\1]", text)
     text = _BARE_NAMED.sub(r"[\1]", text)
     text = _SUPERSCRIPT.sub(lambda m: _superscript(m.group(1)), text)

@@ -4,11 +4,10 @@ fenced as data, the answer language named, the question kept in the user's turn.
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from prompts import render
+from prompts import Trusted, fence, render
 from retrieval.languages import name as language_name
 from retrieval.llm.client import Message
 from retrieval.types import Hit
@@ -23,13 +22,10 @@ LENGTHS = {
 Turn = tuple[str, str]  # (question, answer text)
 
 
-_TAG = re.compile(r"<\s*/?\s*source", re.I)
-
-
 def defuse(text: str) -> str:
-    """Text that cannot open or close a source tag: a source's body, or a question pasting its
-    own `<source n="1">` block to pass for one."""
-    return _TAG.sub(lambda m: m.group(0).replace("<", "‹"), text)
+    """Text that cannot open or close a fence tag: a source's body, or a question pasting its
+    own `<source n="1">` block to pass for one (prompts.fence)."""
+    return fence(text)
 
 
 def format_sources(hits: Sequence[Hit]) -> str:
@@ -61,7 +57,7 @@ def answer_messages(
         not_found_rule=render("not_found", marker=NOT_FOUND),
     )
     user = render(
-        "user", sources=format_sources(hits), question=defuse(question), language_name=name
+        "user", sources=Trusted(format_sources(hits)), question=question, language_name=name
     )
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 

@@ -29,9 +29,12 @@ def search_in_time(
     query_lang: str = "",
     translations: dict[str, str] | None = None,
 ) -> SearchResult:
+    # Embedded once, whether the question is searched once or twice (in a period and without).
+    vectors = index.embedder.embed_queries([query, *(translations or {}).values()])
+
     def run(filters: Filters | None = None) -> SearchResult:
         return search(index, query, k, filters=filters, sentences=True, query_lang=query_lang,
-                      translations=translations)  # fmt: skip
+                      translations=translations, raw_vectors=list(vectors))  # fmt: skip
 
     plain = run()
     lang = query_lang or plain.query_lang

@@ -17,6 +17,7 @@ filter is so narrow that the unfiltered candidates hold too few matches.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from math import ceil
 from typing import Any
@@ -116,10 +117,12 @@ def search(
     sentences: bool = False,
     query_lang: str = "",
     translations: dict[str, str] | None = None,
+    raw_vectors: Sequence[np.ndarray] | None = None,
 ) -> SearchResult:
     """The passages for `query`, best first. `query_vector` saves embedding the query again,
-    `query_lang` detecting its language; `translations` ({lang: text}) are searched too;
-    `sentences` also scores every sentence of the hits (for quotes and citations)."""
+    `raw_vectors` the query and its translations (in order), `query_lang` detecting its
+    language; `translations` ({lang: text}) are searched too; `sentences` also scores every
+    sentence of the hits (for quotes and citations)."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}")
     query = query.strip()
@@ -128,8 +131,8 @@ def search(
     k = k or index.settings.top_k
     dense = mode != "keyword"
     texts = [query, *(translations or {}).values()]
-    raw = None
-    if dense or sentences:
+    raw = list(raw_vectors) if raw_vectors is not None else None
+    if raw is None and (dense or sentences):
         fresh = texts if query_vector is None else texts[1:]
         vecs = list(index.embedder.embed_queries(fresh)) if fresh else []
         raw = vecs if query_vector is None else [np.asarray(query_vector), *vecs]

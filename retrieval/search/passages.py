@@ -16,6 +16,17 @@ from retrieval.search.by_time import search_in_time
 from retrieval.search.hybrid import SearchResult
 from retrieval.text.numbers import unmatched
 
+QUERY_CHARS = 400
+
+
+def searched_text(query: str) -> str:
+    """The question as searched: at most QUERY_CHARS, cut at a space where there is one."""
+    query = query.strip()
+    if len(query) <= QUERY_CHARS:
+        return query
+    cut = query[:QUERY_CHARS]
+    return cut.rsplit(None, 1)[0] if " " in cut[QUERY_CHARS // 2 :] else cut
+
 
 def find_passages(
     index: Index,
@@ -27,7 +38,10 @@ def find_passages(
     translations: dict[str, str] | None = None,
     asked: str = "",
 ) -> SearchResult:
-    """`asked` (default: the query) is the text whose numbers a found article must mention."""
+    """`asked` (default: the query) is the text whose numbers a found article must mention.
+    What is searched (embedded, read for time words) is the question's first `QUERY_CHARS`:
+    a pasted page is not a question, and embedding one cost seconds (2,000 characters: 2.4 s)."""
+    query = searched_text(query)
     result = search_in_time(
         index, query, k, covered, now, query_lang=query_lang, translations=translations
     )

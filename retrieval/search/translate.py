@@ -14,6 +14,7 @@ from retrieval.languages import name as language_name
 from retrieval.languages import normalize
 from retrieval.llm.citations import strip_reasoning
 from retrieval.llm.client import ChatModel, LLMError
+from retrieval.sources.metadata import language_code
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,17 @@ def parse(reply: str, targets: list[str]) -> dict[str, str]:
     return out
 
 
+def translation_prompt(question: str, targets: list[str]) -> str:
+    """The question fenced, and only real language codes named (a stored `lang` is data too)."""
+    codes = [c for c in dict.fromkeys(language_code(t) for t in targets) if c]
+    return render(
+        "translate",
+        languages=", ".join(f"{language_name(c)} ({c})" for c in codes),
+        codes=", ".join(codes),
+        question=question,
+    )
+
+
 class Translator:
     def __init__(self, llm: ChatModel) -> None:
         self.llm = llm
@@ -65,12 +77,7 @@ class Translator:
         if key in self._cache:
             self._cache.move_to_end(key)
             return self._cache[key]
-        prompt = render(
-            "translate",
-            languages=", ".join(f"{language_name(t)} ({t})" for t in targets),
-            codes=", ".join(targets),
-            question=question,
-        )
+        prompt = translation_prompt(question, targets)
         try:
             reply = await self.llm.complete([{"role": "user", "content": prompt}], 400)
         except LLMError as exc:

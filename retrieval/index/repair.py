@@ -1,0 +1,43 @@
+"""Repair of what an earlier release (or another tool) stored without the door's checks: an
+impossible date, a language that is no language code, a title with control or direction
+characters, an address that is not http(s). Runs once per catalog (a mark in its meta table),
+on whichever engine holds it, before the index serves anything."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from retrieval.index.catalog import Catalog
+from retrieval.index.sql import Statement, upsert
+from retrieval.sources.metadata import checked, language_code
+
+log = logging.getLogger(__name__)
+
+DOOR = "1"  # bump when the door checks more: stored rows are checked again
+
+
+def repair_stored(catalog: Catalog, detector: Any) -> int:
+    """Fix the rows the door would have refused; returns how many articles changed."""
+    if catalog.get_meta("door") == DOOR:
+        return 0
+    statements: list[Statement] = []
+    for r in catalog.query("SELECT article_id, title, url, date, lang, text FROM articles"):
+        (title, url, day, lang), dropped = checked(r["title"], r["url"], r["date"], r["lang"])
+        lang = lang or detector.detect(r["text"][:1500]) or ""
+        if (title, url, day, lang) != (r["title"], r["url"], r["date"], r["lang"]):
+            statements.append(
+                ("UPDATE articles SET title = ?, url = ?, date = ?, lang = ? WHERE article_id = ?",
+                 (title, url, day, lang, r["article_id"]))
+            )  # fmt: skip
+            log.warning("repaired article %s: %s", r["article_id"], "; ".join(dropped))
+    for r in catalog.query("SELECT DISTINCT lang FROM chunks"):
+        if r["lang"] and not language_code(r["lang"]):
+            statements.append(("UPDATE chunks SET lang = ? WHERE lang = ?", ("", r["lang"])))
+    statements.append(_mark())
+    catalog.transact(statements)
+    return len(statements) - 1
+
+
+def _mark() -> Statement:
+    return upsert("meta", ["key"], {"key": "door", "value": DOOR})
