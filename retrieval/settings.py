@@ -15,6 +15,7 @@ from dotenv import dotenv_values
 from pydantic import SecretStr
 
 from retrieval.errors import ConfigError
+from retrieval.networks import Reach
 
 
 def _bool(value: str) -> bool:
@@ -51,6 +52,7 @@ class Settings:
     fetch_timeout: float = field(default=20.0, metadata={"env": "FOOTNOTE_FETCH_TIMEOUT"})
     fetch_max_mb: float = field(default=10.0, metadata={"env": "FOOTNOTE_FETCH_MAX_MB"})
     allow_private_urls: bool = field(default=False, metadata={"env": "FOOTNOTE_ALLOW_PRIVATE_URLS"})
+    allow_private_hosts: str = field(default="", metadata={"env": "FOOTNOTE_ALLOW_PRIVATE_HOSTS"})
     lock_timeout: float = field(default=30.0, metadata={"env": "FOOTNOTE_LOCK_TIMEOUT"})
     duplicate_threshold: float = field(
         default=0.35, metadata={"env": "FOOTNOTE_DUPLICATE_THRESHOLD"}
@@ -116,6 +118,10 @@ class Settings:
         for name in ("chunk_tokens", "top_k", "embed_workers", "embed_threads"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1")
+        try:
+            Reach.parse(self.allow_private_urls, self.allow_private_hosts)
+        except ValueError as exc:
+            raise ConfigError(f"FOOTNOTE_ALLOW_PRIVATE_HOSTS: {exc}") from None
         if not 32 <= self.chunk_tokens <= 500:
             raise ConfigError(
                 "FOOTNOTE_CHUNK_TOKENS must be between 32 and 500 (the model reads 512)"

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import lxml.html
 
 from retrieval.errors import IndexBusyError, InputError
-from retrieval.index.feed_table import Feed, FeedStore
+from retrieval.index.feed_table import Failing, Feed, FeedStore
 from retrieval.index.ingest import ingest_documents
 from retrieval.index.parts import Index
 from retrieval.sources.feed import Entry, Parsed, parse
@@ -45,6 +45,7 @@ class PollResult:
     updated: int = 0
     unchanged: int = 0
     waiting: int = 0  # new entries beyond the per-poll cap, taken next time
+    backing_off: int = 0  # entries that failed before, waiting for their next try
     failed: list[Failure] = field(default_factory=list)
     error: str = ""
     requests: int = 0
@@ -55,7 +56,8 @@ class PollResult:
         return {
             "feed_id": self.feed_id, "url": self.url, "status": self.status,
             "added": self.added, "updated": self.updated, "unchanged": self.unchanged,
-            "waiting": self.waiting, "error": self.error, "requests": self.requests,
+            "waiting": self.waiting, "backing_off": self.backing_off, "error": self.error,
+            "requests": self.requests,
             "ms": round(self.ms, 1),
             "failed": [{"source": f.source, "reason": f.reason} for f in self.failed],
         }  # fmt: skip
@@ -163,11 +165,30 @@ class Feeds:
         entries = self._entries(feed, parsed, res)
         seen = self.store.seen_versions(feed.feed_id)
         fresh = [e for e in entries if seen.get(e.key) != e.version]
-        fresh.sort(key=lambda e: e.date, reverse=True)  # newest first; undated last
+        queue = self._queue(feed, fresh, res)
         cap = max(1, self.settings.feed_max_per_poll)
-        res.waiting = max(0, len(fresh) - cap)
+        res.waiting = max(0, len(queue) - cap)
         res.unchanged = len(entries) - len(fresh)
-        self._take(feed, fresh[:cap], res)
+        self._take(feed, queue[:cap], res)
+
+    def _queue(self, feed: Feed, fresh: list[Entry], res: PollResult) -> list[Entry]:
+        """Live entries first, newest first; then the ones that failed before and whose retry
+        is due, least-failed first. Fifty dead links at the top of a feed no longer starve the
+        live entries below them."""
+        failing = self.store.failing(feed.feed_id)
+        now = time.time()
+
+        def failed_before(e: Entry) -> Failing | None:
+            f = failing.get(e.key)
+            return f if f is not None and f.version == e.version else None
+
+        live = [e for e in fresh if failed_before(e) is None]
+        retry = [e for e in fresh if (f := failed_before(e)) is not None and f.retry_at <= now]
+        res.backing_off = len(fresh) - len(live) - len(retry)
+        live.sort(key=lambda e: e.date, reverse=True)  # newest first; undated last
+        retry.sort(key=lambda e: e.date, reverse=True)
+        retry.sort(key=lambda e: failing[e.key].failures)
+        return live + retry
 
     def _entries(self, feed: Feed, parsed: Parsed, res: PollResult) -> list[Entry]:
         if parsed.kind in ("rss", "atom", "sitemap"):
@@ -190,8 +211,10 @@ class Feeds:
             docs.append(item)
             if isinstance(item, Document):
                 by_source[item.source] = entry
+        unread = [d for d in docs if isinstance(d, Failure)]
         if not by_source:
-            res.failed.extend(d for d in docs if isinstance(d, Failure))
+            res.failed.extend(unread)
+            self._failed(feed, entries, {f.source for f in unread})
             return
         report = ingest_documents(self.index, docs, stop=self.stop)
         res.added, res.updated = len(report.added), len(report.updated)
@@ -207,10 +230,15 @@ class Feeds:
             if source not in failed and aid:
                 taken.append((entry.key, entry.version, aid))
         self.store.mark_seen(feed.feed_id, taken)
+        self._failed(feed, entries, failed | {f.source for f in unread})
+
+    def _failed(self, feed: Feed, entries: list[Entry], sources: set[str]) -> None:
+        gone = [(e.key, e.version) for e in entries if _source(e) in sources]
+        self.store.mark_failed(feed.feed_id, gone, time.time())
 
     def _article(self, entry: Entry, res: PollResult) -> Document | Failure:
         """The entry's page through the guarded fetcher; the feed's own text if that fails."""
-        source = entry.url or f"feed-entry:{entry.key}"
+        source = _source(entry)
         reason = "the entry has no link"
         if entry.url:
             self._pause(entry.url)
@@ -246,9 +274,7 @@ class Feeds:
         if res is not None:
             res.requests += 1
         lim = self.limits
-        return fetch(
-            url, lim.fetch_timeout, lim.fetch_max_bytes, lim.allow_private_urls, headers=headers
-        )
+        return fetch(url, lim.fetch_timeout, lim.fetch_max_bytes, lim.reach, headers=headers)
 
     def _pause(self, url: str) -> None:
         host = urlsplit(url).hostname or ""
@@ -276,6 +302,11 @@ class Feeds:
             feed.feed_id, last_poll=now, last_success=now, next_poll=now + every, error="",
             errors=0, reported=0, articles=feed.articles + res.added,
         )  # fmt: skip
+
+
+def _source(entry: Entry) -> str:
+    """What an entry's document is named in the ingest report."""
+    return entry.url or f"feed-entry:{entry.key}"
 
 
 def _reason(message: str, url: str) -> str:

@@ -27,7 +27,23 @@ SCHEMA = [
         article_id TEXT NOT NULL DEFAULT '', seen_at REAL NOT NULL,
         PRIMARY KEY (feed_id, item_key)
     )""",
+    """CREATE TABLE IF NOT EXISTS feed_failures (
+        feed_id INTEGER NOT NULL, item_key TEXT NOT NULL, version TEXT NOT NULL,
+        failures INTEGER NOT NULL, retry_at REAL NOT NULL,
+        PRIMARY KEY (feed_id, item_key)
+    )""",
 ]
+RETRY_FIRST_S = 30 * 60  # an entry that failed is tried again after 30 min, then 1 h, 2 h...
+RETRY_MAX_S = 7 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class Failing:
+    """An entry that could not be read: tried again at `retry_at`, after the live entries."""
+
+    version: str
+    failures: int
+    retry_at: float
 
 
 @dataclass
@@ -107,6 +123,7 @@ class FeedStore:
         self.catalog.transact(
             [
                 ("DELETE FROM feed_items WHERE feed_id=?", (feed_id,)),
+                ("DELETE FROM feed_failures WHERE feed_id=?", (feed_id,)),
                 ("DELETE FROM feeds WHERE feed_id=?", (feed_id,)),
             ]
         )
@@ -146,7 +163,33 @@ class FeedStore:
                 )
                 for key, version, aid in items
             ]
+            + [
+                ("DELETE FROM feed_failures WHERE feed_id=? AND item_key=?", (feed_id, key))
+                for key, _, _ in items
+            ]
         )
+
+    def failing(self, feed_id: int) -> dict[str, Failing]:
+        rows = self.catalog.query(
+            "SELECT item_key, version, failures, retry_at FROM feed_failures WHERE feed_id=?",
+            (feed_id,),
+        )
+        return {r["item_key"]: Failing(r["version"], r["failures"], r["retry_at"]) for r in rows}
+
+    def mark_failed(self, feed_id: int, items: list[tuple[str, str]], now: float) -> None:
+        """(key, version) of entries that failed this poll: each waits twice as long as the
+        last time before it is tried again (a new version of the entry starts over)."""
+        before = self.failing(feed_id)
+        statements = []
+        for key, version in items:
+            old = before.get(key)
+            failures = old.failures + 1 if old is not None and old.version == version else 1
+            wait = min(RETRY_MAX_S, RETRY_FIRST_S * 2 ** min(failures - 1, 20))
+            row = {"feed_id": feed_id, "item_key": key, "version": version,
+                   "failures": failures, "retry_at": now + wait}  # fmt: skip
+            statements.append(upsert("feed_failures", ["feed_id", "item_key"], row))
+        if statements:
+            self.catalog.transact(statements)
 
 
 def describe_feed(f: Feed) -> str:

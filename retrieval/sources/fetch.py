@@ -24,13 +24,14 @@ import httpcore
 import httpx
 
 from retrieval.errors import InputError
+from retrieval.networks import NEVER, Reach
 
 MAX_REDIRECTS = 5
 MAX_ENCODINGS = 3  # stacked Content-Encoding layers accepted ("gzip, gzip" is legal, rare)
 USER_AGENT = "Footnote/0.1 (+news ingest)"
 PRIVATE_HINT = (
-    "refused, the host is a private or local address (set FOOTNOTE_ALLOW_PRIVATE_URLS=true "
-    "to allow it)"
+    "refused, the host is a private or local address (list it in FOOTNOTE_ALLOW_PRIVATE_HOSTS, "
+    "or set FOOTNOTE_ALLOW_PRIVATE_URLS=true to allow every one)"
 )
 
 
@@ -53,8 +54,8 @@ def _check_scheme(url: str) -> None:
         raise InputError(f"{url}: only http(s) URLs can be ingested")
 
 
-def _public_address(host: str, port: int) -> str:
-    """Resolve once; refuse if any address is not global; return the one to connect to."""
+def _checked_address(host: str, port: int, reach: Reach) -> str:
+    """Resolve once; refuse if any address may not be reached; return the one to connect to."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as exc:
@@ -63,7 +64,10 @@ def _public_address(host: str, port: int) -> str:
     if not addresses:
         raise _Refused("cannot resolve host")
     for addr in addresses:
-        if not ipaddress.ip_address(addr.split("%")[0]).is_global:
+        ip = ipaddress.ip_address(addr.split("%")[0])
+        if any(ip in n for n in NEVER if n.version == ip.version):
+            raise _Refused("refused, a link-local (cloud metadata) address is never fetched")
+        if not reach.allows(host, ip):
             raise _Refused(PRIVATE_HINT)
     return addresses[0]
 
@@ -112,15 +116,15 @@ class _DeadlineStream(httpcore.NetworkStream):
 class _GuardedBackend(httpcore.NetworkBackend):
     """Connects only to the address it checked, within the deadline."""
 
-    def __init__(self, deadline: _Deadline, allow_private: bool) -> None:
+    def __init__(self, deadline: _Deadline, reach: Reach) -> None:
         self._inner = httpcore.SyncBackend()
-        self._deadline, self._allow_private = deadline, allow_private
+        self._deadline, self._reach = deadline, reach
 
     def connect_tcp(self, host: str, port: int, timeout: float | None = None,
                     local_address: str | None = None,
                     socket_options: typing.Iterable[typing.Any] | None = None,
                     ) -> httpcore.NetworkStream:  # fmt: skip
-        target = host if self._allow_private else _public_address(host, port)
+        target = _checked_address(host, port, self._reach)
         stream = self._inner.connect_tcp(
             target, port, self._deadline.clamp(timeout), local_address, socket_options
         )
@@ -160,7 +164,7 @@ def fetch(
     url: str,
     timeout: float,
     max_bytes: int,
-    allow_private: bool = False,
+    allow_private: bool | Reach = False,
     headers: dict[str, str] | None = None,
 ) -> Fetched:
     """GET `url` within `timeout` seconds overall, following redirects by hand so every hop is
@@ -169,6 +173,7 @@ def fetch(
 
     httpcore's connection pool takes our network backend through its public constructor."""
     deadline = _Deadline(timeout)
+    reach = allow_private if isinstance(allow_private, Reach) else Reach(everything=allow_private)
     current = url
     request_headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"}
     request_headers.update(headers or {})
@@ -176,7 +181,7 @@ def fetch(
     with httpcore.ConnectionPool(
         ssl_context=_ssl_context(),
         max_connections=4,
-        network_backend=_GuardedBackend(deadline, allow_private),
+        network_backend=_GuardedBackend(deadline, reach),
     ) as pool:
         for _ in range(MAX_REDIRECTS + 1):
             _check_scheme(current)

@@ -15,6 +15,7 @@ from typing import Any
 from charset_normalizer import from_bytes
 
 from retrieval.errors import InputError
+from retrieval.networks import Reach
 from retrieval.sources.fetch import fetch
 from retrieval.types import Document, Failure
 
@@ -35,6 +36,7 @@ class LoadLimits:
     fetch_timeout: float = 20.0
     fetch_max_bytes: int = 10_000_000
     allow_private_urls: bool = False
+    private_hosts: str = ""  # FOOTNOTE_ALLOW_PRIVATE_HOSTS
 
     @classmethod
     def from_settings(cls, s: Any) -> LoadLimits:
@@ -43,7 +45,12 @@ class LoadLimits:
             fetch_timeout=s.fetch_timeout,
             fetch_max_bytes=int(s.fetch_max_mb * 1_000_000),
             allow_private_urls=s.allow_private_urls,
+            private_hosts=s.allow_private_hosts,
         )
+
+    @property
+    def reach(self) -> Reach:
+        return Reach.parse(self.allow_private_urls, self.private_hosts)
 
 
 def is_url(value: str) -> bool:
@@ -130,7 +137,7 @@ def load_file(path: Path, limits: LoadLimits) -> Iterator[Document | Failure]:
 
 
 def load_url(url: str, limits: LoadLimits) -> Iterator[Document | Failure]:
-    got = fetch(url, limits.fetch_timeout, limits.fetch_max_bytes, limits.allow_private_urls)
+    got = fetch(url, limits.fetch_timeout, limits.fetch_max_bytes, limits.reach)
     ext = Path(got.url.split("?")[0]).suffix.lower()
     yield from parse_bytes(got.content, ext, url, content_type=got.content_type, url=got.url)
 
