@@ -183,6 +183,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "de": "{name}: {added} neu, {updated} aktualisiert, {unchanged} unverändert, {failed} fehlgeschlagen ({chunks} Passagen).",
         "ru": "{name}: добавлено {added}, обновлено {updated}, без изменений {unchanged}, ошибок {failed} ({chunks} фрагментов).",
     },
+    "ingest_copies": {
+        "en": "{copies} merged as copies of stories already stored (shown as “also published by”).",
+        "de": "{copies} als Kopien bereits gespeicherter Meldungen zusammengeführt (als „auch erschienen bei“ gezeigt).",
+        "ru": "{copies} объединено как копии уже сохранённых материалов (показаны как «также опубликовано»).",
+    },
     "ingest_paused": {
         "en": "{name}: stopped for a restart after {added} added and {updated} updated; the other {unfinished} follow when I am back.",
         "de": "{name}: für einen Neustart angehalten nach {added} neuen und {updated} aktualisierten; die übrigen {unfinished} folgen danach.",

@@ -27,6 +27,7 @@ class Document:
     preclean: bool = False  # True when the loader already extracted the article text
     markdown: bool = False
     warnings: tuple[str, ...] = ()
+    fetched_from: str = ""  # the address it was read from (after redirects), for a fetched one
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,9 @@ class Failure:
     reason: str
 
 
+LISTED_FAILURES = 100
+
+
 @dataclass
 class IngestReport:
     added: list[str] = field(default_factory=list)
@@ -121,10 +125,22 @@ class IngestReport:
     seconds: float = 0.0
     stopped: bool = False  # ended early (a shutdown): `unfinished` articles are for the next run
     unfinished: int = 0
+    failed_unlisted: int = 0  # failures beyond the first LISTED_FAILURES, counted only
 
     @property
     def ok(self) -> bool:
         return not self.failed
+
+    @property
+    def failures(self) -> int:
+        return len(self.failed) + self.failed_unlisted
+
+    def fail(self, failure: Failure) -> None:
+        """A million bad records are a count, not a million lines kept in memory."""
+        if len(self.failed) < LISTED_FAILURES:
+            self.failed.append(failure)
+        else:
+            self.failed_unlisted += 1
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -133,6 +149,7 @@ class IngestReport:
             "unchanged": len(self.unchanged),
             "removed": len(self.removed),
             "failed": [{"source": f.source, "reason": f.reason} for f in self.failed],
+            "failed_count": self.failures,
             "warnings": self.warnings,
             "duplicates": len(self.duplicates),
             "chunks_added": self.chunks_added,

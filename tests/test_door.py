@@ -121,3 +121,22 @@ def test_a_long_question_is_searched_bounded_and_embedded_once(
     assert answer.coverage in ("answered", "uncertain", "not_covered")
     assert len(embedder.queries_embedded) == 1, "embedded once, whether searched once or twice"
     assert len(embedder.queries_embedded[0]) <= 400
+
+
+def test_a_file_of_empty_records_is_a_count_and_a_merged_copy_is_reported(
+    index: Index, tmp_path: Path
+) -> None:
+    from bot.commands.owner import format_report
+
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text('{"text": ""}\n' * 5000, encoding="utf-8")
+    report = ingest(index, [str(empty)])
+    assert report.failures == 5000 and len(report.failed) == 100 and not report.ok
+    assert report.to_json()["failed_count"] == 5000
+    first = records(tmp_path / "a.jsonl", {"text": BODY, "url": "https://a.example/harbour"})
+    ingest(index, [str(first)])
+    copy = records(tmp_path / "b.jsonl",
+                   {"text": BODY + " Photo: B News.", "url": "https://b.example/harbour"})  # fmt: skip
+    merged = ingest(index, [str(copy)])
+    assert merged.duplicates and not merged.added and not merged.updated
+    assert "merged as copies" in format_report(merged, "b.jsonl", "en")

@@ -161,10 +161,12 @@ def format_report(report: IngestReport, name: str, lang: str) -> str:
             added=len(report.added),
             updated=len(report.updated),
             unchanged=len(report.unchanged),
-            failed=len(report.failed),
+            failed=report.failures,
             chunks=report.chunks_added,
         )
     ]
+    if report.duplicates:  # a copy is neither added nor updated: say where it went
+        lines.append(t("ingest_copies", lang, copies=len(report.duplicates)))
     lines += [f"• {f.source}: {f.reason}" for f in report.failed[:10]]
     lines += [f"• {w}" for w in report.warnings[:5]]
     return "\n".join(lines)

@@ -15,7 +15,7 @@ from typing import Any
 from prompts import Trusted, render
 from retrieval.dates import describe_date, parse_moment
 from retrieval.ids import chunk_id
-from retrieval.index.duplicates import also_published
+from retrieval.index.duplicates import also_published, says
 from retrieval.index.parts import Index
 from retrieval.languages import name as language_name
 from retrieval.llm.citations import check_citations, strip_reasoning
@@ -114,11 +114,14 @@ def stories(
         placed = [by_id[a] for a in wanted if a in by_id]
     placed = placed[:limit]
     copies = also_published(index.catalog, [r["article_id"] for _, r in placed])
-    return [
-        Story(n, r["article_id"], r["title"], r["url"], r["date"], r["lang"],
-              " ".join(r["text"].split())[:400], copies.get(r["article_id"], []))
-        for n, (_, r) in enumerate(placed, 1)
-    ]  # fmt: skip
+    stories = []
+    for n, (_, r) in enumerate(placed, 1):
+        lead = " ".join(r["text"].split())[:400]
+        opening = lead.split(". ")[0]  # a copy is named when its own text opens the same way
+        also = [c for c in copies.get(r["article_id"], []) if says(c["text"], opening)]
+        stories.append(Story(n, r["article_id"], r["title"], r["url"], r["date"], r["lang"],
+                             lead, also))  # fmt: skip
+    return stories
 
 
 def period(name_or_since: str, now: datetime) -> datetime:

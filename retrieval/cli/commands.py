@@ -47,7 +47,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(
             f"articles: {len(report.added)} added, {len(report.updated)} updated, "
             f"{len(report.unchanged)} unchanged, {len(report.removed)} removed, "
-            f"{len(report.failed)} failed"
+            f"{report.failures} failed"
             + (f", {len(report.duplicates)} copies of stored stories" if report.duplicates else "")
         )
         print(
@@ -58,6 +58,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             print(f"warning: {w}")
         for f in report.failed:
             print(f"failed: {f.source}: {f.reason}", file=sys.stderr)
+        if report.failed_unlisted:
+            print(f"failed: … and {report.failed_unlisted} more", file=sys.stderr)
     return 0 if report.ok else 1
 
 

@@ -207,7 +207,7 @@ class Feeds:
         for entry in entries:
             if self.stop.is_set():
                 break
-            item = self._article(entry, res)
+            item = self._article(feed, entry, res)
             docs.append(item)
             if isinstance(item, Document):
                 by_source[item.source] = entry
@@ -236,7 +236,7 @@ class Feeds:
         gone = [(e.key, e.version) for e in entries if _source(e) in sources]
         self.store.mark_failed(feed.feed_id, gone, time.time())
 
-    def _article(self, entry: Entry, res: PollResult) -> Document | Failure:
+    def _article(self, feed: Feed, entry: Entry, res: PollResult) -> Document | Failure:
         """The entry's page through the guarded fetcher; the feed's own text if that fails."""
         source = _source(entry)
         reason = "the entry has no link"
@@ -262,7 +262,7 @@ class Feeds:
             return Failure(source, reason)
         return Document(
             source=source, text=text, title=entry.title, url=entry.url, date=entry.date,
-            key="" if entry.url else entry.key, preclean=True,
+            key="" if entry.url else entry.key, preclean=True, fetched_from=feed.url,
             warnings=(f"page not read ({reason}): the feed's own text was used",),
         )  # fmt: skip
 

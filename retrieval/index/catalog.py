@@ -53,6 +53,9 @@ SCHEMA = [
     date TEXT NOT NULL, similarity REAL NOT NULL, added_at REAL NOT NULL
 )""",
     """CREATE INDEX IF NOT EXISTS also_article ON also_published (article_id)""",
+    """CREATE TABLE IF NOT EXISTS copy_texts (     -- each copy's own words: it vouches for those only
+    source TEXT PRIMARY KEY, article_id TEXT NOT NULL, text TEXT NOT NULL
+)""",
 ]
 
 
@@ -168,6 +171,7 @@ class Catalog:
                     "DELETE FROM also_published WHERE source=? AND article_id!=?",
                     (source, article_id),
                 ),
+                ("DELETE FROM copy_texts WHERE source=? AND article_id!=?", (source, article_id)),
             ]
         )
 
@@ -185,6 +189,7 @@ class Catalog:
             [
                 ("DELETE FROM sources WHERE source=?", (source,)),
                 ("DELETE FROM also_published WHERE source=?", (source,)),
+                ("DELETE FROM copy_texts WHERE source=?", (source,)),
             ]
         )
 
@@ -257,6 +262,7 @@ class Catalog:
                 ("DELETE FROM sources WHERE article_id=?", (article_id,)),
                 ("DELETE FROM signatures WHERE article_id=?", (article_id,)),
                 ("DELETE FROM also_published WHERE article_id=?", (article_id,)),
+                ("DELETE FROM copy_texts WHERE article_id=?", (article_id,)),
                 ("DELETE FROM articles WHERE article_id=?", (article_id,)),
             ]
         )

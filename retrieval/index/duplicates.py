@@ -1,6 +1,7 @@
 """The same story from another outlet (a different headline, a few edited sentences, other
 boilerplate) is stored once: MinHash signatures of word shingles (datasketch) and its LSH index
-find the stored article a new one nearly repeats; the copy becomes an "also published by" link.
+find the stored article a new one nearly repeats; the copy becomes an "also published by" link,
+with its own text kept beside it, so a copy is named only under a quote its own text holds.
 
 The threshold is calibrated on pairs built from one half of the news-de articles and measured on
 the other half (`python -m bench.run --only duplicates`).
@@ -143,7 +144,12 @@ class DuplicateFinder:
                         "similarity": round(copy.similarity, 3),
                         "added_at": time.time(),
                     },
-                )
+                ),
+                upsert(
+                    "copy_texts",
+                    ["source"],
+                    {"source": source, "article_id": copy.article_id, "text": article.text},
+                ),
             ]
         )
 
@@ -154,14 +160,15 @@ def also_published(catalog: Catalog, article_ids: list[str]) -> dict[str, list[d
         return {}
     marks = ",".join("?" * len(article_ids))
     rows = catalog.query(
-        f"SELECT article_id, url, title, date FROM also_published WHERE article_id IN ({marks}) "
-        "ORDER BY added_at",
+        "SELECT a.article_id, a.url, a.title, a.date, t.text FROM also_published a "
+        f"LEFT JOIN copy_texts t ON t.source = a.source WHERE a.article_id IN ({marks}) "
+        "ORDER BY a.added_at",
         article_ids,
     )
     out: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         out.setdefault(r["article_id"], []).append(
-            {"url": r["url"], "title": r["title"], "date": r["date"]}
+            {"url": r["url"], "title": r["title"], "date": r["date"], "text": r["text"] or ""}
         )
     return out
 
@@ -170,10 +177,19 @@ def with_copies(
     citations: list[Citation], copies: dict[str, list[dict[str, Any]]]
 ) -> list[Citation]:
     """Each citation with the other outlets that published its story (`copies` as
-    `also_published` returned them)."""
+    `also_published` returned them), as far as their own text says what it quotes: an altered
+    copy stored first never has the real outlet vouch for the words it changed, and a copy
+    without its text (recorded by an earlier release) vouches for nothing."""
     if not copies:
         return citations
-    return [
-        replace(c, also=tuple((d["url"], d["title"]) for d in copies.get(c.article_id, [])))
-        for c in citations
-    ]
+    out = []
+    for c in citations:
+        vouching = [d for d in copies.get(c.article_id, []) if says(d["text"], c.quote)]
+        out.append(replace(c, also=tuple((d["url"], d["title"]) for d in vouching)))
+    return out
+
+
+def says(text: str, quote: str) -> bool:
+    """Does a copy's own text hold the quoted sentence (spacing and case aside)?"""
+    flat = " ".join(text.split()).casefold()
+    return bool(flat) and " ".join(quote.split()).casefold().strip(" .…") in flat

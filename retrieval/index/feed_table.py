@@ -169,6 +169,9 @@ class FeedStore:
             ]
         )
 
+    def forget_article(self, article_id: str) -> None:
+        self.catalog.transact([("DELETE FROM feed_items WHERE article_id=?", (article_id,))])
+
     def failing(self, feed_id: int) -> dict[str, Failing]:
         rows = self.catalog.query(
             "SELECT item_key, version, failures, retry_at FROM feed_failures WHERE feed_id=?",

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from retrieval.errors import EmbedderMismatchError
+from retrieval.index.feed_table import FeedStore
 from retrieval.index.ingest_steps import Ingestor, Progress, Work, delete_article
 from retrieval.index.parts import Index
 from retrieval.index.query_center import update_query_center
@@ -114,5 +115,8 @@ def forget(index: Index, article_id: str) -> bool:
         if row is None:
             return False
         delete_article(index, article_id, max(row["hwm"], row["chunks"]))
+        # Its feed entries (and those of the copies merged into it) are no longer "seen": a
+        # copy from another outlet, or the story itself, can come back on the next poll.
+        FeedStore(index.catalog).forget_article(article_id)
         index.publish()
         return True

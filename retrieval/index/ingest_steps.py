@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ import numpy as np
 
 from retrieval.embedding.embedders import EmbedPool
 from retrieval.errors import InputError
-from retrieval.ids import chunk_id, file_of_source, sentence_id, text_hash
+from retrieval.ids import chunk_id, file_of_source, origin, scoped_id, sentence_id, text_hash
 from retrieval.index.duplicates import Copy, DuplicateFinder
 from retrieval.index.parts import Index
 from retrieval.index.prepare import fingerprint, make_chunks, prepare
@@ -120,7 +120,7 @@ class Ingestor:
             loaded += 1
             self.progress("reading", loaded, 0)
             if isinstance(item, Failure):
-                report.failed.append(item)
+                report.fail(item)
                 # A source that failed to read is still there: never prune it, nor the records
                 # of a JSON/JSONL file that failed as a whole ("path", "path:12" for one line).
                 seen.add(item.source)
@@ -140,7 +140,7 @@ class Ingestor:
             try:
                 article = prepare(item, self.index.detector, dropped)
             except InputError as exc:
-                report.failed.append(Failure(item.source, str(exc)))
+                report.fail(Failure(item.source, str(exc)))
                 continue
             report.warnings.extend(f"{item.source}: {w}" for w in dropped)
             self._classify(article, fp, work, by_hash, report)
@@ -171,6 +171,14 @@ class Ingestor:
                 self._delete_if_orphan(prev, report)
             report.unchanged.append(aid)
             return
+        if existing is not None and not self._own(aid, source):
+            # A record of another file or site with a stored article's identity (`"id": "1"`,
+            # its URL): stored as its own article, never as an update of that one.
+            report.warnings.append(f"{source}: names the identity of an article from elsewhere: "
+                                   "stored as an article of its own")  # fmt: skip
+            mine = replace(article, article_id=scoped_id(aid, origin(source)))
+            self._classify(mine, fp, work, by_hash, report)
+            return
         dup = by_hash.get(article.content_hash)
         if dup:
             work[dup].sources.append((source, fp))
@@ -197,6 +205,11 @@ class Ingestor:
             w.replaces.add(prev)
         work[aid] = w
         by_hash[article.content_hash] = aid
+
+    def _own(self, article_id: str, source: str) -> bool:
+        """An article is updated only from the origin (site or file) that stored it."""
+        origins = {origin(s) for s in self.catalog.sources_of(article_id) or []}
+        return not origins or origin(source) in origins
 
     # --- phase 2: chunk, embed what is new, write ---------------------------------------------
     def write_all(self, work: list[Work], report: IngestReport) -> None:

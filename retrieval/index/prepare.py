@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from retrieval.errors import InputError
-from retrieval.ids import article_id, chunk_id, content_hash, text_hash
+from retrieval.ids import article_id, chunk_id, content_hash, site, text_hash
 from retrieval.sources.metadata import checked
 from retrieval.text.chunk import chunk_spans
 from retrieval.text.clean import clean_article, normalize
@@ -41,7 +41,10 @@ def prepare(doc: Document, detector: Any, warnings: list[str] | None = None) -> 
         date = doc.date or cleaned.date
     if not text.strip():
         raise InputError("no article text left after removing page boilerplate")
-    (title, url, date, lang), dropped = checked(title, url, date, doc.lang)
+    dropped: list[str] = []
+    url = own_address(url, doc, dropped)
+    (title, url, date, lang), invalid = checked(title, url, date, doc.lang)
+    dropped += invalid
     if warnings is not None:
         warnings.extend(dropped)
     lang = lang or detector.detect(text[:1500])
@@ -56,6 +59,19 @@ def prepare(doc: Document, detector: Any, warnings: list[str] | None = None) -> 
         lang=lang,
         content_hash=chash,
     )
+
+
+def own_address(url: str, doc: Document, warnings: list[str]) -> str:
+    """A fetched page or record names its own address only on the site it was read from; a
+    claim on another site's address (a canonical link, a record's `url`) would let it take over
+    that site's story: the address read from is kept instead. Files (an owner's upload, a
+    channel's post) say what they are."""
+    if not doc.fetched_from or not url or site(url) == site(doc.fetched_from):
+        return url
+    warnings.append(
+        f"claims the address {url[:120]!r} of another site: kept {doc.fetched_from[:120]!r}"
+    )
+    return doc.fetched_from
 
 
 def make_chunks(article: Article, index: Index) -> list[Chunk]:

@@ -8,7 +8,7 @@ import logging
 import os
 import unicodedata
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -139,7 +139,8 @@ def load_file(path: Path, limits: LoadLimits) -> Iterator[Document | Failure]:
 def load_url(url: str, limits: LoadLimits) -> Iterator[Document | Failure]:
     got = fetch(url, limits.fetch_timeout, limits.fetch_max_bytes, limits.reach)
     ext = Path(got.url.split("?")[0]).suffix.lower()
-    yield from parse_bytes(got.content, ext, url, content_type=got.content_type, url=got.url)
+    for item in parse_bytes(got.content, ext, url, content_type=got.content_type, url=got.url):
+        yield replace(item, fetched_from=got.url) if isinstance(item, Document) else item
 
 
 def parse_bytes(
