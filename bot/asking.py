@@ -58,11 +58,11 @@ async def answer_message(
         drafts=svc.settings.drafts and chat.type == "private" and chat.id not in svc.no_drafts,
         on_drafts_refused=lambda: svc.no_drafts.add(chat.id),
     )
-    turn = svc.queue.lock((chat.id, user_id(update) or 0))
-    waiting = turn.locked()  # this asker's previous question is still being answered
+    key = (chat.id, user_id(update) or 0)
+    waiting = svc.queue.busy(key)  # this asker's previous question is still being answered
     if waiting:
         await mark(context.bot, chat.id, msg.message_id, SEEN)
-    async with turn:
+    async with svc.queue.turn(key):
         # Under load every Bot API request counts (Telegram allows ~30/s): no typing or streaming.
         lean = svc.in_flight >= svc.settings.stream_below
         svc.in_flight += 1

@@ -140,3 +140,20 @@ def test_a_file_of_empty_records_is_a_count_and_a_merged_copy_is_reported(
     merged = ingest(index, [str(copy)])
     assert merged.duplicates and not merged.added and not merged.updated
     assert "merged as copies" in format_report(merged, "b.jsonl", "en")
+
+
+def test_renderers_survive_bad_values_written_after_the_repair(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Another tool writes an impossible date and an injected language into a repaired catalog:
+    digests, answers and listings show less, never an error."""
+    from retrieval.index.catalog import Catalog
+
+    path = records(tmp_path / "ok.jsonl", {"id": "1", "title": "Harbour reopens", "text": BODY,
+                                           "date": "2026-12-01"})  # fmt: skip
+    assert run("ingest", str(path))[0] == 0
+    catalog = Catalog.local(tmp_path / "data" / "catalog.sqlite3")
+    catalog.transact([("UPDATE articles SET date = ?, lang = ?", ("2026-02-31", INJECTED_LANG))])
+    catalog.close()
+    for argv in (["digest", "--since", "week"], ["digest", "--json", "--since", "2026-01-01"], ["ask", "--json", "What is the latest on the harbour?"],
+                 ["ask", "When did the harbour reopen?"], ["sources", "--json"]):  # fmt: skip
+        code, _, err = run(*argv)
+        assert code == 0 and "Traceback" not in err, (argv, err)

@@ -78,3 +78,25 @@ def test_a_listed_host_is_fetched_and_an_unlisted_private_one_refused(site: Site
     assert b"newsroom" in got.content
     with pytest.raises(InputError, match="FOOTNOTE_ALLOW_PRIVATE_HOSTS"):
         fetch(f"{site.base}/a.html", 5.0, 100_000, Reach.parse(False, "10.0.0.0/8"))
+
+
+def test_robots_txt_is_honoured_unless_the_owner_turns_it_off(
+    site: Site, feeds_index: Index
+) -> None:
+    site.serve("/robots.txt", b"User-agent: *\nDisallow: /private/\n", "text/plain")
+    site.serve("/private/memo.html", page("Memo", "The memo says the budget grows by a tenth."))
+    site.serve("/open.html", page("Open", "The open page says the council met on Monday."))
+    items = [("Memo", "/private/memo.html", "Fri, 04 Dec 2026 10:00:00 GMT"),
+             ("Open", "/open.html", "Fri, 04 Dec 2026 09:00:00 GMT")]  # fmt: skip
+    site.serve("/rss.xml", rss(site.base, items), "application/rss+xml")
+    feeds = Feeds(feeds_index)
+    feeds.add(f"{site.base}/rss.xml")
+    feeds.poll(due_only=False)
+    assert "/private/memo.html" not in site.requests and "/open.html" in site.requests
+    texts = {s["title"]: feeds_index.catalog.article(s["article_id"]) for s in sources(feeds_index)}
+    assert "budget" not in texts["Memo"]["text"], "the feed's own summary, not the page"
+    site.serve("/rss2.xml", rss(site.base, items[:1]), "application/rss+xml")
+    feeds.add(f"{site.base}/rss2.xml", ignore_robots=True)
+    site.requests.clear()
+    feeds.poll(due_only=False)
+    assert "/private/memo.html" in site.requests, "the owner's choice for that feed"

@@ -48,3 +48,14 @@ def test_the_translation_prompt_fences_question_and_languages() -> None:
 def test_a_citation_of_thousands_of_digits_is_removed_not_a_crash(marker: str) -> None:
     checked = check_citations(normalise(f"Ferries run again {marker}. Trams too [1]."), 3)
     assert "9999" not in checked.text and checked.used == [1]
+
+
+def test_json_from_a_model_or_a_record_with_thousands_of_digits_is_read() -> None:
+    from retrieval.search.translate import parse
+    from retrieval.sources.load import parse_bytes
+    from retrieval.types import Document
+
+    assert parse('{"de": "Wer?", "x": ' + "9" * 5000 + "}", ["de"]) == {"de": "Wer?"}
+    record = '{"id": ' + "7" * 5000 + ', "text": "' + "The harbour reopened. " * 5 + '"}'
+    (doc,) = list(parse_bytes(record.encode(), ".json", "r.json"))
+    assert isinstance(doc, Document) and doc.text.startswith("The harbour")

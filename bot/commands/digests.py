@@ -159,19 +159,29 @@ async def send_due(application: Any, now: datetime | None = None) -> int:
         prev = await asyncio.to_thread(svc.state.subscriptions.claim, sub.chat_id, day)
         if prev is None:
             continue  # another process has it
-        since = datetime.fromtimestamp(prev, UTC) if prev else now - timedelta(hours=24)
-        result = await digest(svc.index, svc.answerer.llm, since, sub.lang, "", now)
-        if not result.stories:
-            log.info("digest for %s skipped: nothing new since %s", sub.chat_id, since)
-            continue
         try:
-            answer = with_source_links(result.as_answer(), svc.bot_username)
-            for part in render_html(answer):
-                await send_html(application.bot, sub.chat_id, part)
-            sent += 1
-        except TelegramError as exc:
-            log.warning("digest for %s not sent: %s", sub.chat_id, exc)
+            sent += await _send_one(application, svc, sub.chat_id, sub.lang, prev, now)
+        except Exception:  # the day is not lost: released, tried again at the next check
+            log.exception("digest for %s failed; it is tried again", sub.chat_id)
+            await asyncio.to_thread(svc.state.subscriptions.release, sub.chat_id, prev)
     return sent
+
+
+async def _send_one(
+    application: Any, svc: Services, chat_id: int, lang: str, prev: float, now: datetime
+) -> int:
+    since = datetime.fromtimestamp(prev, UTC) if prev else now - timedelta(hours=24)
+    result = await digest(svc.index, svc.answerer.llm, since, lang, "", now)
+    if not result.stories:
+        log.info("digest for %s skipped: nothing new since %s", chat_id, since)
+        return 0
+    try:
+        for part in render_html(with_source_links(result.as_answer(), svc.bot_username)):
+            await send_html(application.bot, chat_id, part)
+    except TelegramError as exc:
+        log.warning("digest for %s not sent: %s", chat_id, exc)
+        return 0
+    return 1
 
 
 async def digest_job(context: Context) -> None:

@@ -69,7 +69,9 @@ async def poll_now(application: Any) -> None:
     svc: Services = application.bot_data["services"]
     if svc.stopping.is_set():
         return
-    poller = svc.feed_poller()
+    poller = await asyncio.to_thread(
+        svc.feed_poller
+    )  # its first use creates tables: not on the loop
     due = await asyncio.to_thread(poller.due)
     if not due:
         return

@@ -68,7 +68,7 @@ async def settings_button(update: Update, context: Context) -> None:
         return
     _, key, value = parts
     svc = services(context)
-    async with svc.panels.lock(chat.id):
+    async with svc.panels.turn(chat.id):
         try:
             current = await asyncio.to_thread(svc.state.chats.set_chat_setting, chat.id, key, value)
         except ValueError:

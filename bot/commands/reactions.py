@@ -44,7 +44,7 @@ async def on_reaction(update: Any, context: Context) -> None:
     def record() -> bool:
         answer_id = svc.state.log.answer_of_message(reaction.chat.id, reaction.message_id)
         return answer_id is not None and svc.state.log.record_feedback(
-            answer_id, reaction.user.id, helpful
+            answer_id, reaction.user.id, helpful, update.update_id
         )
 
     if await asyncio.to_thread(record):

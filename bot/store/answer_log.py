@@ -95,13 +95,19 @@ class AnswerLog:
             rows = c.execute(q).all()
         return [(r[0], r[1]) for r in reversed(rows)]
 
-    def record_feedback(self, answer_id: int, user_id: int, helpful: bool) -> bool:
-        """False if the answer is unknown. A user's later vote replaces the first."""
+    def record_feedback(
+        self, answer_id: int, user_id: int, helpful: bool, update_id: int = 0
+    ) -> bool:
+        """False if the answer is unknown. A user's later vote replaces the first: later by
+        Telegram's update id, so votes handled concurrently (👍👎👍 flipped fast, several
+        processes) end as the user left them, whatever order they were handled in."""
         with self.engine.begin() as c:
             if not c.execute(sa.select(answers_t.c.id).where(answers_t.c.id == answer_id)).first():
                 return False
-            self.db.upsert(c, feedback_t, {"answer_id": answer_id, "user_id": user_id,
-                                           "helpful": helpful, "at": time.time()}, ["answer_id", "user_id"])  # fmt: skip
+            values = {"answer_id": answer_id, "user_id": user_id, "helpful": helpful,
+                      "at": time.time(), "update_id": update_id}  # fmt: skip
+            self.db.upsert(c, feedback_t, values, ["answer_id", "user_id"],
+                           where=feedback_t.c.update_id <= update_id)  # fmt: skip
         return True
 
     def answer_row(self, answer_id: int) -> dict[str, Any] | None:

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from bot.retry import retry_on
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # SQLite autoincrements INTEGER only
 
 meta = sa.MetaData()
@@ -74,6 +74,8 @@ feedback_t = sa.Table(
     sa.Column("user_id", sa.BigInteger, primary_key=True),
     sa.Column("helpful", sa.Boolean, nullable=False),
     sa.Column("at", sa.Float, nullable=False),
+    # Telegram's update id of the vote: a vote handled late never replaces a later one.
+    sa.Column("update_id", sa.BigInteger, nullable=False, server_default="0"),
 )  # fmt: skip
 history_t = sa.Table(
     "history", meta,
@@ -179,6 +181,12 @@ class Database:
                 cols = {col["name"] for col in sa.inspect(c).get_columns("answers")}
                 if "update_id" not in cols:
                     c.execute(sa.text("ALTER TABLE answers ADD COLUMN update_id BIGINT"))
+            if version < 3 and row is not None:  # 2 -> 3: feedback.update_id
+                cols = {col["name"] for col in sa.inspect(c).get_columns("feedback")}
+                if "update_id" not in cols:
+                    c.execute(sa.text(
+                        "ALTER TABLE feedback ADD COLUMN update_id BIGINT NOT NULL DEFAULT 0"
+                    ))  # fmt: skip
             self.upsert(
                 c, meta_kv, {"key": "schema_version", "value": str(SCHEMA_VERSION)}, ["key"]
             )
@@ -191,8 +199,10 @@ class Database:
         keys: list[str],
         update: bool = True,
         returning: Any = None,
+        where: Any = None,
     ) -> Any:
-        """INSERT … ON CONFLICT in either dialect: update the other columns, or do nothing."""
+        """INSERT … ON CONFLICT in either dialect: update the other columns (only where `where`
+        holds for the stored row, when given), or do nothing."""
         if self.dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as pg_insert
 
@@ -203,7 +213,7 @@ class Database:
             stmt = sqlite_insert(table).values(**values)
         rest = {k: v for k, v in values.items() if k not in keys}
         if update and rest:
-            stmt = stmt.on_conflict_do_update(index_elements=keys, set_=rest)
+            stmt = stmt.on_conflict_do_update(index_elements=keys, set_=rest, where=where)
         else:
             stmt = stmt.on_conflict_do_nothing(index_elements=keys)
         if returning is not None:

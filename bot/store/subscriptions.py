@@ -63,6 +63,16 @@ class Subscriptions:
             rows = c.execute(sa.select(subscriptions_t).order_by(subscriptions_t.c.chat_id))
             return [Subscription(**r._mapping) for r in rows]
 
+    def release(self, chat_id: int, previous_send: float) -> None:
+        """A claimed day whose digest failed: due again, "new since" the previous send."""
+        t = subscriptions_t
+        with self.db.engine.begin() as c:
+            c.execute(
+                sa.update(t)
+                .where(t.c.chat_id == chat_id)
+                .values(last_period="", last_sent_at=previous_send)
+            )
+
     def claim(self, chat_id: int, period: str) -> float | None:
         """Take the day `period` for this process; the previous send time (for "new since"),
         or None when another process already took it."""

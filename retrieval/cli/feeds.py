@@ -18,6 +18,10 @@ def add_feeds_command(sub: Any, index_of: Callable[[argparse.Namespace], Any]) -
     s = verbs.add_parser("add", help="add a feed, a sitemap, or a page that advertises a feed")
     s.add_argument("url")
     s.add_argument("--every", type=int, metavar="MINUTES", help="minutes between polls")
+    s.add_argument(
+        "--ignore-robots", action="store_true",
+        help="fetch this feed's pages whatever the sites' robots.txt say (your own sites)",
+    )  # fmt: skip
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=lambda a: _add(a, index_of(a)))
 
@@ -42,7 +46,7 @@ def _feeds(index: Any) -> Any:
 
 
 def _add(args: argparse.Namespace, index: Any) -> int:
-    feed, new = _feeds(index).add(args.url, args.every)
+    feed, new = _feeds(index).add(args.url, args.every, args.ignore_robots)
     if args.json:
         print(json.dumps({**feed.to_json(), "new": new}, ensure_ascii=False, indent=2))
         return 0

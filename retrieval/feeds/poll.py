@@ -19,19 +19,21 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import lxml.html
+from protego import Protego
 
 from retrieval.errors import IndexBusyError, InputError
 from retrieval.index.feed_table import Failing, Feed, FeedStore
 from retrieval.index.ingest import ingest_documents
 from retrieval.index.parts import Index
 from retrieval.sources.feed import Entry, Parsed, parse
-from retrieval.sources.fetch import Fetched, fetch
+from retrieval.sources.fetch import USER_AGENT, Fetched, fetch
 from retrieval.sources.load import LoadLimits, load_url
 from retrieval.types import Document, Failure
 
 log = logging.getLogger(__name__)
 
 MAX_CHILD_SITEMAPS = 5  # of a sitemap index, per poll
+ROBOTS_TTL_S = 3600  # a site's robots.txt is read again after an hour
 REPORT_AFTER = 3  # consecutive failures before owners are told (once)
 MAX_BACKOFF_S = 24 * 3600
 
@@ -80,10 +82,14 @@ class Feeds:
         self.limits = LoadLimits.from_settings(index.settings)
         self._sleep, self._clock = sleep, clock
         self._last_request: dict[str, float] = {}
+        self._robots: dict[str, tuple[float, Protego | None]] = {}
 
     # --- add / list / remove --------------------------------------------------------------------
-    def add(self, url: str, every_minutes: int | None = None) -> tuple[Feed, bool]:
-        """Register a feed (or the feed a page advertises); (feed, newly added)."""
+    def add(
+        self, url: str, every_minutes: int | None = None, ignore_robots: bool = False
+    ) -> tuple[Feed, bool]:
+        """Register a feed (or the feed a page advertises); (feed, newly added). With
+        `ignore_robots` its pages are fetched whatever the sites' robots.txt say."""
         every = every_minutes or self.settings.feed_every_minutes
         if every < 1:
             raise InputError("--every must be at least 1 minute")
@@ -100,7 +106,8 @@ class Feeds:
                 return existing, False
         if parsed.kind not in ("rss", "atom", "sitemap", "sitemapindex"):
             raise InputError(f"{url}: not an RSS/Atom feed, a sitemap, or a page advertising one")
-        return self.store.add(url, parsed.kind, parsed.title[:200], every), True
+        feed = self.store.add(url, parsed.kind, parsed.title[:200], every, ignore_robots)
+        return feed, True
 
     def _advertised(self, page: str, parsed: Parsed) -> tuple[str, Parsed]:
         for link in parsed.links[:5]:
@@ -237,10 +244,13 @@ class Feeds:
         self.store.mark_failed(feed.feed_id, gone, time.time())
 
     def _article(self, feed: Feed, entry: Entry, res: PollResult) -> Document | Failure:
-        """The entry's page through the guarded fetcher; the feed's own text if that fails."""
+        """The entry's page through the guarded fetcher (where the site's robots.txt allows it,
+        unless the owner turned that off for the feed); the feed's own text if that fails."""
         source = _source(entry)
         reason = "the entry has no link"
-        if entry.url:
+        if entry.url and not feed.ignore_robots and not self._robots_allow(entry.url, res):
+            reason = "the site's robots.txt disallows fetching it"
+        elif entry.url:
             self._pause(entry.url)
             res.requests += 1
             try:
@@ -265,6 +275,24 @@ class Feeds:
             key="" if entry.url else entry.key, preclean=True, fetched_from=feed.url,
             warnings=(f"page not read ({reason}): the feed's own text was used",),
         )  # fmt: skip
+
+    def _robots_allow(self, url: str, res: PollResult) -> bool:
+        """Protego reads the site's robots.txt (once an hour per site); none, or one that
+        cannot be read, allows everything."""
+        parts = urlsplit(url)
+        root = f"{parts.scheme}://{parts.netloc}"
+        known = self._robots.get(root)
+        if known is None or known[0] < time.monotonic():
+            rules = None
+            try:
+                got = self._fetch(f"{root}/robots.txt", None, res)
+                if got.status == 200:
+                    rules = Protego.parse(got.content.decode("utf-8", "replace"))
+            except InputError:
+                pass  # no robots.txt (404), or unreachable: no rules
+            known = (time.monotonic() + ROBOTS_TTL_S, rules)
+            self._robots[root] = known
+        return known[1] is None or bool(known[1].can_fetch(url, USER_AGENT))
 
     # --- helpers ------------------------------------------------------------------------------
     def _fetch(

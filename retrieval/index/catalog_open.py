@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 ADOPTED = "adopted_local_catalog"  # meta key: the copy is made once, never again
 TABLES = ["meta", "articles", "sources", "chunks", "signatures", "also_published", "feeds",
-          "feed_items", "feed_failures"]  # fmt: skip
+          "feed_items", "feed_failures", "feed_settings"]  # fmt: skip
 
 
 def open_catalog(settings: Settings) -> Catalog:

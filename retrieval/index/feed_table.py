@@ -5,7 +5,7 @@ requests) and the entries already taken, so a re-poll stores nothing new."""
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from retrieval.index.catalog import Catalog
@@ -27,12 +27,19 @@ SCHEMA = [
         article_id TEXT NOT NULL DEFAULT '', seen_at REAL NOT NULL,
         PRIMARY KEY (feed_id, item_key)
     )""",
+    """CREATE TABLE IF NOT EXISTS feed_settings (   -- an owner's choices per feed
+        feed_id INTEGER PRIMARY KEY, ignore_robots INTEGER NOT NULL DEFAULT 0
+    )""",
     """CREATE TABLE IF NOT EXISTS feed_failures (
         feed_id INTEGER NOT NULL, item_key TEXT NOT NULL, version TEXT NOT NULL,
         failures INTEGER NOT NULL, retry_at REAL NOT NULL,
         PRIMARY KEY (feed_id, item_key)
     )""",
 ]
+_FEEDS = (
+    "SELECT f.*, COALESCE(s.ignore_robots, 0) AS ignore_robots FROM feeds f "
+    "LEFT JOIN feed_settings s ON s.feed_id = f.feed_id"
+)
 RETRY_FIRST_S = 30 * 60  # an entry that failed is tried again after 30 min, then 1 h, 2 h...
 RETRY_MAX_S = 7 * 24 * 3600
 
@@ -63,6 +70,7 @@ class Feed:
     errors: int
     reported: int
     articles: int
+    ignore_robots: int = 0  # the owner chose to fetch this feed's pages whatever robots.txt says
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -82,7 +90,9 @@ class FeedStore:
         self.catalog = catalog
         catalog.create(SCHEMA)
 
-    def add(self, url: str, kind: str, title: str, every_minutes: int) -> Feed:
+    def add(
+        self, url: str, kind: str, title: str, every_minutes: int, ignore_robots: bool = False
+    ) -> Feed:
         existing = self.by_url(url)
         if existing is not None:
             return existing
@@ -97,22 +107,26 @@ class FeedStore:
         )
         feed = self.by_url(url)
         assert feed is not None
+        if ignore_robots:
+            row = {"feed_id": feed.feed_id, "ignore_robots": 1}
+            self.catalog.transact([upsert("feed_settings", ["feed_id"], row)])
+            feed = replace(feed, ignore_robots=1)
         return feed
 
     def by_url(self, url: str) -> Feed | None:
-        rows = self.catalog.query("SELECT * FROM feeds WHERE url=?", (url,))
+        rows = self.catalog.query(f"{_FEEDS} WHERE f.url=?", (url,))
         return Feed(**dict(rows[0])) if rows else None
 
     def get(self, feed_id: int) -> Feed | None:
-        rows = self.catalog.query("SELECT * FROM feeds WHERE feed_id=?", (feed_id,))
+        rows = self.catalog.query(f"{_FEEDS} WHERE f.feed_id=?", (feed_id,))
         return Feed(**dict(rows[0])) if rows else None
 
     def all(self) -> list[Feed]:
-        return [Feed(**dict(r)) for r in self.catalog.query("SELECT * FROM feeds ORDER BY feed_id")]
+        return [Feed(**dict(r)) for r in self.catalog.query(f"{_FEEDS} ORDER BY f.feed_id")]
 
     def due(self, now: float) -> list[Feed]:
         rows = self.catalog.query(
-            "SELECT * FROM feeds WHERE next_poll <= ? ORDER BY next_poll, feed_id", (now,)
+            f"{_FEEDS} WHERE f.next_poll <= ? ORDER BY f.next_poll, f.feed_id", (now,)
         )
         return [Feed(**dict(r)) for r in rows]
 
@@ -124,6 +138,7 @@ class FeedStore:
             [
                 ("DELETE FROM feed_items WHERE feed_id=?", (feed_id,)),
                 ("DELETE FROM feed_failures WHERE feed_id=?", (feed_id,)),
+                ("DELETE FROM feed_settings WHERE feed_id=?", (feed_id,)),
                 ("DELETE FROM feeds WHERE feed_id=?", (feed_id,)),
             ]
         )

@@ -14,7 +14,7 @@ from retrieval.languages import name as language_name
 from retrieval.languages import normalize
 from retrieval.llm.citations import strip_reasoning
 from retrieval.llm.client import ChatModel, LLMError
-from retrieval.sources.metadata import language_code
+from retrieval.sources.metadata import json_data, language_code
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def parse(reply: str, targets: list[str]) -> dict[str, str]:
     if not m:
         return {}
     try:
-        data = json.loads(m.group(0))
+        data = json_data(m.group(0))
     except json.JSONDecodeError:
         return {}
     if not isinstance(data, dict):

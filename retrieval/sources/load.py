@@ -17,6 +17,7 @@ from charset_normalizer import from_bytes
 from retrieval.errors import InputError
 from retrieval.networks import Reach
 from retrieval.sources.fetch import fetch
+from retrieval.sources.metadata import json_data
 from retrieval.types import Document, Failure
 
 TEXT_EXT = {".txt", ".md", ".markdown"}
@@ -251,7 +252,7 @@ def _jsonl(lines: Iterable[bytes], source: str) -> Iterator[Document | Failure]:
             continue
         where = f"{source}:{n}"
         try:
-            record = json.loads(raw.decode("utf-8-sig"))
+            record = json_data(raw.decode("utf-8-sig"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             yield Failure(where, f"invalid JSON line ({exc})")
             continue
@@ -260,7 +261,7 @@ def _jsonl(lines: Iterable[bytes], source: str) -> Iterator[Document | Failure]:
 
 def _json_records(text: str, source: str) -> Iterator[Document | Failure]:
     try:
-        data = json.loads(text)
+        data = json_data(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"invalid JSON ({exc})") from None
     if isinstance(data, dict) and isinstance(data.get("articles"), list):

@@ -7,6 +7,7 @@ ingest report. Renderers still survive a bad stored value (an earlier release, a
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
@@ -106,3 +107,18 @@ def checked(
     if lang.strip() and not safe_lang:
         warnings.append(f"language {one_line(lang, 40)!r} is not a language code: detected instead")
     return (safe_title, safe_url, safe_date, safe_lang), warnings
+
+
+MAX_INT_DIGITS = 40
+
+
+def _number(digits: str) -> int | str:
+    """A JSON integer as an int while it is a plausible number, else as its text (Python
+    refuses to convert more than 4,300 digits, and nothing we read needs more than a few)."""
+    return int(digits) if len(digits.lstrip("-")) <= MAX_INT_DIGITS else digits
+
+
+def json_data(text: str | bytes) -> object:
+    """`json.loads` for JSON someone else wrote (a record file, a model's reply): a number of
+    thousands of digits is kept as text instead of raising."""
+    return json.loads(text, parse_int=_number)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from bot.i18n import t
 from retrieval.answer.answerer import Answerer
 from testing.telegram_server import FakeTelegram, user
@@ -49,3 +51,32 @@ async def test_a_zone_that_is_a_directory_or_too_long_gets_a_clear_answer(
     assert any(r.startswith("Daily digest at 08:00 (Europe/Vienna)") for r in to_owner)
     assert tg.messages_to(GROUP["id"])[0].text.startswith("Only this group's admins")
     assert apology not in to_owner and all(m.text != apology for m in tg.messages_to(GROUP["id"]))
+
+
+async def test_a_digest_that_fails_does_not_lose_its_day(
+    tmp_path: Path, tg: FakeTelegram, answerer: Answerer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The core failing once while a daily digest is made (a bad stored value, a bug): the day
+    is released and the next check sends it."""
+    from datetime import UTC, datetime
+
+    from bot.commands import digests
+
+    real = digests.digest
+    calls = []
+
+    async def failing_once(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ValueError("a value the door would refuse today")
+        return await real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(digests, "digest", failing_once)
+    async with running(bot_settings(tmp_path, tg), answerer, tg) as bot:
+        bot.svc.state.subscriptions.subscribe(OWNER, "00:00", "UTC", "en", OWNER)
+        now = datetime.now(UTC)
+        assert await digests.send_due(bot.app, now) == 0 and len(calls) == 1
+        await digests.send_due(bot.app, now)
+        assert len(calls) == 2, "the failed day was due again"
+        sub = bot.svc.state.subscriptions.get(OWNER)
+        assert sub is not None and sub.last_period == now.date().isoformat()

@@ -56,3 +56,26 @@ async def test_a_second_question_waits_and_is_marked_seen(
     assert len(marked) == 1 and next(iter(marked.values())) == [["👀"], []]
     answers = tg.messages_to(BEA["id"])
     assert len(answers) == 2 and all("iPhone" in a.text for a in answers)
+
+
+async def test_a_vote_flipped_fast_ends_as_the_user_left_it(
+    tmp_path: Path, tg: FakeTelegram, offline_answerer: Answerer
+) -> None:
+    """👍👎👍👎👍👎 handled concurrently: the last one counts, whatever order they finish in."""
+    import asyncio
+
+    chat = tg.private_chat(BEA)
+    async with running(bot_settings(tmp_path, tg), offline_answerer, tg) as bot:
+        tg.send_text(chat, BEA, "Which phone does the Xiaomi CEO use?")
+        await bot.answered(1)
+        answer = tg.messages_to(BEA["id"])[0]
+        for last in ("👎", "👍", "👎"):
+            first = "👍" if last == "👎" else "👎"
+            for emoji in [first, last] * 5:
+                tg.push(message_reaction=reaction(chat, BEA, answer.message_id, emoji))
+            await until(lambda: not tg.updates)
+            await asyncio.sleep(0.5)  # the last of them handled
+            want = 1.0 if last == "👍" else 0.0
+            await until(lambda want=want: bot.svc.state.log.stats()["helpful_ratio"] == want)
+            await asyncio.sleep(0.5)
+            assert bot.svc.state.log.stats()["helpful_ratio"] == want, "no late vote overwrote it"

@@ -90,6 +90,16 @@ def test_answer_log_history_feedback_and_stats(state: State) -> None:
     assert row is not None and row["question"] is None  # text is not logged by default
 
 
+def test_a_vote_handled_late_never_replaces_a_later_one(state: State) -> None:
+    """Votes carry Telegram's update id: 👎 (update 11) handled before 👍 (update 10) stays 👎."""
+    a1 = state.log.log_answer(logged(1), [10], "q")
+    state.log.record_feedback(a1, 7, False, update_id=11)
+    state.log.record_feedback(a1, 7, True, update_id=10)  # the earlier flip, handled last
+    assert state.log.stats()["helpful_ratio"] == 0.0
+    state.log.record_feedback(a1, 7, True, update_id=12)
+    assert state.log.stats()["helpful_ratio"] == 1.0
+
+
 def test_text_logging_is_opt_in(database_url: str) -> None:
     s = State.open(database_url, log_text=True)
     aid = s.log.log_answer(logged(3), [1], "q?")
