@@ -22,9 +22,12 @@ def repair_stored(catalog: Catalog, detector: Any) -> int:
     if catalog.get_meta("door") == DOOR:
         return 0
     statements: list[Statement] = []
-    for r in catalog.query("SELECT article_id, title, url, date, lang, text FROM articles"):
+    for r in catalog.query("SELECT article_id, title, url, date, lang FROM articles"):
         (title, url, day, lang), dropped = checked(r["title"], r["url"], r["date"], r["lang"])
-        lang = lang or detector.detect(r["text"][:1500]) or ""
+        if r["lang"] and not lang:  # the text is read only for a language to detect again
+            lang = detector.detect(_text(catalog, r["article_id"])) or ""
+        else:
+            lang = lang or r["lang"]
         if (title, url, day, lang) != (r["title"], r["url"], r["date"], r["lang"]):
             statements.append(
                 ("UPDATE articles SET title = ?, url = ?, date = ?, lang = ? WHERE article_id = ?",
@@ -37,6 +40,11 @@ def repair_stored(catalog: Catalog, detector: Any) -> int:
     statements.append(_mark())
     catalog.transact(statements)
     return len(statements) - 1
+
+
+def _text(catalog: Catalog, article_id: str) -> str:
+    rows = catalog.query("SELECT text FROM articles WHERE article_id = ?", (article_id,))
+    return str(rows[0]["text"])[:1500] if rows else ""
 
 
 def _mark() -> Statement:
