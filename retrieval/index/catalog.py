@@ -59,12 +59,19 @@ SCHEMA = [
 ]
 
 
+# Columns added to a table after its first release: {table: {column: declaration}}. A new one
+# goes here (and into SCHEMA for new catalogs); both engines get it when a catalog opens.
+ADDED_COLUMNS: dict[str, dict[str, str]] = {
+    "sources": {"fingerprint": "TEXT NOT NULL DEFAULT ''"},
+    "chunks": {"sentences": "TEXT NOT NULL DEFAULT ''"},
+}
+
+
 class Catalog:
     def __init__(self, db: Database) -> None:
         self.db = db
         db.create(SCHEMA)
-        if isinstance(db, SqliteDatabase):
-            self._migrate(db)
+        self._migrate()
 
     @classmethod
     def local(cls, path: Path) -> Catalog:
@@ -75,17 +82,13 @@ class Catalog:
         """Kept in PostgreSQL for every host, not in this machine's data directory."""
         return self.db.kind == "postgres"
 
-    def _migrate(self, db: SqliteDatabase) -> None:
-        """Add columns introduced after a catalog was created (SQLite has no IF NOT EXISTS here)."""
-        wanted = {
-            "sources": {"fingerprint": "TEXT NOT NULL DEFAULT ''"},
-            "chunks": {"sentences": "TEXT NOT NULL DEFAULT ''"},
-        }
-        for table, columns in wanted.items():
-            have = db.columns(table)
-            for name, decl in columns.items():
-                if name not in have:
-                    self._tx([(f"ALTER TABLE {table} ADD COLUMN {name} {decl}", ())])
+    def _migrate(self) -> None:
+        """Add the columns introduced after a catalog was created, on either engine (a shared
+        PostgreSQL catalog of an earlier release gets them as the local SQLite file does)."""
+        for table, columns in ADDED_COLUMNS.items():
+            missing = {n: d for n, d in columns.items() if n not in self.db.columns(table)}
+            if missing:
+                self.db.add_columns(table, missing)
 
     def close(self) -> None:
         self.db.close()

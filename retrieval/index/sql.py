@@ -34,6 +34,8 @@ class Database(Protocol):
     def query_alone(self, sql: str, args: Iterable[Any] = ()) -> list[Row]: ...
     def transact(self, statements: list[Statement]) -> None: ...
     def create(self, ddl: Sequence[str]) -> None: ...
+    def columns(self, table: str) -> set[str]: ...
+    def add_columns(self, table: str, columns: Mapping[str, str]) -> None: ...
     def close(self) -> None: ...
 
 
@@ -120,6 +122,16 @@ class SqliteDatabase:
 
     def columns(self, table: str) -> set[str]:
         return {r["name"] for r in self.query(f"PRAGMA table_info({table})")}
+
+    def add_columns(self, table: str, columns: Mapping[str, str]) -> None:
+        """Columns added after a table was first created (SQLite has no ADD COLUMN IF NOT
+        EXISTS: the ones already there are skipped, in the same write transaction)."""
+        with self._lock:
+            have = self.columns(table)
+            self.transact(
+                [(f"ALTER TABLE {table} ADD COLUMN {name} {decl}", ())
+                 for name, decl in columns.items() if name not in have]
+            )  # fmt: skip
 
     def close(self) -> None:
         with self._lock:
@@ -220,6 +232,20 @@ class PostgresDatabase:
         key = lock_key(self.schema, "ddl")
         self.transact(
             [("SELECT pg_advisory_xact_lock(?)", (key,))] + [(postgres_ddl(s), ()) for s in ddl]
+        )
+
+    def columns(self, table: str) -> set[str]:
+        rows = self.query(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = ? AND table_name = ?",
+            (self.schema, table),
+        )
+        return {r["column_name"] for r in rows}
+
+    def add_columns(self, table: str, columns: Mapping[str, str]) -> None:
+        """Columns added after a table was first created: every host may run this at once."""
+        self.create(
+            [f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {n} {d}" for n, d in columns.items()]
         )
 
     def close(self) -> None:
