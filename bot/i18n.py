@@ -217,9 +217,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "uk": "Цього джерела більше немає серед моїх статей.",
     },
     "feed_usage": {
-        "en": "Usage: /feed add URL [MINUTES] · /feed remove ID · /feeds lists them.",
-        "de": "So geht’s: /feed add URL [MINUTEN] · /feed remove ID · /feeds zeigt alle.",
-        "ru": "Так: /feed add URL [МИНУТЫ] · /feed remove ID · /feeds — список.",
+        "en": "Usage: /feed add URL [MINUTES] [ignore-robots] · /feed remove ID · /feeds lists them.",
+        "de": "So geht’s: /feed add URL [MINUTEN] [ignore-robots] · /feed remove ID · /feeds zeigt alle.",
+        "ru": "Так: /feed add URL [МИНУТЫ] [ignore-robots] · /feed remove ID · /feeds — список.",
     },
     "feed_added": {
         "en": "Feed {id} added: {url} ({kind}), checked every {every} min. The first poll starts now.",

@@ -25,14 +25,19 @@ POLL_CHECK_SECONDS = 60.0  # how often the bot looks for due feeds
 
 @owner_only
 async def feed_command(update: Any, context: Context) -> None:
-    """/feed add URL [MINUTES] · /feed remove ID."""
+    """/feed add URL [MINUTES] [ignore-robots] · /feed remove ID."""
     svc = services(context)
     lang = ui_lang(update)
     words = argument(update).split()
+    ignore_robots = "ignore-robots" in words[2:]
+    if ignore_robots:
+        words = [w for w in words if w != "ignore-robots"]
     if len(words) in (2, 3) and words[0] == "add" and re.match(r"https?://\S+$", words[1]):
         every = int(words[2]) if len(words) == 3 and words[2].isdigit() else None
         try:
-            feed, new = await in_ingest_thread(svc, lambda: svc.feed_poller().add(words[1], every))
+            feed, new = await in_ingest_thread(
+                svc, lambda: svc.feed_poller().add(words[1], every, ignore_robots)
+            )
         except FootnoteError as exc:
             await reply(update, str(exc))
             return

@@ -82,3 +82,19 @@ async def test_owner_adds_a_feed_and_the_bot_polls_it(
     refused = [m.text for m in tg.messages_to(stranger["id"])]
     assert refused == ["Diesen Befehl können nur die Betreiber des Bots verwenden."]
     assert poller.all() == [] and len(sources(writable.index)) == 1
+
+
+async def test_an_owner_may_fetch_a_feeds_pages_whatever_robots_txt_says(
+    tmp_path: Path,
+    tg: FakeTelegram,
+    writable: Answerer,
+    site: tuple[str, dict],  # type: ignore[type-arg]
+) -> None:
+    base, _ = site
+    async with running(bot_settings(tmp_path, tg), writable, tg) as bot:
+        text = f"/feed add {base}/rss.xml 15 ignore-robots"
+        tg.send_text(tg.chats[OWNER], OWNER_USER, text, entities=command(text))
+        await until(lambda: tg.messages_to(OWNER))
+        assert tg.messages_to(OWNER)[0].text.startswith(f"Feed 1 added: {base}/rss.xml (rss)")
+        feed = bot.svc.feed_poller().store.get(1)
+        assert feed is not None and feed.ignore_robots and feed.every_minutes == 15
