@@ -100,3 +100,25 @@ def test_robots_txt_is_honoured_unless_the_owner_turns_it_off(
     site.requests.clear()
     feeds.poll(due_only=False)
     assert "/private/memo.html" in site.requests, "the owner's choice for that feed"
+
+
+def test_an_aggregators_own_texts_for_other_sites_entries_stay_separate_articles(
+    site: Site, feeds_index: Index
+) -> None:
+    """An entry on another site whose page cannot be read is stored from the feed's own text,
+    without the other site's address (it did not publish those words): three entries, three
+    articles, never one article updated three times."""
+    other = site.base.replace("127.0.0.1", "localhost")
+    items = [(f"Story {i}", f"/gone-{i}.html", "Fri, 04 Dec 2026 10:00:00 GMT") for i in range(3)]
+    feed = rss(other, items)
+    for i in range(3):
+        feed = feed.replace(
+            f"Summary of Story {i}.".encode(),
+            f"Summary {i}: the council voted on budget line {i} today.".encode(),
+        )
+    site.serve("/rss.xml", feed, "application/rss+xml")
+    feeds = Feeds(feeds_index)
+    feeds.add(f"{site.base}/rss.xml")
+    result = feeds.poll(due_only=False)[0]
+    assert result.added == 3 and not result.updated
+    assert {s["url"] for s in sources(feeds_index)} == {""}

@@ -68,10 +68,13 @@ def own_address(url: str, doc: Document, warnings: list[str]) -> str:
     channel's post) say what they are."""
     if not doc.fetched_from or not url or site(url) == site(doc.fetched_from):
         return url
-    warnings.append(
-        f"claims the address {url[:120]!r} of another site: kept {doc.fetched_from[:120]!r}"
-    )
-    return doc.fetched_from
+    # The page itself keeps the address it was read from; a record of a fetched file, or a
+    # feed's own text for an entry on another site, keeps none (its id then comes from its
+    # text: one shared address would make all of them one article).
+    page = "#" not in doc.source and site(doc.source) == site(doc.fetched_from)
+    kept = doc.fetched_from if page else ""
+    warnings.append(f"claims the address {url[:120]!r} of another site: ignored")
+    return kept
 
 
 def make_chunks(article: Article, index: Index) -> list[Chunk]:

@@ -121,4 +121,7 @@ def _number(digits: str) -> int | str:
 def json_data(text: str | bytes) -> object:
     """`json.loads` for JSON someone else wrote (a record file, a model's reply): a number of
     thousands of digits is kept as text instead of raising."""
-    return json.loads(text, parse_int=_number)
+    try:
+        return json.loads(text, parse_int=_number)
+    except RecursionError:  # [[[[…]]]] nested a hundred thousand deep
+        raise json.JSONDecodeError("nested too deeply", str(text)[:40], 0) from None
