@@ -183,7 +183,7 @@ class Feeds:
         is due, least-failed first. Fifty dead links at the top of a feed no longer starve the
         live entries below them."""
         failing = self.store.failing(feed.feed_id)
-        now = time.time()
+        now = self._clock()
 
         def failed_before(e: Entry) -> Failing | None:
             f = failing.get(e.key)
@@ -241,7 +241,7 @@ class Feeds:
 
     def _failed(self, feed: Feed, entries: list[Entry], sources: set[str]) -> None:
         gone = [(e.key, e.version) for e in entries if _source(e) in sources]
-        self.store.mark_failed(feed.feed_id, gone, time.time())
+        self.store.mark_failed(feed.feed_id, gone, self._clock())
 
     def _article(self, feed: Feed, entry: Entry, res: PollResult) -> Document | Failure:
         """The entry's page through the guarded fetcher (where the site's robots.txt allows it,
