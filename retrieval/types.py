@@ -40,6 +40,9 @@ class Article:
     date: str
     lang: str
     content_hash: str
+    # The document named its language (a record's `lang`, checked at the door): its chunks are
+    # in that language, and no detector is built to find out (lingua takes seconds to load).
+    named_lang: bool = False
 
 
 @dataclass(frozen=True)

@@ -157,3 +157,20 @@ def test_renderers_survive_bad_values_written_after_the_repair(run, tmp_path: Pa
                  ["ask", "When did the harbour reopen?"], ["sources", "--json"]):  # fmt: skip
         code, _, err = run(*argv)
         assert code == 0 and "Traceback" not in err, (argv, err)
+
+
+def test_a_record_that_names_its_language_is_ingested_without_building_the_detector(
+    settings,
+    embedder: HashEmbedder,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    """lingua takes seconds to load: a one-article ingest of a record that says its language
+    (checked at the door) does not pay for it (issue 25's fixed costs)."""
+    from retrieval.text.detect import LanguageDetector
+
+    detector = LanguageDetector()
+    index = Index(settings, embedder=embedder, detector=detector)
+    path = records(tmp_path / "one.jsonl", {"id": "1", "text": BODY, "lang": "en"})
+    assert ingest(index, [str(path)]).added and not detector.loaded
+    assert {c.lang for c in index.catalog.chunks_of(sources(index)[0]["article_id"])} == {"en"}
+    index.close()

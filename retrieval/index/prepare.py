@@ -47,6 +47,7 @@ def prepare(doc: Document, detector: Any, warnings: list[str] | None = None) -> 
     dropped += invalid
     if warnings is not None:
         warnings.extend(dropped)
+    named = bool(lang)
     lang = lang or detector.detect(text[:1500])
     chash = content_hash(title, text)
     return Article(
@@ -58,6 +59,7 @@ def prepare(doc: Document, detector: Any, warnings: list[str] | None = None) -> 
         date=date,
         lang=lang,
         content_hash=chash,
+        named_lang=named,
     )
 
 
@@ -85,7 +87,8 @@ def make_chunks(article: Article, index: Index) -> list[Chunk]:
     out = []
     for n, (start, end) in enumerate(spans):
         text = article.text[start:end]
-        lang = index.detector.detect(text[:400]) if len(text) >= 40 else ""
+        detect = not article.named_lang and len(text) >= 40
+        lang = index.detector.detect(text[:400]) if detect else ""
         out.append(
             Chunk(
                 chunk_id=chunk_id(article.article_id, n),

@@ -49,6 +49,11 @@ class LanguageDetector:
                 )
             return self._detector
 
+    @property
+    def loaded(self) -> bool:
+        """Whether lingua's models are in memory (built on first use: seconds)."""
+        return self._detector is not None
+
     def warm(self) -> None:
         """Load the models now (seconds), not at the first question."""
         self._get()
