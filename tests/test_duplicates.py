@@ -113,3 +113,31 @@ def test_a_forgotten_story_takes_no_copies_in_the_same_process(
     report = ingest(index, [str(write(tmp_path / "b", rows[1:2]))])
     assert report.added and report.duplicates == []
     assert {s["title"] for s in sources(index)} == {"Pier damaged, repairs take weeks"}
+
+
+def test_another_processs_write_adds_only_its_signatures(
+    index: Index,
+    tmp_path: Path,
+    embedder,
+    detector,  # type: ignore[no-untyped-def]
+) -> None:
+    """A second process keeps its finder across the first one's writes and reads only the
+    signatures written since (issue 25: a write costs its own size on every host)."""
+    rows = records()
+    library = dict(rows[3], id="e", url="https://e.example/library", text=(
+        "The city library of Port Elin will stay open until ten in the evening from January. "
+        "Students asked for longer hours during the exam weeks, and the council agreed to pay "
+        "for two more librarians. A new reading room with forty desks opens on the second "
+        "floor, next to the collection of old maps and the archive of the local newspaper."))  # fmt: skip
+    other = Index(index.settings, embedder=embedder, detector=detector)
+    assert ingest(index, [str(write(tmp_path / "a", [rows[3]]))]).ok  # the museum story
+    assert ingest(other, [str(write(tmp_path / "b", [library]))]).added  # loads its finder
+    finder = other.duplicates
+    assert finder is not None and finder.rows_read == 2, "the museum's, and its own read back"
+    assert ingest(index, [str(write(tmp_path / "c", [rows[0]]))]).ok  # the wire story
+    other.refresh()
+    report = ingest(other, [str(write(tmp_path / "d", [rows[2]]))])  # a copy of it
+    assert report.duplicates and not report.added, "found among the signatures read since"
+    assert other.duplicates is finder
+    assert finder.rows_read == 2 + 1, "only the wire story's, written since: not all again"
+    other.close()

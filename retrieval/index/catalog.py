@@ -46,7 +46,8 @@ SCHEMA = [
     """CREATE INDEX IF NOT EXISTS chunks_article ON chunks (article_id)""",
     """CREATE INDEX IF NOT EXISTS chunks_hash ON chunks (text_hash)""",
     """CREATE TABLE IF NOT EXISTS signatures (     -- MinHash of each article's text (near-duplicates)
-    article_id TEXT PRIMARY KEY, sig BLOB NOT NULL
+    article_id TEXT PRIMARY KEY, sig BLOB NOT NULL,
+    gen INTEGER NOT NULL DEFAULT 0             -- the generation its write published
 )""",
     """CREATE TABLE IF NOT EXISTS also_published ( -- copies of a story stored once, as links on it
     source TEXT PRIMARY KEY, article_id TEXT NOT NULL, url TEXT NOT NULL, title TEXT NOT NULL,
@@ -64,6 +65,7 @@ SCHEMA = [
 ADDED_COLUMNS: dict[str, dict[str, str]] = {
     "sources": {"fingerprint": "TEXT NOT NULL DEFAULT ''"},
     "chunks": {"sentences": "TEXT NOT NULL DEFAULT ''"},
+    "signatures": {"gen": "INTEGER NOT NULL DEFAULT 0"},
 }
 
 

@@ -70,6 +70,8 @@ class DuplicateFinder:
         self._lsh: MinHashLSH | None = None
         self._sigs: dict[str, MinHash] = {}
         self._run: set[str] = set()
+        self._seen_gen = -1  # signatures of writes up to this generation are loaded
+        self.rows_read = 0  # signatures read from the catalog (a write costs its own size)
 
     def begin_run(self) -> None:
         self._run = set()
@@ -87,17 +89,33 @@ class DuplicateFinder:
 
     def _load(self) -> MinHashLSH:
         if self._lsh is None:
-            lsh = MinHashLSH(threshold=candidate_threshold(self.threshold), num_perm=NUM_PERM)
-            for row in self.catalog.query(
-                "SELECT s.article_id, s.sig FROM signatures s JOIN articles a USING (article_id) "
-                "WHERE a.state='ready'"
-            ):
-                values = np.frombuffer(row["sig"], dtype=np.uint64)
-                m = MinHash(num_perm=NUM_PERM, seed=SEED, hashvalues=values, scheme=SCHEME)
-                self._sigs[row["article_id"]] = m
-                lsh.insert(row["article_id"], m, check_duplication=False)
-            self._lsh = lsh
+            self._lsh = MinHashLSH(threshold=candidate_threshold(self.threshold), num_perm=NUM_PERM)
+            self._read(since=-1)
         return self._lsh
+
+    def catch_up(self) -> None:
+        """After another process wrote: read only the signatures its writes added (their
+        generation is newer than the last one read); a forgotten article is dropped when met."""
+        if self._lsh is not None and self.catalog.generation() != self._seen_gen:
+            self._read(since=self._seen_gen)
+
+    def _read(self, since: int) -> None:
+        assert self._lsh is not None
+        # Read before the rows: every write up to it has committed its signatures.
+        generation = self.catalog.generation()
+        for row in self.catalog.query(
+            "SELECT s.article_id, s.sig FROM signatures s JOIN articles a USING (article_id) "
+            "WHERE a.state='ready' AND s.gen > ?",
+            (since,),
+        ):
+            values = np.frombuffer(row["sig"], dtype=np.uint64)
+            m = MinHash(num_perm=NUM_PERM, seed=SEED, hashvalues=values, scheme=SCHEME)
+            if row["article_id"] in self._sigs:
+                self._lsh.remove(row["article_id"])
+            self._sigs[row["article_id"]] = m
+            self._lsh.insert(row["article_id"], m, check_duplication=False)
+            self.rows_read += 1
+        self._seen_gen = generation
 
     def find(self, article: Article) -> tuple[Copy | None, MinHash | None]:
         """The stored article this one nearly repeats (best match), and its signature."""
@@ -125,9 +143,9 @@ class DuplicateFinder:
         self._run.add(article_id)
         lsh.insert(article_id, sig, check_duplication=False)
         blob = np.asarray(sig.hashvalues, dtype=np.uint64).tobytes()
-        self.catalog.transact(
-            [upsert("signatures", ["article_id"], {"article_id": article_id, "sig": blob})]
-        )  # fmt: skip
+        gen = self.catalog.generation() + 1  # the generation this write will publish
+        row = {"article_id": article_id, "sig": blob, "gen": gen}
+        self.catalog.transact([upsert("signatures", ["article_id"], row)])
 
     def record_copy(self, source: str, article: Article, copy: Copy) -> None:
         self.catalog.transact(

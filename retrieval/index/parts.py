@@ -101,7 +101,6 @@ class Index:
                     self.store.reopen()
                 if fresh is not None:
                     self.keyword = fresh
-                self._duplicates = None  # another process may have stored articles: reload
                 self.changed()
                 self._generation = gen
 
@@ -136,6 +135,7 @@ class Index:
             return None
         if self._duplicates is None:
             self._duplicates = DuplicateFinder(self.catalog, self.settings.duplicate_threshold)
+        self._duplicates.catch_up()  # another process's new signatures only
         return self._duplicates
 
     @property
