@@ -96,7 +96,8 @@ def test_robots_txt_is_honoured_unless_the_owner_turns_it_off(
     texts = {s["title"]: feeds_index.catalog.article(s["article_id"]) for s in sources(feeds_index)}
     assert "budget" not in texts["Memo"]["text"], "the feed's own summary, not the page"
     site.serve("/rss2.xml", rss(site.base, items[:1]), "application/rss+xml")
-    feeds.add(f"{site.base}/rss2.xml", ignore_robots=True)
+    feed, _ = feeds.add(f"{site.base}/rss2.xml", ignore_robots=True)
+    assert feed.to_json()["ignore_robots"] is True
     site.requests.clear()
     feeds.poll(due_only=False)
     assert "/private/memo.html" in site.requests, "the owner's choice for that feed"

@@ -78,6 +78,7 @@ class Feed:
             out.pop(name)
         for name in ("added_at", "last_poll", "last_success", "next_poll"):
             out[name] = _iso(out[name])
+        out["ignore_robots"] = bool(out["ignore_robots"])
         return out
 
 
