@@ -121,6 +121,11 @@ def test_a_long_question_is_searched_bounded_and_embedded_once(
     assert answer.coverage in ("answered", "uncertain", "not_covered")
     assert len(embedder.queries_embedded) == 1, "embedded once, whether searched once or twice"
     assert len(embedder.queries_embedded[0]) <= 400
+    # A pasted text that ends with the question: its end is searched too.
+    embedder.queries_embedded.clear()
+    pasted = "Readers wrote to us about the weather. " * 40 + "When did the harbour reopen?"
+    asyncio.run(Answerer(index, None).answer(pasted))
+    assert embedder.queries_embedded[0].endswith("When did the harbour reopen?")
 
 
 def test_a_file_of_empty_records_is_a_count_and_a_merged_copy_is_reported(

@@ -20,12 +20,18 @@ QUERY_CHARS = 400
 
 
 def searched_text(query: str) -> str:
-    """The question as searched: at most QUERY_CHARS, cut at a space where there is one."""
+    """The question as searched: at most QUERY_CHARS. A longer text keeps its opening and its
+    end, cut at spaces: a pasted paragraph usually ends with the question asked about it."""
     query = query.strip()
     if len(query) <= QUERY_CHARS:
         return query
-    cut = query[:QUERY_CHARS]
-    return cut.rsplit(None, 1)[0] if " " in cut[QUERY_CHARS // 2 :] else cut
+    half = QUERY_CHARS // 2 - 1
+    head, tail = query[:half], query[-half:]
+    if " " in head[half // 2 :]:
+        head = head.rsplit(None, 1)[0]
+    if " " in tail[: half // 2]:
+        tail = tail.split(None, 1)[1]
+    return f"{head} {tail}"
 
 
 def find_passages(
@@ -39,8 +45,9 @@ def find_passages(
     asked: str = "",
 ) -> SearchResult:
     """`asked` (default: the query) is the text whose numbers a found article must mention.
-    What is searched (embedded, read for time words) is the question's first `QUERY_CHARS`:
-    a pasted page is not a question, and embedding one cost seconds (2,000 characters: 2.4 s)."""
+    What is searched (embedded, read for time words) is at most `QUERY_CHARS` of it, its
+    opening and its end: a pasted page is not a question, and embedding one cost seconds
+    (2,000 characters: 2.4 s). The model still reads the whole question."""
     query = searched_text(query)
     result = search_in_time(
         index, query, k, covered, now, query_lang=query_lang, translations=translations
