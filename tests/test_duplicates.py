@@ -141,3 +141,16 @@ def test_another_processs_write_adds_only_its_signatures(
     assert other.duplicates is finder
     assert finder.rows_read == 2 + 1, "only the wire story's, written since: not all again"
     other.close()
+
+
+async def test_a_digest_names_copies_without_their_text(index: Index, tmp_path: Path) -> None:
+    """The copy's own words decide whether it is named; they never leave in the digest."""
+    from datetime import UTC, datetime
+
+    from retrieval.answer.digest import digest
+
+    ingest(index, [str(write(tmp_path / "c", records()))])
+    now = datetime(2026, 12, 1, 12, tzinfo=UTC)
+    found = await digest(index, None, datetime(2026, 11, 28, tzinfo=UTC), "en", "", now)
+    named = [a for s in found.stories for a in s.to_json()["also_published"]]
+    assert named and all(set(a) == {"url", "title", "date"} for a in named)

@@ -118,7 +118,8 @@ def stories(
     for n, (_, r) in enumerate(placed, 1):
         lead = " ".join(r["text"].split())[:400]
         opening = lead.split(". ")[0]  # a copy is named when its own text opens the same way
-        also = [c for c in copies.get(r["article_id"], []) if says(c["text"], opening)]
+        also = [{k: c[k] for k in ("url", "title", "date")}  # the copy's text stays inside
+                for c in copies.get(r["article_id"], []) if says(c["text"], opening)]  # fmt: skip
         stories.append(Story(n, r["article_id"], r["title"], r["url"], r["date"], r["lang"],
                              lead, also))  # fmt: skip
     return stories

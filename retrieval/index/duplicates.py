@@ -173,7 +173,8 @@ class DuplicateFinder:
 
 
 def also_published(catalog: Catalog, article_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
-    """{article_id: [{url, title, date}]} of the copies stored as links on each article."""
+    """{article_id: [{url, title, date, text}]} of the copies stored as links on each article;
+    `text` is the copy's own words, flattened once here for `says` (spacing and case aside)."""
     if not article_ids:
         return {}
     marks = ",".join("?" * len(article_ids))
@@ -186,7 +187,12 @@ def also_published(catalog: Catalog, article_ids: list[str]) -> dict[str, list[d
     out: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         out.setdefault(r["article_id"], []).append(
-            {"url": r["url"], "title": r["title"], "date": r["date"], "text": r["text"] or ""}
+            {
+                "url": r["url"],
+                "title": r["title"],
+                "date": r["date"],
+                "text": _flat(r["text"] or ""),
+            }
         )
     return out
 
@@ -207,7 +213,10 @@ def with_copies(
     return out
 
 
-def says(text: str, quote: str) -> bool:
-    """Does a copy's own text hold the quoted sentence (spacing and case aside)?"""
-    flat = " ".join(text.split()).casefold()
-    return bool(flat) and " ".join(quote.split()).casefold().strip(" .…") in flat
+def says(flat_text: str, quote: str) -> bool:
+    """Does a copy's own text (as `also_published` flattened it) hold the quoted sentence?"""
+    return bool(flat_text) and _flat(quote).strip(" .…") in flat_text
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split()).casefold()
