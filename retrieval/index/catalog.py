@@ -17,6 +17,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from retrieval.index.keyword import VERSION as KEYWORDS
+from retrieval.index.keyword import KeywordIndex
 from retrieval.index.sql import Database, Row, SqliteDatabase, Statement, upsert
 from retrieval.types import Article, Chunk
 
@@ -74,6 +76,7 @@ class Catalog:
         self.db = db
         db.create(SCHEMA)
         self._migrate()
+        self.keyword = KeywordIndex(db)
 
     @classmethod
     def local(cls, path: Path) -> Catalog:
@@ -233,6 +236,8 @@ class Catalog:
     ) -> None:
         """Make the article ready with exactly these chunks, in one transaction."""
         spans = sentences or [[] for _ in chunks]
+        old = [r["chunk_id"] for r in self._q(
+            "SELECT chunk_id FROM chunks WHERE article_id=?", (article.article_id,))]  # fmt: skip
         rows = [
             (
                 "INSERT INTO chunks (chunk_id, article_id, number, text, start, \"end\", lang, "
@@ -257,12 +262,16 @@ class Catalog:
                     ),
                 ),
                 *rows,
+                *self.keyword.replace(old, [(c, article.title, article.date) for c in chunks]),
             ]
         )  # fmt: skip
 
     def delete_article(self, article_id: str) -> None:
+        old = [r["chunk_id"] for r in self._q(
+            "SELECT chunk_id FROM chunks WHERE article_id=?", (article_id,))]  # fmt: skip
         self._tx(
             [
+                *self.keyword.replace(old, []),
                 ("DELETE FROM chunks WHERE article_id=?", (article_id,)),
                 ("DELETE FROM sources WHERE article_id=?", (article_id,)),
                 ("DELETE FROM signatures WHERE article_id=?", (article_id,)),
@@ -334,6 +343,32 @@ class Catalog:
             "JOIN articles a USING (article_id) WHERE a.state='ready' ORDER BY c.chunk_id"
         )
         return self.db.query_alone(sql) if alone else self._q(sql)
+
+    def keywords_current(self) -> bool:
+        return self.get_meta("keyword_index") == KEYWORDS
+
+    def fill_keywords(self, batch: int = 2000) -> int:
+        """Index every ready chunk's words again (an upgraded catalog, a new analysis): once,
+        by the writer (lock held), a page of chunks per transaction; the mark is set last, so
+        an interrupted fill starts over. Returns how many chunks were indexed."""
+        self._tx(
+            [*self.keyword.clear(), upsert("meta", ["key"], {"key": "keyword_index", "value": ""})]
+        )
+        done, after = 0, ""
+        while True:
+            rows = self._q(
+                "SELECT c.*, a.title, a.url, a.source, a.date FROM chunks c "
+                "JOIN articles a USING (article_id) WHERE a.state='ready' AND c.chunk_id > ? "
+                "ORDER BY c.chunk_id LIMIT ?",
+                (after, batch),
+            )
+            if not rows:
+                break
+            self._tx(self.keyword.replace([], [(_chunk(r), r["title"], r["date"]) for r in rows]))
+            done += len(rows)
+            after = rows[-1]["chunk_id"]
+        self.set_meta("keyword_index", KEYWORDS)
+        return done
 
     # --- blobs (vectors) in meta ------------------------------------------------------------
     def get_blob(self, key: str) -> bytes | None:

@@ -23,8 +23,10 @@ from retrieval.settings import Settings
 log = logging.getLogger(__name__)
 
 ADOPTED = "adopted_local_catalog"  # meta key: the copy is made once, never again
-TABLES = ["meta", "articles", "sources", "chunks", "signatures", "also_published", "feeds",
-          "feed_items", "feed_failures", "feed_settings"]  # fmt: skip
+TABLES = ["meta", "articles", "sources", "chunks", "signatures", "also_published", "copy_texts",
+          "feeds", "feed_items", "feed_failures", "feed_settings"]  # fmt: skip
+# Not copied: the words are indexed again in PostgreSQL's own way when the index opens.
+NOT_COPIED_META = ("lock:", "keyword_index")
 
 
 def open_catalog(settings: Settings) -> Catalog:
@@ -71,7 +73,7 @@ def _copy(source: SqliteDatabase, catalog: Catalog) -> int:
         if table not in have:
             continue
         for row in source.query(f"SELECT * FROM {table}"):
-            if table == "meta" and str(row["key"]).startswith("lock:"):
+            if table == "meta" and str(row["key"]).startswith(NOT_COPIED_META):
                 continue
             cols = list(row.keys())
             quoted = ", ".join(f'"{c}"' for c in cols)

@@ -3,19 +3,21 @@ every write in `ingest.py`, the one read in `search/hybrid.py`, listings in `inv
 what is measured on the corpus (language centers, a background sample) in `space.py`.
 
 Parts: the catalog (articles, chunks, sources, generation; SQLite, or PostgreSQL shared by hosts),
-the vector store (Chroma: chunk and sentence vectors), the keyword index (BM25), the embedder and
+the vector store (Chroma: chunk and sentence vectors), the keyword index (in the catalog's database), the embedder and
 the language detector.
 Rules: one writer at a time across processes (`write_lock`); a reader reloads when another process
-has written (`refresh`, by the catalog's generation); a search never sees a keyword index being
-swapped (`reading`); a writer publishes its changes in one step (`publish`).
+has written (`refresh`, by the catalog's generation: it reopens the store; the words are in the
+catalog already); a writer publishes its changes in one step (`publish`).
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 
@@ -23,6 +25,7 @@ from retrieval.embedding.centering import Centering
 from retrieval.embedding.embedders import Embedder, make_embedder
 from retrieval.index.catalog_open import open_catalog
 from retrieval.index.duplicates import DuplicateFinder
+from retrieval.index.keyword import VERSION as KEYWORDS
 from retrieval.index.keyword import KeywordIndex
 from retrieval.index.lock import AdvisoryLock, ReadWriteLock, WriteLock
 from retrieval.index.repair import repair_stored
@@ -33,6 +36,14 @@ from retrieval.settings import Settings
 from retrieval.text.detect import LanguageDetector
 
 log = logging.getLogger(__name__)
+
+
+def remove_old_keyword_files(data: Path) -> None:
+    """Releases before keyword search lived in the catalog kept a BM25 index beside it."""
+    for old in data.glob("bm25*"):
+        if old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+            log.info("removed %s: keyword search now lives in the catalog", old)
 
 
 class Index:
@@ -57,16 +68,14 @@ class Index:
             collection=settings.collection,
             space=lambda: self.space.centering.space,
         )
-        # A host's BM25 is a cache of the catalog it was built from: named after it when shared.
-        shared = f"bm25-{schema_name(settings.collection)}-{self.catalog.identity()[:12]}"
-        self.keyword = KeywordIndex(data / (shared if self.catalog.shared else "bm25"))
         self.space = Space(self.catalog, self.embedder)
-        self.sample = Background(self.store, lambda: self.keyword.ids)
+        self.sample = Background(self.store, self.catalog.keyword.sample)
         self._generation: int | None = None
         self._refresh_lock = threading.Lock()
         self._rw = ReadWriteLock()
         self._duplicates: DuplicateFinder | None = None
-        self._rebuilding: threading.Thread | None = None
+        self._fill_keywords()
+        remove_old_keyword_files(data)
 
     # --- readers --------------------------------------------------------------------------------
     @contextmanager
@@ -78,55 +87,38 @@ class Index:
             yield
 
     def refresh(self) -> None:
-        """Reopen the store and reload BM25 if another process (or host) changed the index.
-        A reader on another host has no saved BM25 for the new generation: it goes on searching
-        with the one it has while a thread rebuilds it (24 s at 100,000 chunks), rather than
-        holding every search for that long."""
+        """Reopen the store if another process (or host) changed the index. Keyword search
+        reads the catalog's tables, so a new article's words are already there."""
         gen = self.catalog.generation()
         if gen == self._generation:
             return
-        # Searches run in threads: reload once, not once per thread, and not under a search.
+        # Searches run in threads: reopen once, not once per thread, and not under a search.
         with self._refresh_lock:
             if gen == self._generation:
                 return
-            loaded = KeywordIndex(self.keyword.path)
-            fresh: KeywordIndex | None = loaded if loaded.load(gen) else None
-            if fresh is None and self._generation is not None and self.catalog.shared:
-                self._rebuild_keyword_later()
-            elif fresh is None:
-                fresh = loaded
-                fresh.build(self._keyword_rows(), gen, save=False)
             with self._rw.writing():
                 if self._generation is not None:
                     self.store.reopen()
-                if fresh is not None:
-                    self.keyword = fresh
                 self.changed()
                 self._generation = gen
 
-    def _rebuild_keyword_later(self) -> None:
-        """Until it is swapped in, new chunks are found by their vectors only, and a forgotten
-        chunk's keyword match is dropped with the other ids the catalog no longer has."""
-        if self._rebuilding is not None and self._rebuilding.is_alive():
-            return  # it checks the generation again when it is done
+    @property
+    def keyword(self) -> KeywordIndex:
+        return self.catalog.keyword
 
-        def work() -> None:
-            try:
-                while True:
-                    gen = self.catalog.generation()
-                    if self.keyword.generation >= gen:
-                        return
-                    fresh = KeywordIndex(self.keyword.path)
-                    fresh.build(self._keyword_rows(alone=True), gen, save=False)
-                    with self._rw.writing():
-                        if self.keyword.generation < gen:
-                            self.keyword = fresh
-                            self.sample.drop()
-            except Exception:  # the next refresh starts another
-                log.exception("rebuilding the keyword index failed")
-
-        self._rebuilding = threading.Thread(target=work, name="keyword-rebuild", daemon=True)
-        self._rebuilding.start()
+    def _fill_keywords(self) -> None:
+        """A catalog from a release before keyword search lived in it (or of another analysis)
+        gets its words indexed once, by whichever process opens it first."""
+        if self.catalog.keywords_current():
+            return
+        if not self.catalog.query("SELECT 1 FROM chunks LIMIT 1"):
+            self.catalog.set_meta("keyword_index", KEYWORDS)  # a new catalog: nothing to index
+            return
+        with self.write_lock("write", what="indexing the archive's words"):
+            if not self.catalog.keywords_current():
+                log.warning("indexing the words of every chunk once (an upgraded catalog)")
+                done = self.catalog.fill_keywords()
+                log.warning("indexed the words of %d chunks", done)
 
     @property
     def duplicates(self) -> DuplicateFinder | None:
@@ -170,21 +162,14 @@ class Index:
         return WriteLock(self.settings.data_dir, wait, what, name=f"{name}.lock")
 
     def publish(self) -> None:
-        """After a write (lock held): rebuild the keyword index and tell readers to reload."""
+        """After a write (lock held): tell readers the index changed. The words and the chunk
+        rows were committed together; what readers keep (the store's handle, the background
+        sample, the query center) is refreshed, not rebuilt."""
         gen = self.catalog.generation() + 1
-        fresh = KeywordIndex(self.keyword.path)
-        fresh.build(self._keyword_rows(), gen, save=True)  # searches go on meanwhile
-        with self._rw.writing():  # this process's own searches must not see a half-swapped index
-            self.keyword = fresh
+        with self._rw.writing():
             self.catalog.set_meta("generation", str(gen))
             self._generation = gen
             self.changed()
-
-    def _keyword_rows(self, alone: bool = False) -> list[tuple[str, str, str, str, str]]:
-        return [
-            (r["chunk_id"], r["article_id"], r["lang"], r["date"], f"{r['title']}\n{r['text']}")
-            for r in self.catalog.iter_chunk_rows(alone=alone)
-        ]
 
     # --- lifecycle ------------------------------------------------------------------------------
     def warm(self) -> None:

@@ -5,7 +5,6 @@ index drops them together after a write (`Index.changed`)."""
 
 from __future__ import annotations
 
-import random
 import threading
 from collections.abc import Callable
 
@@ -69,25 +68,34 @@ class Space:
 
 class Background:
     """A fixed random sample of stored chunks: a (centered) query's mean similarity to it is its
-    baseline level, lower for a question in another language than the articles."""
+    baseline level, lower for a question in another language than the articles. The sample is
+    the chunks with the lowest row keys (hashes of their ids): after a write it is read again
+    (one short query) and only its new members' vectors are fetched."""
 
-    def __init__(self, store: ChromaStore, chunk_ids: Callable[[], list[str]]) -> None:
-        self.store, self.chunk_ids = store, chunk_ids
-        self._sample: np.ndarray | None = None
+    def __init__(self, store: ChromaStore, sample: Callable[[int], list[str]]) -> None:
+        self.store, self.sample = store, sample
+        self._vectors: dict[str, np.ndarray] = {}
+        self._matrix: np.ndarray | None = None
+        self._lock = threading.Lock()
 
     def level(self, query_vector: np.ndarray) -> float:
-        sample = self._sample
-        if sample is None:
-            ids = self.chunk_ids()
-            chosen = random.Random(0).sample(ids, min(BACKGROUND_SAMPLE, len(ids)))
-            vectors = self.store.vectors(chosen)
-            sample = (
-                np.stack(list(vectors.values())) if vectors else np.zeros((0, len(query_vector)))
-            )
-            self._sample = sample
-        if len(sample) == 0:
+        matrix = self._matrix
+        if matrix is None:
+            with self._lock:
+                matrix = self._matrix = self._measure(len(query_vector))
+        if len(matrix) == 0:
             return 0.0
-        return float(np.mean(sample @ query_vector))
+        return float(np.mean(matrix @ query_vector))
+
+    def _measure(self, dim: int) -> np.ndarray:
+        ids = self.sample(BACKGROUND_SAMPLE)
+        missing = [i for i in ids if i not in self._vectors]
+        fetched = self.store.vectors(missing) if missing else {}
+        self._vectors = {
+            i: v for i in ids if (v := self._vectors.get(i, fetched.get(i))) is not None
+        }
+        rows = list(self._vectors.values())
+        return np.stack(rows) if rows else np.zeros((0, dim))
 
     def drop(self) -> None:
-        self._sample = None
+        self._matrix = None

@@ -1,5 +1,5 @@
 """The one read: a question's passages, from dense candidates (Chroma: chunk vectors and sentence
-vectors, in the language-neutral space of centering.py) and keyword candidates (BM25, keyword.py),
+vectors, in the language-neutral space of centering.py) and keyword candidates (the catalog's full-text search, keyword.py),
 scored together, with what the answerer needs to judge them (similarities, the query's baseline)
 and, on request, each passage's sentences scored against the question.
 
@@ -10,7 +10,7 @@ much say as the best dense match: on a mixed-language corpus it cost 9 points of
 With translations of the question (translate.py), every version is searched in its own language
 and a chunk keeps its best score.
 
-Filters are applied to candidates after the fact from in-memory arrays: a Chroma `where`
+Filters are applied to dense candidates after the fact (one keyed query to the catalog): a Chroma `where`
 filter scans every stored chunk (about 1 ms per 1,000), so it is only the fallback when the
 filter is so narrow that the unfiltered candidates hold too few matches.
 """
@@ -26,12 +26,13 @@ import numpy as np
 
 from retrieval.dates import date_num
 from retrieval.ids import chunk_of_sentence, sentence_id
+from retrieval.index.keyword import Scope
 from retrieval.index.parts import Index
 from retrieval.text.sentences import sentence_units
 from retrieval.types import Hit
 
 # hybrid = chunk vectors + sentence vectors + keywords; dense = both vector rankings;
-# dense_chunks = chunk vectors alone (the plain baseline); keyword = BM25 alone.
+# dense_chunks = chunk vectors alone (the plain baseline); keyword = keyword search alone.
 MODES = ("hybrid", "dense", "keyword", "dense_chunks")
 SENTENCE_SHARE = 0.5  # of a chunk's dense score that comes from its best sentence
 KEYWORD_SHARE = 0.03  # added per unit of keyword match in the question's language (0..1)
@@ -160,7 +161,7 @@ def _score(
 ) -> None:
     """Candidates of one version of the question and their fused scores."""
     n = candidates or max(50, 10 * k)
-    mask = index.keyword.mask(filters.lang, filters.date_from, filters.date_to, filters.article_id)
+    scope = Scope(filters.lang, filters.date_from, filters.date_to, filters.article_id)
     chunk_sim: dict[str, float] = {}
     sent_sim: dict[str, float] = {}
     if mode != "keyword":
@@ -173,9 +174,8 @@ def _score(
         v.chunk_sims = [s for _, s in dense]
         v.sentence_sims = [s for _, s in raw_sentences]
         if filters:
-            allowed = (
-                {index.keyword.ids[i] for i in mask.nonzero()[0]} if mask is not None else set()
-            )
+            found = [*(c for c, _ in dense), *(chunk_of_sentence(s) for s, _ in raw_sentences)]
+            allowed = index.keyword.allowed(list(dict.fromkeys(found)), scope)
             dense = [d for d in dense if d[0] in allowed]
             raw_sentences = [d for d in raw_sentences if chunk_of_sentence(d[0]) in allowed]
             if len(dense) < k:
@@ -186,9 +186,9 @@ def _score(
     keyword: dict[str, float] = {}
     anchored: dict[str, float] = {}
     if mode in ("hybrid", "keyword"):
-        ranked = index.keyword.search(v.text, n, mask, lang=v.lang)
+        ranked = index.keyword.search(v.text, n, scope, lang=v.lang)
         keyword = dict(ranked)
-        anchored = dict(index.keyword.search_anchors(v.text, n, mask))
+        anchored = dict(index.keyword.search_anchors(v.text, n, scope))
         v.keyword_rank = {cid: r for r, (cid, _) in enumerate(ranked)}
     # A chunk found one way only gets the weakest similarity found the other way: a bound, not
     # a guess (had it been closer, the store would have returned it).
