@@ -39,6 +39,7 @@ types: $(STAMP)
 check: lint types test
 
 bench: $(STAMP)
+	$(BIN)/pip install -qq -e '.[dev,bench]' --config-settings editable_mode=compat
 	$(BIN)/python -m bench.run
 
 clean:

@@ -8,10 +8,10 @@ from typing import Any
 
 from bench.common import ROOT, load
 from bench.coverage import render_coverage
+from bench.growth import render_growth
 from bench.news import render_duplicates, render_feeds
 from bench.real_llm import render_real_llm
 from bench.scaleout import render_scaleout
-from bench.shared_catalog import render_shared_catalog
 from bench.support import render_support
 
 HEADER = [
@@ -374,7 +374,7 @@ SECTIONS: list[tuple[str, Callable[[dict[str, Any]], list[str]]]] = [
     ("bot", _bot),
     ("load", _load),
     ("scaleout", render_scaleout),
-    ("shared_catalog", render_shared_catalog),
+    ("growth", render_growth),
     ("recovery", _recovery),
     ("duplicates", render_duplicates),
     ("feeds", render_feeds),

@@ -7,7 +7,7 @@ docs/BENCHMARKS.md.
     python -m bench.run --only ingest --news-limit 200
     python -m bench.run --only scale --scale-chunks 100000
     python -m bench.run --only duplicates,feeds
-    python -m bench.run --only scaleout,shared_catalog   # two hosts: PostgreSQL and Chroma only
+    python -m bench.run --only scaleout,growth   # two hosts: PostgreSQL and Chroma only
     python -m bench.run --report                # rewrite the report from bench/out/*.json
 
 Each section saves its figures to bench/out/<section>.json; the report shows every saved one.
@@ -22,7 +22,7 @@ from collections.abc import Callable
 from bench.common import SHARED, save
 from bench.report import write_report
 
-SECTIONS = "xquad,answers,coverage,scale,scale_server,ingest,bot,load,recovery,scaleout,shared_catalog,duplicates,feeds,support,real_llm"
+SECTIONS = "xquad,answers,coverage,scale,scale_server,ingest,bot,load,recovery,scaleout,growth,duplicates,feeds,support,real_llm"
 
 
 def _sections(args: argparse.Namespace) -> dict[str, Callable[[], None]]:
@@ -69,11 +69,6 @@ def _sections(args: argparse.Namespace) -> dict[str, Callable[[], None]]:
 
         save("scaleout", bench_scaleout())
 
-    def shared_catalog() -> None:
-        from bench.shared_catalog import bench_shared_catalog
-
-        bench_shared_catalog()
-
     def scale_server() -> None:
         from bench.scale import bench_scale
 
@@ -83,6 +78,13 @@ def _sections(args: argparse.Namespace) -> dict[str, Callable[[], None]]:
         from bench.scale import bench_scale
 
         bench_scale(args.scale_chunks)
+
+    def growth() -> None:
+        from bench.growth import bench_growth
+
+        sizes = tuple(int(v) for v in args.growth_sizes.split(",") if v)
+        setups = tuple(v for v in args.growth_setups.split(",") if v)
+        bench_growth(sizes, setups)
 
     def duplicates() -> None:
         from bench.news import bench_duplicates
@@ -109,7 +111,7 @@ def _sections(args: argparse.Namespace) -> dict[str, Callable[[], None]]:
         "coverage": coverage,
         "xquad": xquad, "answers": answers, "ingest": ingest, "bot": bot, "load": load,
         "recovery": recovery, "scaleout": scaleout, "scale_server": scale_server, "scale": scale,
-        "shared_catalog": shared_catalog,
+        "growth": growth,
     }  # fmt: skip
 
 
@@ -134,6 +136,8 @@ def main() -> int:
     )
     p.add_argument("--corpora", default="", help="ingest section: xquad_en,news_de (default both)")
     p.add_argument("--scale-chunks", type=int, default=100_000)
+    p.add_argument("--growth-sizes", default="10000,100000,1000000", help="growth section: chunks")
+    p.add_argument("--growth-setups", default="embedded,shared", help="growth: embedded,shared")
     p.add_argument("--report", action="store_true", help="only rewrite docs/BENCHMARKS.md")
     p.add_argument(
         "--bot-news-dir",

@@ -30,10 +30,15 @@ def bench_scale(n_chunks: int, server: bool = False) -> None:
 
 
 def write_synthetic(
-    index: Any, n_chunks: int, rng: np.random.Generator, vectors: bool = True, batch: int = 5000
+    index: Any,
+    n_chunks: int,
+    rng: np.random.Generator,
+    vectors: bool = True,
+    batch: int = 5000,
+    start: int = 0,
 ) -> None:
     """`n_chunks` word-salad chunks, 10 per article, through the real catalog and (with
-    `vectors`) the store, with random unit vectors from `rng`."""
+    `vectors`) the store, with random unit vectors from `rng`; articles numbered from `start`."""
     from retrieval.types import Article, Chunk
 
     pending: list[tuple[Article, list[Chunk]]] = []
@@ -50,7 +55,7 @@ def write_synthetic(
             index.catalog.commit_article(art, cs, [c.chunk_id for c in cs])
         pending.clear()
 
-    for a in range(n_chunks // PER_ARTICLE):
+    for a in range(start, start + n_chunks // PER_ARTICLE):
         aid = f"synthetic{a:07d}"
         texts = [" ".join(rng.choice(WORDS, 60)) for _ in range(PER_ARTICLE)]
         art = Article(aid, f"Article {a}", "\n\n".join(texts), "", "bench", "2024-01-01", "en", aid)
