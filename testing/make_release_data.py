@@ -17,9 +17,10 @@ import sys
 import tempfile
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 
-def fill(settings, bot_url: str) -> None:  # type: ignore[no-untyped-def]
+def fill(settings: Any, bot_url: str) -> None:
     from bot.store.chats import Chats
     from bot.store.db import Database
     from bot.store.subscriptions import Subscriptions
@@ -58,8 +59,10 @@ def main(out: Path) -> None:
     pg = Postgres(root / "pg").start()
     try:
         url = pg.create_database("release")
-        fill(replace(base, data_dir=root / "shared", database_url=url,
-                     collection=base.collection), url)  # fmt: skip
+        from pydantic import SecretStr
+
+        fill(replace(base, data_dir=root / "shared", database_url=SecretStr(url)), url)
+        assert pg.bin is not None
         dump = pg.bin / "pg_dump"
         for schema, name in (("catalog_*", "catalog.sql"), ("public", "bot.sql")):
             done = subprocess.run(

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from retrieval.settings import Settings
 
@@ -45,7 +46,7 @@ def upgraded(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Settings, 
     url = request.getfixturevalue("postgres").create_database(f"u{uuid.uuid4().hex[:12]}")
     restore(url, RELEASE / "catalog.sql")
     restore(url, RELEASE / "bot.sql")
-    return replace(base, database_url=url), url
+    return replace(base, database_url=SecretStr(url)), url
 
 
 def test_the_previous_releases_catalog_opens_with_everything_in_it(
