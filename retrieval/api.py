@@ -29,6 +29,11 @@ if TYPE_CHECKING:  # the same names, for type checkers (a test keeps both lists 
     from retrieval.index.ingest import reindex as reindex
     from retrieval.index.inventory import sources as list_sources  # noqa: F401
     from retrieval.index.inventory import stats as index_stats  # noqa: F401
+    from retrieval.index.migrations import Migration as Migration
+    from retrieval.index.migrations import add_column as add_column
+    from retrieval.index.migrations import apply as apply_migrations  # noqa: F401
+    from retrieval.index.migrations import create_tables as create_tables
+    from retrieval.index.migrations import pg_lock as pg_lock
     from retrieval.index.parts import Index as Index
     from retrieval.languages import FALLBACK as FALLBACK
     from retrieval.languages import complete_in as complete_in
@@ -74,6 +79,11 @@ _WHERE: dict[str, tuple[str, str]] = {
     "list_sources": ("retrieval.index.inventory", "sources"),
     "make_llm": ("retrieval.llm.client", "make_llm"),
     "percentile": ("retrieval.timing", "percentile"),
+    "Migration": ("retrieval.index.migrations", "Migration"),
+    "add_column": ("retrieval.index.migrations", "add_column"),
+    "apply_migrations": ("retrieval.index.migrations", "apply"),
+    "create_tables": ("retrieval.index.migrations", "create_tables"),
+    "pg_lock": ("retrieval.index.migrations", "pg_lock"),
     "period": ("retrieval.answer.digest", "period"),
     "pick": ("retrieval.languages", "pick"),
     "reindex": ("retrieval.index.ingest", "reindex"),

@@ -89,9 +89,9 @@ def test_bad_values_stored_by_an_earlier_release_are_repaired_and_never_crash(
     )
     (row,) = sources(index)
     index.catalog.transact(  # what a catalog of an earlier release holds: no door, no mark
-        [("UPDATE articles SET date = ?, lang = ? WHERE article_id = ?",
-          ("2026-02-31", INJECTED_LANG, row["article_id"])),
-         ("DELETE FROM meta WHERE key = ?", ("door",))]
+        [("UPDATE articles SET date = :d, lang = :l WHERE article_id = :a",
+          {"d": "2026-02-31", "l": INJECTED_LANG, "a": row["article_id"]}),
+         ("DELETE FROM meta WHERE key = 'door'", {})]
     )  # fmt: skip
     assert parse_moment("2026-02-31") is None  # every renderer reads dates through this
     assert describe_date("2026-02-31", "de") == ""
@@ -156,7 +156,9 @@ def test_renderers_survive_bad_values_written_after_the_repair(run, tmp_path: Pa
                                            "date": "2026-12-01"})  # fmt: skip
     assert run("ingest", str(path))[0] == 0
     catalog = Catalog.local(tmp_path / "data" / "catalog.sqlite3")
-    catalog.transact([("UPDATE articles SET date = ?, lang = ?", ("2026-02-31", INJECTED_LANG))])
+    catalog.transact(
+        [("UPDATE articles SET date = :d, lang = :l", {"d": "2026-02-31", "l": INJECTED_LANG})]
+    )
     catalog.close()
     for argv in (["digest", "--since", "week"], ["digest", "--json", "--since", "2026-01-01"], ["ask", "--json", "What is the latest on the harbour?"],
                  ["ask", "When did the harbour reopen?"], ["sources", "--json"]):  # fmt: skip

@@ -35,7 +35,9 @@ def test_fifty_dead_entries_at_the_top_do_not_starve_the_live_ones(
     assert third.backing_off == 50 and not any("/gone-" in r for r in site.requests)
     # Their time comes: retried after the live ones, and a page that came back is taken.
     site.serve("/gone-7.html", page("Back again", "Back again: the page was restored today."))
-    feeds_index.catalog.transact([("UPDATE feed_failures SET retry_at = ?", (time.time() - 1,))])
+    feeds_index.catalog.transact(
+        [("UPDATE feed_failures SET retry_at = :t", {"t": time.time() - 1})]
+    )
     fourth = feeds.poll(due_only=False)[0]
     assert fourth.added == 1 and len(fourth.failed) == 49
 

@@ -36,7 +36,7 @@ def chunk(chunk_id: str, article_id: str, lang: str, text: str) -> Chunk:
 
 def indexed(db: Database, rows: list[tuple[str, str, str, str, str]]) -> KeywordIndex:
     """rows: (chunk_id, article_id, lang, date, text)."""
-    kw = KeywordIndex(db)
+    kw = Catalog(db).keyword  # its tables come with the catalog's migrations
     db.transact(
         kw.replace([], [(chunk(c, a, lang, text), "", day) for c, a, lang, day, text in rows])
     )
@@ -112,7 +112,7 @@ def test_a_write_and_a_forget_change_the_words_in_the_same_transaction(db: Datab
     assert catalog.keyword.count() == 1
     catalog.delete_article("a1")
     assert catalog.keyword.count() == 0
-    assert db.query("SELECT term, docs FROM word_counts WHERE term != ?", (ROWS,)) == []
+    assert db.query("SELECT term, docs FROM word_counts WHERE term != :r", {"r": ROWS}) == []
     assert db.query("SELECT chunk_id FROM chunk_words") == []
 
 
@@ -130,8 +130,8 @@ def test_an_upgraded_catalog_gets_its_words_once_and_old_bm25_files_go(
     index.close()
     # As an earlier release left it: chunk rows without words, a BM25 directory beside them.
     db = SqliteDatabase(settings.data_dir / "catalog.sqlite3")
-    db.transact([("DELETE FROM chunk_words", ()), ("DELETE FROM word_counts", ()),
-                 ("DELETE FROM meta WHERE key = 'keyword_index'", ())])  # fmt: skip
+    db.transact([("DELETE FROM chunk_words", {}), ("DELETE FROM word_counts", {}),
+                 ("DELETE FROM meta WHERE key = 'keyword_index'", {})])  # fmt: skip
     db.close()
     (settings.data_dir / "bm25").mkdir()
     (settings.data_dir / "bm25" / "footnote.json").write_text("{}")

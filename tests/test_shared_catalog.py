@@ -152,7 +152,7 @@ def test_the_catalog_reconnects_after_the_server_drops_it(
     db = PostgresDatabase(
         shared_settings.database_url.get_secret_value(), schema_name(shared_settings.collection)
     )
-    db.create(["CREATE TABLE IF NOT EXISTS probe (k TEXT PRIMARY KEY)"])
+    db.transact([("CREATE TABLE IF NOT EXISTS probe (k TEXT PRIMARY KEY)", {})])
     pid = db.query("SELECT pg_backend_pid() AS pid")[0]["pid"]
     import psycopg
 
@@ -160,7 +160,7 @@ def test_the_catalog_reconnects_after_the_server_drops_it(
         libpq_url(shared_settings.database_url.get_secret_value()), autocommit=True
     ) as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
-    db.transact([("INSERT INTO probe (k) VALUES (?)", ("after",))])
+    db.transact([("INSERT INTO probe (k) VALUES (:k)", {"k": "after"})])
     assert db.query("SELECT k FROM probe") == [{"k": "after"}]
     assert "connection lost; reconnecting" in caplog.text
     db.close()

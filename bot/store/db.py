@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from bot.retry import retry_on
+from retrieval.api import Migration, add_column, apply_migrations, create_tables, pg_lock
 
 SCHEMA_VERSION = 3
 ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # SQLite autoincrements INTEGER only
@@ -119,6 +120,15 @@ inbox_t = sa.Table(
 )  # fmt: skip
 
 
+# In order, forever: a released name never changes (it is recorded in each database).
+MIGRATIONS = [
+    Migration("bot-0001-tables", create_tables(meta)),
+    Migration("bot-0002-answers-update-id", add_column("answers", "update_id", "BIGINT")),
+    Migration("bot-0003-feedback-update-id",
+              add_column("feedback", "update_id", "BIGINT NOT NULL DEFAULT 0")),
+]  # fmt: skip
+
+
 def database_url(url: str, data_dir: Path) -> str:
     """DATABASE_URL as SQLAlchemy wants it (psycopg 3 for PostgreSQL); SQLite by default."""
     if not url:
@@ -166,27 +176,13 @@ class Database:
 
     @retry_on(_schema_race, attempts=20, wait=0.05)
     def migrate(self) -> None:
-        """Create missing tables; record the schema version (future migrations go here, keyed
-        by the stored version). Processes starting together: PostgreSQL serialises them with an
-        advisory lock; on SQLite the loser of a race simply tries again."""
+        """The named migrations this database lacks (the catalog's mechanism, recorded in its
+        `migrations` table). Processes starting together: PostgreSQL serialises them with an
+        advisory lock; on SQLite the loser of a race simply tries again. `schema_version` is
+        still written, for the tools of releases before named migrations."""
         with self.engine.begin() as c:
-            if self.dialect == "postgresql":  # processes starting together take turns
-                c.execute(sa.text("SELECT pg_advisory_xact_lock(7042001)"))
-            meta.create_all(c)
-            row = c.execute(
-                sa.select(meta_kv.c.value).where(meta_kv.c.key == "schema_version")
-            ).first()
-            version = int(row[0]) if row else 0
-            if version < 2 and row is not None:  # 1 -> 2: answers.update_id
-                cols = {col["name"] for col in sa.inspect(c).get_columns("answers")}
-                if "update_id" not in cols:
-                    c.execute(sa.text("ALTER TABLE answers ADD COLUMN update_id BIGINT"))
-            if version < 3 and row is not None:  # 2 -> 3: feedback.update_id
-                cols = {col["name"] for col in sa.inspect(c).get_columns("feedback")}
-                if "update_id" not in cols:
-                    c.execute(sa.text(
-                        "ALTER TABLE feedback ADD COLUMN update_id BIGINT NOT NULL DEFAULT 0"
-                    ))  # fmt: skip
+            pg_lock(c, 7042001)
+            apply_migrations(c, MIGRATIONS)
             self.upsert(
                 c, meta_kv, {"key": "schema_version", "value": str(SCHEMA_VERSION)}, ["key"]
             )

@@ -12,70 +12,23 @@ from __future__ import annotations
 
 import base64
 import time
-import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+
+from sqlalchemy.engine import Connection
 
 from retrieval.index.keyword import VERSION as KEYWORDS
 from retrieval.index.keyword import KeywordIndex
-from retrieval.index.sql import Database, Row, SqliteDatabase, Statement, upsert
+from retrieval.index.migrations import apply, pg_lock
+from retrieval.index.sql import Database, Params, Row, SqliteDatabase, Statement, lock_key, upsert
+from retrieval.index.tables import MIGRATIONS
 from retrieval.types import Article, Chunk
-
-SCHEMA = [
-    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    """CREATE TABLE IF NOT EXISTS articles (
-    article_id TEXT PRIMARY KEY,
-    title TEXT NOT NULL, url TEXT NOT NULL, source TEXT NOT NULL, date TEXT NOT NULL,
-    lang TEXT NOT NULL, content_hash TEXT NOT NULL, text TEXT NOT NULL,
-    chunks INTEGER NOT NULL DEFAULT 0,
-    hwm INTEGER NOT NULL DEFAULT 0,          -- highest chunk count ever written to the store
-    state TEXT NOT NULL DEFAULT 'pending',   -- 'pending' while vectors are being written
-    updated_at REAL NOT NULL
-)""",
-    """CREATE INDEX IF NOT EXISTS articles_hash ON articles (content_hash)""",
-    """CREATE TABLE IF NOT EXISTS sources (
-    source TEXT PRIMARY KEY, article_id TEXT NOT NULL, seen_at REAL NOT NULL,
-    fingerprint TEXT NOT NULL DEFAULT ''    -- hash of the raw document, to skip unchanged input
-)""",
-    """CREATE INDEX IF NOT EXISTS sources_article ON sources (article_id)""",
-    """CREATE TABLE IF NOT EXISTS chunks (
-    chunk_id TEXT PRIMARY KEY, article_id TEXT NOT NULL, number INTEGER NOT NULL,
-    text TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, lang TEXT NOT NULL,
-    text_hash TEXT NOT NULL,
-    sentences TEXT NOT NULL DEFAULT ''      -- sentence spans in the chunk: "s:e,s:e,..."
-)""",
-    """CREATE INDEX IF NOT EXISTS chunks_article ON chunks (article_id)""",
-    """CREATE INDEX IF NOT EXISTS chunks_hash ON chunks (text_hash)""",
-    """CREATE TABLE IF NOT EXISTS signatures (     -- MinHash of each article's text (near-duplicates)
-    article_id TEXT PRIMARY KEY, sig BLOB NOT NULL,
-    gen INTEGER NOT NULL DEFAULT 0             -- the generation its write published
-)""",
-    """CREATE TABLE IF NOT EXISTS also_published ( -- copies of a story stored once, as links on it
-    source TEXT PRIMARY KEY, article_id TEXT NOT NULL, url TEXT NOT NULL, title TEXT NOT NULL,
-    date TEXT NOT NULL, similarity REAL NOT NULL, added_at REAL NOT NULL
-)""",
-    """CREATE INDEX IF NOT EXISTS also_article ON also_published (article_id)""",
-    """CREATE TABLE IF NOT EXISTS copy_texts (     -- each copy's own words: it vouches for those only
-    source TEXT PRIMARY KEY, article_id TEXT NOT NULL, text TEXT NOT NULL
-)""",
-]
-
-
-# Columns added to a table after its first release: {table: {column: declaration}}. A new one
-# goes here (and into SCHEMA for new catalogs); both engines get it when a catalog opens.
-ADDED_COLUMNS: dict[str, dict[str, str]] = {
-    "sources": {"fingerprint": "TEXT NOT NULL DEFAULT ''"},
-    "chunks": {"sentences": "TEXT NOT NULL DEFAULT ''"},
-    "signatures": {"gen": "INTEGER NOT NULL DEFAULT 0"},
-}
 
 
 class Catalog:
     def __init__(self, db: Database) -> None:
         self.db = db
-        db.create(SCHEMA)
-        self._migrate()
+        db.write(self._migrate)
         self.keyword = KeywordIndex(db)
 
     @classmethod
@@ -87,68 +40,53 @@ class Catalog:
         """Kept in PostgreSQL for every host, not in this machine's data directory."""
         return self.db.kind == "postgres"
 
-    def _migrate(self) -> None:
-        """Add the columns introduced after a catalog was created, on either engine (a shared
-        PostgreSQL catalog of an earlier release gets them as the local SQLite file does)."""
-        for table, columns in ADDED_COLUMNS.items():
-            missing = {n: d for n, d in columns.items() if n not in self.db.columns(table)}
-            if missing:
-                self.db.add_columns(table, missing)
+    def _migrate(self, c: Connection) -> None:
+        """The named migrations this catalog lacks (tables.py), on either engine: a shared
+        PostgreSQL catalog of an earlier release is brought up to date as a local file is."""
+        pg_lock(c, lock_key(self.db.schema, "ddl"))
+        apply(c, MIGRATIONS)
 
     def close(self) -> None:
         self.db.close()
 
-    def _q(self, sql: str, args: Iterable[Any] = ()) -> list[Row]:
-        return self.db.query(sql, args)
+    def _q(self, sql: str, params: Params | None = None) -> list[Row]:
+        return self.db.query(sql, params)
 
     def _tx(self, statements: list[Statement]) -> None:
         self.db.transact(statements)
 
     # Stores that keep their tables in the same database (feeds, duplicates) use these.
-    def query(self, sql: str, args: Iterable[Any] = ()) -> list[Row]:
-        return self._q(sql, args)
+    def query(self, sql: str, params: Params | None = None) -> list[Row]:
+        return self._q(sql, params)
 
     def transact(self, statements: list[Statement]) -> None:
         self._tx(statements)
 
-    def create(self, ddl: list[str]) -> None:
-        self.db.create(ddl)
-
     # --- meta -----------------------------------------------------------------------------
     def get_meta(self, key: str, default: str = "") -> str:
-        rows = self._q("SELECT value FROM meta WHERE key=?", (key,))
+        rows = self._q("SELECT value FROM meta WHERE key=:key", {"key": key})
         return rows[0]["value"] if rows else default
 
     def set_meta(self, key: str, value: str) -> None:
         self._tx([upsert("meta", ["key"], {"key": key, "value": value})])
-
-    def identity(self) -> str:
-        """A random id made once per catalog: a host's cached keyword index belongs to this
-        catalog only (a recreated database counts its generations from 0 again)."""
-        got = self.get_meta("catalog_id")
-        if not got:
-            self._tx([("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
-                       ("catalog_id", uuid.uuid4().hex))])  # fmt: skip
-            got = self.get_meta("catalog_id")
-        return got
 
     def generation(self) -> int:
         return int(self.get_meta("generation", "0"))
 
     # --- articles and sources ---------------------------------------------------------------
     def article(self, article_id: str) -> Row | None:
-        rows = self._q("SELECT * FROM articles WHERE article_id=?", (article_id,))
+        rows = self._q("SELECT * FROM articles WHERE article_id=:a", {"a": article_id})
         return rows[0] if rows else None
 
     def article_with_hash(self, content_hash: str) -> str | None:
         rows = self._q(
-            "SELECT article_id FROM articles WHERE content_hash=? AND state='ready' LIMIT 1",
-            (content_hash,),
+            "SELECT article_id FROM articles WHERE content_hash=:h AND state='ready' LIMIT 1",
+            {"h": content_hash},
         )
         return rows[0]["article_id"] if rows else None
 
     def source_article(self, source: str) -> str | None:
-        rows = self._q("SELECT article_id FROM sources WHERE source=?", (source,))
+        rows = self._q("SELECT article_id FROM sources WHERE source=:s", {"s": source})
         return rows[0]["article_id"] if rows else None
 
     def sources(self) -> list[Row]:
@@ -157,10 +95,11 @@ class Catalog:
     def sources_of(self, article_id: str) -> list[str]:
         return [
             r["source"]
-            for r in self._q("SELECT source FROM sources WHERE article_id=?", (article_id,))
+            for r in self._q("SELECT source FROM sources WHERE article_id=:a", {"a": article_id})
         ]
 
     def map_source(self, source: str, article_id: str, fingerprint: str = "") -> None:
+        moved = {"s": source, "a": article_id}
         self._tx(
             [
                 upsert(
@@ -175,11 +114,8 @@ class Catalog:
                 ),
                 # A source that was a copy of another story and now maps elsewhere is no longer
                 # "also published" there.
-                (
-                    "DELETE FROM also_published WHERE source=? AND article_id!=?",
-                    (source, article_id),
-                ),
-                ("DELETE FROM copy_texts WHERE source=? AND article_id!=?", (source, article_id)),
+                ("DELETE FROM also_published WHERE source=:s AND article_id!=:a", moved),
+                ("DELETE FROM copy_texts WHERE source=:s AND article_id!=:a", moved),
             ]
         )
 
@@ -187,17 +123,17 @@ class Catalog:
         """The article of `source` if its raw document is the one already ingested."""
         rows = self._q(
             "SELECT s.article_id FROM sources s JOIN articles a USING (article_id) "
-            "WHERE s.source=? AND s.fingerprint=? AND a.state='ready'",
-            (source, fingerprint),
+            "WHERE s.source=:s AND s.fingerprint=:f AND a.state='ready'",
+            {"s": source, "f": fingerprint},
         )
         return rows[0]["article_id"] if rows else None
 
     def unmap_source(self, source: str) -> None:
         self._tx(
             [
-                ("DELETE FROM sources WHERE source=?", (source,)),
-                ("DELETE FROM also_published WHERE source=?", (source,)),
-                ("DELETE FROM copy_texts WHERE source=?", (source,)),
+                ("DELETE FROM sources WHERE source=:s", {"s": source}),
+                ("DELETE FROM also_published WHERE source=:s", {"s": source}),
+                ("DELETE FROM copy_texts WHERE source=:s", {"s": source}),
             ]
         )
 
@@ -210,21 +146,17 @@ class Catalog:
         old = self.article(article.article_id)
         hwm = max(planned_chunks, old["hwm"] if old else 0)
         if old is None:
-            self._tx(
-                [
-                    (
-                        "INSERT INTO articles (article_id, title, url, source, date, lang, "
-                        "content_hash, text, chunks, hwm, state, updated_at) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 'pending', ?)",
-                        (
-                            article.article_id, article.title, article.url, article.source,
-                            article.date, article.lang, "", "", hwm, time.time(),
-                        ),
-                    )
-                ]
-            )  # fmt: skip
+            row = {
+                "article_id": article.article_id, "title": article.title, "url": article.url,
+                "source": article.source, "date": article.date, "lang": article.lang,
+                "content_hash": "", "text": "", "chunks": 0, "hwm": hwm, "state": "pending",
+                "updated_at": time.time(),
+            }  # fmt: skip
+            self._tx([(f"INSERT INTO articles ({', '.join(row)}) "
+                       f"VALUES ({', '.join(':' + k for k in row)})", row)])  # fmt: skip
         else:
-            self._tx([("UPDATE articles SET hwm=? WHERE article_id=?", (hwm, article.article_id))])
+            self._tx([("UPDATE articles SET hwm=:hwm WHERE article_id=:a",
+                       {"hwm": hwm, "a": article.article_id})])  # fmt: skip
         return hwm, old is not None
 
     def commit_article(
@@ -236,30 +168,34 @@ class Catalog:
     ) -> None:
         """Make the article ready with exactly these chunks, in one transaction."""
         spans = sentences or [[] for _ in chunks]
-        old = [r["chunk_id"] for r in self._q(
-            "SELECT chunk_id FROM chunks WHERE article_id=?", (article.article_id,))]  # fmt: skip
+        old = self._chunk_ids(article.article_id)
         rows = [
             (
                 "INSERT INTO chunks (chunk_id, article_id, number, text, start, \"end\", lang, "
-                "text_hash, sentences) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    c.chunk_id, c.article_id, c.number, c.text, c.start, c.end, c.lang, h,
-                    ",".join(f"{a}:{b}" for a, b in sp),
-                ),
+                "text_hash, sentences) VALUES (:chunk_id, :article_id, :number, :text, :start, "
+                ":end, :lang, :text_hash, :sentences)",
+                {
+                    "chunk_id": c.chunk_id, "article_id": c.article_id, "number": c.number,
+                    "text": c.text, "start": c.start, "end": c.end, "lang": c.lang,
+                    "text_hash": h, "sentences": ",".join(f"{a}:{b}" for a, b in sp),
+                },
             )
             for c, h, sp in zip(chunks, text_hashes, spans, strict=True)
         ]  # fmt: skip
+        ready = {
+            "title": article.title, "url": article.url, "source": article.source,
+            "date": article.date, "lang": article.lang, "content_hash": article.content_hash,
+            "text": article.text, "chunks": len(chunks), "hwm": len(chunks),
+            "updated_at": time.time(), "a": article.article_id,
+        }  # fmt: skip
         self._tx(
             [
-                ("DELETE FROM chunks WHERE article_id=?", (article.article_id,)),
+                ("DELETE FROM chunks WHERE article_id=:a", {"a": article.article_id}),
                 (
-                    "UPDATE articles SET title=?, url=?, source=?, date=?, lang=?, content_hash=?, "
-                    "text=?, chunks=?, hwm=?, state='ready', updated_at=? WHERE article_id=?",
-                    (
-                        article.title, article.url, article.source, article.date, article.lang,
-                        article.content_hash, article.text, len(chunks), len(chunks), time.time(),
-                        article.article_id,
-                    ),
+                    "UPDATE articles SET title=:title, url=:url, source=:source, date=:date, "
+                    "lang=:lang, content_hash=:content_hash, text=:text, chunks=:chunks, hwm=:hwm, "
+                    "state='ready', updated_at=:updated_at WHERE article_id=:a",
+                    ready,
                 ),
                 *rows,
                 *self.keyword.replace(old, [(c, article.title, article.date) for c in chunks]),
@@ -267,19 +203,18 @@ class Catalog:
         )  # fmt: skip
 
     def delete_article(self, article_id: str) -> None:
-        old = [r["chunk_id"] for r in self._q(
-            "SELECT chunk_id FROM chunks WHERE article_id=?", (article_id,))]  # fmt: skip
+        old = self._chunk_ids(article_id)
+        tables = ("chunks", "sources", "signatures", "also_published", "copy_texts", "articles")
         self._tx(
             [
                 *self.keyword.replace(old, []),
-                ("DELETE FROM chunks WHERE article_id=?", (article_id,)),
-                ("DELETE FROM sources WHERE article_id=?", (article_id,)),
-                ("DELETE FROM signatures WHERE article_id=?", (article_id,)),
-                ("DELETE FROM also_published WHERE article_id=?", (article_id,)),
-                ("DELETE FROM copy_texts WHERE article_id=?", (article_id,)),
-                ("DELETE FROM articles WHERE article_id=?", (article_id,)),
+                *((f"DELETE FROM {t} WHERE article_id=:a", {"a": article_id}) for t in tables),
             ]
         )
+
+    def _chunk_ids(self, article_id: str) -> list[str]:
+        rows = self._q("SELECT chunk_id FROM chunks WHERE article_id=:a", {"a": article_id})
+        return [r["chunk_id"] for r in rows]
 
     def articles(self) -> list[Row]:
         return self._q(
@@ -294,12 +229,10 @@ class Catalog:
     def chunks_by_id(self, ids: list[str]) -> dict[str, Chunk]:
         out: dict[str, Chunk] = {}
         for i in range(0, len(ids), 500):
-            part = ids[i : i + 500]
-            marks = ",".join("?" * len(part))
             for r in self._q(
                 "SELECT c.*, a.title, a.url, a.source, a.date FROM chunks c "
-                f"JOIN articles a USING (article_id) WHERE c.chunk_id IN ({marks})",
-                part,
+                "JOIN articles a USING (article_id) WHERE c.chunk_id IN :ids",
+                {"ids": ids[i : i + 500]},
             ):
                 out[r["chunk_id"]] = _chunk(r)
         return out
@@ -309,8 +242,8 @@ class Catalog:
             _chunk(r)
             for r in self._q(
                 "SELECT c.*, a.title, a.url, a.source, a.date FROM chunks c "
-                "JOIN articles a USING (article_id) WHERE c.article_id=? ORDER BY number",
-                (article_id,),
+                "JOIN articles a USING (article_id) WHERE c.article_id=:a ORDER BY number",
+                {"a": article_id},
             )
         ]
 
@@ -319,30 +252,27 @@ class Catalog:
         return {
             r["text_hash"]: (r["chunk_id"], parse_spans(r["sentences"]))
             for r in self._q(
-                "SELECT chunk_id, text_hash, sentences FROM chunks WHERE article_id=?",
-                (article_id,),
+                "SELECT chunk_id, text_hash, sentences FROM chunks WHERE article_id=:a",
+                {"a": article_id},
             )
         }
 
     def sentence_spans(self, chunk_ids: list[str]) -> dict[str, list[tuple[int, int]]]:
         out: dict[str, list[tuple[int, int]]] = {}
         for i in range(0, len(chunk_ids), 500):
-            part = chunk_ids[i : i + 500]
-            marks = ",".join("?" * len(part))
             for r in self._q(
-                f"SELECT chunk_id, sentences FROM chunks WHERE chunk_id IN ({marks})", part
+                "SELECT chunk_id, sentences FROM chunks WHERE chunk_id IN :ids",
+                {"ids": chunk_ids[i : i + 500]},
             ):
                 out[r["chunk_id"]] = parse_spans(r["sentences"])
         return out
 
-    def iter_chunk_rows(self, alone: bool = False) -> list[Row]:
-        """Every ready chunk; `alone`: on a connection of its own, so that a long read in a
-        background thread does not hold up the searches' short ones."""
-        sql = (
+    def iter_chunk_rows(self) -> list[Row]:
+        """Every ready chunk (a consistency check, a benchmark: never on the answer path)."""
+        return self._q(
             "SELECT c.chunk_id, c.article_id, c.text, c.lang, a.title, a.date FROM chunks c "
             "JOIN articles a USING (article_id) WHERE a.state='ready' ORDER BY c.chunk_id"
         )
-        return self.db.query_alone(sql) if alone else self._q(sql)
 
     def keywords_current(self) -> bool:
         return self.get_meta("keyword_index") == KEYWORDS
@@ -358,9 +288,9 @@ class Catalog:
         while True:
             rows = self._q(
                 "SELECT c.*, a.title, a.url, a.source, a.date FROM chunks c "
-                "JOIN articles a USING (article_id) WHERE a.state='ready' AND c.chunk_id > ? "
-                "ORDER BY c.chunk_id LIMIT ?",
-                (after, batch),
+                "JOIN articles a USING (article_id) WHERE a.state='ready' AND c.chunk_id > :after "
+                "ORDER BY c.chunk_id LIMIT :n",
+                {"after": after, "n": batch},
             )
             if not rows:
                 break

@@ -8,7 +8,6 @@ import logging
 import time
 from pathlib import Path
 
-from retrieval.index import feed_table as feed_store
 from retrieval.index.catalog import Catalog
 from retrieval.index.lock import AdvisoryLock
 from retrieval.index.sql import (
@@ -66,7 +65,6 @@ def adopt(catalog: Catalog, path: Path) -> int:
 
 
 def _copy(source: SqliteDatabase, catalog: Catalog) -> int:
-    catalog.create(feed_store.SCHEMA)
     have = {r["name"] for r in source.query("SELECT name FROM sqlite_master WHERE type='table'")}
     statements: list[Statement] = []
     for table in TABLES:
@@ -77,15 +75,15 @@ def _copy(source: SqliteDatabase, catalog: Catalog) -> int:
                 continue
             cols = list(row.keys())
             quoted = ", ".join(f'"{c}"' for c in cols)
-            marks = ", ".join("?" * len(cols))
+            marks = ", ".join(f":p{i}" for i in range(len(cols)))
             statements.append(
                 (f"INSERT INTO {table} ({quoted}) VALUES ({marks}) ON CONFLICT DO NOTHING",
-                 tuple(row[c] for c in cols))
+                 {f"p{i}": row[c] for i, c in enumerate(cols)})
             )  # fmt: skip
     if "feeds" in have:  # explicit ids were copied: the next feed must not reuse one
         statements.append(
             ("SELECT setval(pg_get_serial_sequence('feeds', 'feed_id'), "
-             "COALESCE((SELECT MAX(feed_id) FROM feeds), 0) + 1, false)", ())
+             "COALESCE((SELECT MAX(feed_id) FROM feeds), 0) + 1, false)", {})
         )  # fmt: skip
     catalog.transact(statements)
     return sum(1 for s in statements if s[0].startswith("INSERT INTO articles"))

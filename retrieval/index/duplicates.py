@@ -105,8 +105,8 @@ class DuplicateFinder:
         generation = self.catalog.generation()
         for row in self.catalog.query(
             "SELECT s.article_id, s.sig FROM signatures s JOIN articles a USING (article_id) "
-            "WHERE a.state='ready' AND s.gen > ?",
-            (since,),
+            "WHERE a.state='ready' AND s.gen > :since",
+            {"since": since},
         ):
             values = np.frombuffer(row["sig"], dtype=np.uint64)
             m = MinHash(num_perm=NUM_PERM, seed=SEED, hashvalues=values, scheme=SCHEME)
@@ -177,12 +177,11 @@ def also_published(catalog: Catalog, article_ids: list[str]) -> dict[str, list[d
     `text` is the copy's own words, flattened once here for `says` (spacing and case aside)."""
     if not article_ids:
         return {}
-    marks = ",".join("?" * len(article_ids))
     rows = catalog.query(
         "SELECT a.article_id, a.url, a.title, a.date, t.text FROM also_published a "
-        f"LEFT JOIN copy_texts t ON t.source = a.source WHERE a.article_id IN ({marks}) "
+        "LEFT JOIN copy_texts t ON t.source = a.source WHERE a.article_id IN :ids "
         "ORDER BY a.added_at",
-        article_ids,
+        {"ids": list(article_ids)},
     )
     out: dict[str, list[dict[str, Any]]] = {}
     for r in rows:

@@ -11,31 +11,6 @@ from typing import Any
 from retrieval.index.catalog import Catalog
 from retrieval.index.sql import upsert
 
-SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS feeds (
-        feed_id INTEGER PRIMARY KEY AUTOINCREMENT,
-        url TEXT NOT NULL UNIQUE, kind TEXT NOT NULL DEFAULT '', title TEXT NOT NULL DEFAULT '',
-        every_minutes INTEGER NOT NULL,
-        etag TEXT NOT NULL DEFAULT '', last_modified TEXT NOT NULL DEFAULT '',
-        added_at REAL NOT NULL, last_poll REAL NOT NULL DEFAULT 0,
-        last_success REAL NOT NULL DEFAULT 0, next_poll REAL NOT NULL DEFAULT 0,
-        error TEXT NOT NULL DEFAULT '', errors INTEGER NOT NULL DEFAULT 0,
-        reported INTEGER NOT NULL DEFAULT 0, articles INTEGER NOT NULL DEFAULT 0
-    )""",
-    """CREATE TABLE IF NOT EXISTS feed_items (
-        feed_id INTEGER NOT NULL, item_key TEXT NOT NULL, version TEXT NOT NULL,
-        article_id TEXT NOT NULL DEFAULT '', seen_at REAL NOT NULL,
-        PRIMARY KEY (feed_id, item_key)
-    )""",
-    """CREATE TABLE IF NOT EXISTS feed_settings (   -- an owner's choices per feed
-        feed_id INTEGER PRIMARY KEY, ignore_robots INTEGER NOT NULL DEFAULT 0
-    )""",
-    """CREATE TABLE IF NOT EXISTS feed_failures (
-        feed_id INTEGER NOT NULL, item_key TEXT NOT NULL, version TEXT NOT NULL,
-        failures INTEGER NOT NULL, retry_at REAL NOT NULL,
-        PRIMARY KEY (feed_id, item_key)
-    )""",
-]
 _FEEDS = (
     "SELECT f.*, COALESCE(s.ignore_robots, 0) AS ignore_robots FROM feeds f "
     "LEFT JOIN feed_settings s ON s.feed_id = f.feed_id"
@@ -88,8 +63,7 @@ def _iso(ts: float) -> str | None:
 
 class FeedStore:
     def __init__(self, catalog: Catalog) -> None:
-        self.catalog = catalog
-        catalog.create(SCHEMA)
+        self.catalog = catalog  # its tables are the catalog's (tables.py)
 
     def add(
         self, url: str, kind: str, title: str, every_minutes: int, ignore_robots: bool = False
@@ -101,8 +75,14 @@ class FeedStore:
             [
                 (
                     "INSERT INTO feeds (url, kind, title, every_minutes, added_at) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (url, kind, title, every_minutes, time.time()),
+                    "VALUES (:url, :kind, :title, :every, :now)",
+                    {
+                        "url": url,
+                        "kind": kind,
+                        "title": title,
+                        "every": every_minutes,
+                        "now": time.time(),
+                    },
                 )
             ]
         )
@@ -115,11 +95,11 @@ class FeedStore:
         return feed
 
     def by_url(self, url: str) -> Feed | None:
-        rows = self.catalog.query(f"{_FEEDS} WHERE f.url=?", (url,))
+        rows = self.catalog.query(f"{_FEEDS} WHERE f.url=:url", {"url": url})
         return Feed(**dict(rows[0])) if rows else None
 
     def get(self, feed_id: int) -> Feed | None:
-        rows = self.catalog.query(f"{_FEEDS} WHERE f.feed_id=?", (feed_id,))
+        rows = self.catalog.query(f"{_FEEDS} WHERE f.feed_id=:f", {"f": feed_id})
         return Feed(**dict(rows[0])) if rows else None
 
     def all(self) -> list[Feed]:
@@ -127,7 +107,7 @@ class FeedStore:
 
     def due(self, now: float) -> list[Feed]:
         rows = self.catalog.query(
-            f"{_FEEDS} WHERE f.next_poll <= ? ORDER BY f.next_poll, f.feed_id", (now,)
+            f"{_FEEDS} WHERE f.next_poll <= :now ORDER BY f.next_poll, f.feed_id", {"now": now}
         )
         return [Feed(**dict(r)) for r in rows]
 
@@ -137,10 +117,8 @@ class FeedStore:
             return False
         self.catalog.transact(
             [
-                ("DELETE FROM feed_items WHERE feed_id=?", (feed_id,)),
-                ("DELETE FROM feed_failures WHERE feed_id=?", (feed_id,)),
-                ("DELETE FROM feed_settings WHERE feed_id=?", (feed_id,)),
-                ("DELETE FROM feeds WHERE feed_id=?", (feed_id,)),
+                (f"DELETE FROM {t} WHERE feed_id=:f", {"f": feed_id})
+                for t in ("feed_items", "feed_failures", "feed_settings", "feeds")
             ]
         )
         return True
@@ -150,14 +128,14 @@ class FeedStore:
         unknown = set(values) - allowed
         if unknown:
             raise ValueError(f"unknown feed fields {sorted(unknown)}")
-        cols = ", ".join(f"{k}=?" for k in values)
+        cols = ", ".join(f"{k}=:{k}" for k in values)  # names checked above
         self.catalog.transact(
-            [(f"UPDATE feeds SET {cols} WHERE feed_id=?", (*values.values(), feed_id))]
+            [(f"UPDATE feeds SET {cols} WHERE feed_id=:feed_id", {**values, "feed_id": feed_id})]
         )
 
     def seen_versions(self, feed_id: int) -> dict[str, str]:
         rows = self.catalog.query(
-            "SELECT item_key, version FROM feed_items WHERE feed_id=?", (feed_id,)
+            "SELECT item_key, version FROM feed_items WHERE feed_id=:f", {"f": feed_id}
         )
         return {r["item_key"]: r["version"] for r in rows}
 
@@ -180,18 +158,21 @@ class FeedStore:
                 for key, version, aid in items
             ]
             + [
-                ("DELETE FROM feed_failures WHERE feed_id=? AND item_key=?", (feed_id, key))
+                (
+                    "DELETE FROM feed_failures WHERE feed_id=:f AND item_key=:k",
+                    {"f": feed_id, "k": key},
+                )
                 for key, _, _ in items
             ]
         )
 
     def forget_article(self, article_id: str) -> None:
-        self.catalog.transact([("DELETE FROM feed_items WHERE article_id=?", (article_id,))])
+        self.catalog.transact([("DELETE FROM feed_items WHERE article_id=:a", {"a": article_id})])
 
     def failing(self, feed_id: int) -> dict[str, Failing]:
         rows = self.catalog.query(
-            "SELECT item_key, version, failures, retry_at FROM feed_failures WHERE feed_id=?",
-            (feed_id,),
+            "SELECT item_key, version, failures, retry_at FROM feed_failures WHERE feed_id=:f",
+            {"f": feed_id},
         )
         return {r["item_key"]: Failing(r["version"], r["failures"], r["retry_at"]) for r in rows}
 

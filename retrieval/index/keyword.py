@@ -28,6 +28,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.engine import Connection
+
 from retrieval.index.sql import Database, Statement
 from retrieval.text.analysis import ANALYSIS, analyse, anchors
 from retrieval.types import Chunk
@@ -56,6 +58,12 @@ POSTGRES = [
 ]
 
 
+def create(c: Connection) -> None:
+    """The migration that makes the tables (each engine its own full-text search)."""
+    for ddl in SQLITE if c.dialect.name == "sqlite" else POSTGRES:
+        c.exec_driver_sql(ddl)
+
+
 def token(word: str) -> str:
     return "w" + hashlib.blake2b(word.encode(), digest_size=8).hexdigest()
 
@@ -75,15 +83,15 @@ class Scope:
     date_to: str = ""
     article_id: str = ""
 
-    def sql(self) -> tuple[str, list[Any]]:
-        conds, args = [], []
-        for column, op, value in (
-            ("lang", "=", self.lang), ("article_id", "=", self.article_id),
-            ("date", ">=", self.date_from), ("date", "<=", self.date_to),
+    def sql(self) -> tuple[str, dict[str, Any]]:
+        conds, args = [], {}
+        for column, op, name, value in (
+            ("lang", "=", "s_lang", self.lang), ("article_id", "=", "s_article", self.article_id),
+            ("date", ">=", "s_from", self.date_from), ("date", "<=", "s_to", self.date_to),
         ):  # fmt: skip
             if value:
-                conds.append(f"{column} {op} ?")
-                args.append(value)
+                conds.append(f"{column} {op} :{name}")
+                args[name] = value
         if self.date_from or self.date_to:
             conds.append("date != ''")
         return "".join(f" AND {c}" for c in conds), args
@@ -102,7 +110,6 @@ class KeywordIndex:
         self.db = db
         self.sqlite = db.kind == "sqlite"
         self.key = "rowid" if self.sqlite else "key"
-        db.create(SQLITE if self.sqlite else POSTGRES)
         self._f1: float | None = None
 
     # --- writes: statements for the catalog's transaction -----------------------------------
@@ -118,7 +125,7 @@ class KeywordIndex:
             for words in self._stored_terms(keys):
                 delta.subtract(words)
                 delta[ROWS] -= 1
-            out += [(f"DELETE FROM chunk_words WHERE {self.key} = ?", (k,)) for k in keys]
+            out += [(f"DELETE FROM chunk_words WHERE {self.key} = :k", {"k": k}) for k in keys]
         for c, title, date in chunks:
             terms = [token(t) for t in analyse(f"{title}\n{c.text}", c.lang)]
             delta.update(set(terms))
@@ -131,9 +138,10 @@ class KeywordIndex:
         if self.sqlite:
             return (
                 "INSERT INTO chunk_words (rowid, words, chunk_id, article_id, lang, date) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (key(c.chunk_id), " ".join(terms), c.chunk_id, c.article_id, c.lang, date),
-            )
+                "VALUES (:k, :words, :chunk_id, :article_id, :lang, :date)",
+                {"k": key(c.chunk_id), "words": " ".join(terms), "chunk_id": c.chunk_id,
+                 "article_id": c.article_id, "lang": c.lang, "date": date},
+            )  # fmt: skip
         positions: dict[str, list[int]] = {}
         for i, t in enumerate(terms[:16383], 1):  # tsvector positions stop at 16383
             if len(positions.setdefault(t, [])) < 256:
@@ -141,31 +149,30 @@ class KeywordIndex:
         vector = " ".join(f"{t}:{','.join(map(str, p))}" for t, p in positions.items())
         return (
             "INSERT INTO chunk_words (key, chunk_id, article_id, lang, date, words) "
-            "VALUES (?, ?, ?, ?, ?, ?::tsvector)",
-            (key(c.chunk_id), c.chunk_id, c.article_id, c.lang, date, vector),
-        )
+            "VALUES (:k, :chunk_id, :article_id, :lang, :date, CAST(:words AS tsvector))",
+            {"k": key(c.chunk_id), "chunk_id": c.chunk_id, "article_id": c.article_id,
+             "lang": c.lang, "date": date, "words": vector},
+        )  # fmt: skip
 
     def _stored_terms(self, keys: list[int]) -> list[set[str]]:
         out: list[set[str]] = []
         for i in range(0, len(keys), 500):
             part = keys[i : i + 500]
-            marks = ",".join("?" * len(part))
             if self.sqlite:
                 rows = self.db.query(
-                    f"SELECT words FROM chunk_words WHERE rowid IN ({marks})", part
+                    "SELECT words FROM chunk_words WHERE rowid IN :keys", {"keys": part}
                 )
                 out += [set(str(r["words"]).split()) for r in rows]
             else:
                 rows = self.db.query(
-                    f"SELECT tsvector_to_array(words) AS words FROM chunk_words "
-                    f"WHERE key IN ({marks})",
-                    part,
+                    "SELECT tsvector_to_array(words) AS words FROM chunk_words WHERE key IN :keys",
+                    {"keys": part},
                 )
                 out += [set(r["words"]) for r in rows]
         return out
 
     def clear(self) -> list[Statement]:
-        return [("DELETE FROM chunk_words", ()), ("DELETE FROM word_counts", ())]
+        return [("DELETE FROM chunk_words", {}), ("DELETE FROM word_counts", {})]
 
     # --- reads ------------------------------------------------------------------------------
     def search(
@@ -193,17 +200,21 @@ class KeywordIndex:
             }  # fmt: skip  (FTS5's own idf)
             rows = self.db.query(
                 "SELECT chunk_id, -bm25(chunk_words) AS s FROM chunk_words "
-                f"WHERE chunk_words MATCH ?{where} ORDER BY bm25(chunk_words) LIMIT ?",
-                [" OR ".join(words), *args, n],
+                f"WHERE chunk_words MATCH :q{where} ORDER BY bm25(chunk_words) LIMIT :n",
+                {"q": " OR ".join(words), **args, "n": n},
             )
         else:
             idf = {w: _idf(total, counts[w]) for w in words}
-            ranks = " + ".join("? * ts_rank(words, ?::tsquery, 0)" for _ in words)
-            weights = [v for w in words for v in (idf[w] / self._single(), w)]
+            ranks = " + ".join(
+                f"CAST(:i{j} AS DOUBLE PRECISION) * ts_rank(words, CAST(:w{j} AS tsquery), 0)"
+                for j in range(len(words))
+            )
+            weights = {f"i{j}": idf[w] / self._single() for j, w in enumerate(words)}
+            terms = {f"w{j}": w for j, w in enumerate(words)}
             rows = self.db.query(
                 f"SELECT chunk_id, ({ranks}) AS s FROM chunk_words "
-                f"WHERE words @@ ?::tsquery{where} ORDER BY s DESC LIMIT ?",
-                [*weights, " | ".join(words), *args, n],
+                f"WHERE words @@ CAST(:q AS tsquery){where} ORDER BY s DESC LIMIT :n",
+                {**weights, **terms, "q": " | ".join(words), **args, "n": n},
             )
         full = BEST * sum(idf.values())
         return [(r["chunk_id"], min(1.0, float(r["s"]) / full)) for r in rows if float(r["s"]) > 0]
@@ -211,7 +222,10 @@ class KeywordIndex:
     def _single(self) -> float:
         """ts_rank of a word that appears once: a word's rank is counted in these units."""
         if self._f1 is None:
-            got = self.db.query("SELECT ts_rank('a:1'::tsvector, 'a'::tsquery, 0) AS r")
+            got = self.db.query(
+                "SELECT ts_rank(CAST(:v AS tsvector), CAST(:q AS tsquery), 0) AS r",
+                {"v": "a:1", "q": "a"},
+            )
             self._f1 = float(got[0]["r"])
         return self._f1
 
@@ -241,25 +255,26 @@ class KeywordIndex:
         ranked = sorted(got.items(), key=lambda kv: -kv[1])[:n]
         return [(cid, score / weight) for cid, score in ranked]
 
-    def _having(self, term: str, where: str, args: list[Any], among: list[str] | None) -> list[str]:
+    def _having(
+        self, term: str, where: str, args: dict[str, Any], among: list[str] | None
+    ) -> list[str]:
         """The chunks holding `term` (within `among` only, when given)."""
         if among is not None:
             if not among:
                 return []
-            keys = [key(c) for c in among[:1000]]
-            where += f" AND {self.key} IN ({','.join('?' * len(keys))})"
-            args = [*args, *keys]
-        match = "chunk_words MATCH ?" if self.sqlite else "words @@ ?::tsquery"
+            where += f" AND {self.key} IN :among"
+            args = {**args, "among": [key(c) for c in among[:1000]]}
+        match = "chunk_words MATCH :t" if self.sqlite else "words @@ CAST(:t AS tsquery)"
         rows = self.db.query(
-            f"SELECT chunk_id FROM chunk_words WHERE {match}{where}", [term, *args]
+            f"SELECT chunk_id FROM chunk_words WHERE {match}{where}", {"t": term, **args}
         )
         return [r["chunk_id"] for r in rows]
 
     def counts(self, terms: Iterable[str]) -> dict[str, int]:
         """How many chunks hold each term (and ROWS: how many chunks there are)."""
-        wanted = [ROWS, *terms]
-        marks = ",".join("?" * len(wanted))
-        rows = self.db.query(f"SELECT term, docs FROM word_counts WHERE term IN ({marks})", wanted)
+        rows = self.db.query(
+            "SELECT term, docs FROM word_counts WHERE term IN :terms", {"terms": [ROWS, *terms]}
+        )
         return {r["term"]: int(r["docs"]) for r in rows}
 
     def allowed(self, chunk_ids: Sequence[str], scope: Scope) -> set[str]:
@@ -269,9 +284,8 @@ class KeywordIndex:
         for i in range(0, len(chunk_ids), 500):
             keys = [key(c) for c in chunk_ids[i : i + 500]]
             rows = self.db.query(
-                f"SELECT chunk_id FROM chunk_words WHERE {self.key} IN "
-                f"({','.join('?' * len(keys))}){where}",
-                [*keys, *args],
+                f"SELECT chunk_id FROM chunk_words WHERE {self.key} IN :keys{where}",
+                {"keys": keys, **args},
             )
             out |= {r["chunk_id"] for r in rows}
         return out
@@ -279,7 +293,7 @@ class KeywordIndex:
     def sample(self, size: int) -> list[str]:
         """`size` chunks spread over the corpus at random, the same ones until they change."""
         rows = self.db.query(
-            f"SELECT chunk_id FROM chunk_words ORDER BY {self.key} LIMIT ?", (size,)
+            f"SELECT chunk_id FROM chunk_words ORDER BY {self.key} LIMIT :n", {"n": size}
         )
         return [r["chunk_id"] for r in rows]
 
@@ -294,11 +308,13 @@ def _idf(total: int, docs: int) -> float:
 def _count_statements(delta: Counter[str]) -> list[Statement]:
     changed = sorted((t, d) for t, d in delta.items() if d)
     out: list[Statement] = [
-        ("INSERT INTO word_counts (term, docs) VALUES (?, ?) ON CONFLICT (term) "
-         "DO UPDATE SET docs = word_counts.docs + excluded.docs", (t, d))
+        ("INSERT INTO word_counts (term, docs) VALUES (:t, :d) ON CONFLICT (term) "
+         "DO UPDATE SET docs = word_counts.docs + excluded.docs", {"t": t, "d": d})
         for t, d in changed
     ]  # fmt: skip
     out += [
-        ("DELETE FROM word_counts WHERE term = ? AND docs <= 0", (t,)) for t, d in changed if d < 0
+        ("DELETE FROM word_counts WHERE term = :t AND docs <= 0", {"t": t})
+        for t, d in changed
+        if d < 0
     ]
     return out

@@ -30,20 +30,25 @@ def repair_stored(catalog: Catalog, detector: Any) -> int:
             lang = lang or r["lang"]
         if (title, url, day, lang) != (r["title"], r["url"], r["date"], r["lang"]):
             statements.append(
-                ("UPDATE articles SET title = ?, url = ?, date = ?, lang = ? WHERE article_id = ?",
-                 (title, url, day, lang, r["article_id"]))
+                ("UPDATE articles SET title = :title, url = :url, date = :date, lang = :lang "
+                 "WHERE article_id = :a",
+                 {"title": title, "url": url, "date": day, "lang": lang, "a": r["article_id"]})
             )  # fmt: skip
             log.warning("repaired article %s: %s", r["article_id"], "; ".join(dropped))
     for r in catalog.query("SELECT DISTINCT lang FROM chunks"):
         if r["lang"] and not language_code(r["lang"]):
-            statements.append(("UPDATE chunks SET lang = ? WHERE lang = ?", ("", r["lang"])))
+            statements.append(
+                ("UPDATE chunks SET lang = '' WHERE lang = :lang", {"lang": r["lang"]})
+            )
+    if statements:  # the words' language and date were copied from these rows: index again
+        statements.append(upsert("meta", ["key"], {"key": "keyword_index", "value": ""}))
     statements.append(_mark())
     catalog.transact(statements)
-    return len(statements) - 1
+    return sum(1 for sql, _ in statements if sql.startswith("UPDATE articles"))
 
 
 def _text(catalog: Catalog, article_id: str) -> str:
-    rows = catalog.query("SELECT text FROM articles WHERE article_id = ?", (article_id,))
+    rows = catalog.query("SELECT text FROM articles WHERE article_id = :a", {"a": article_id})
     return str(rows[0]["text"])[:1500] if rows else ""
 
 

@@ -1,10 +1,12 @@
 """Where the catalog's tables live: a SQLite file in the data directory (one machine, the
 default), or a schema of the PostgreSQL database in `DATABASE_URL`, shared by every host.
 
-The catalog and the stores beside it write one SQL with `?` placeholders and portable upserts
-(`upsert`); this module adapts placeholders and column types to PostgreSQL. Each database is
-used through one connection per process, serialised by a lock: statements are short, and a
-search makes a handful of them.
+One layer over SQLAlchemy Core for both engines, as the bot's database: statements are SQL with
+named parameters (`:name`; a list or tuple value expands into `IN (…)`), upserts are the
+`ON CONFLICT` both engines accept, tables are created and changed by named migrations
+(`migrations.py`). Reads run in autocommit; a write is one transaction (SQLite: `BEGIN
+IMMEDIATE`, so two writers queue instead of failing). A dropped PostgreSQL connection is found
+by the pool's ping and opened again.
 """
 
 from __future__ import annotations
@@ -12,38 +14,26 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-import sqlite3
-import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
 
 from retrieval.errors import StoreUnavailableError
 
 log = logging.getLogger(__name__)
 
 Row = Mapping[str, Any]
-Statement = tuple[str, Iterable[Any]]
+Params = Mapping[str, Any]
+Statement = tuple[str, Params]
 T = TypeVar("T")
-
-
-class Database(Protocol):
-    kind: str  # "sqlite" | "postgres"
-
-    def query(self, sql: str, args: Iterable[Any] = ()) -> list[Row]: ...
-    def query_alone(self, sql: str, args: Iterable[Any] = ()) -> list[Row]: ...
-    def transact(self, statements: list[Statement]) -> None: ...
-    def create(self, ddl: Sequence[str]) -> None: ...
-    def columns(self, table: str) -> set[str]: ...
-    def add_columns(self, table: str, columns: Mapping[str, str]) -> None: ...
-    def close(self) -> None: ...
 
 
 def upsert(table: str, keys: Sequence[str], values: Mapping[str, Any]) -> Statement:
     """INSERT, or UPDATE the row with the same keys: one statement both engines accept."""
     cols = list(values)
-    quoted = ", ".join(_q(c) for c in cols)
-    marks = ", ".join("?" * len(cols))
     rest = [c for c in cols if c not in keys]
     action = (
         "DO UPDATE SET " + ", ".join(f"{_q(c)}=excluded.{_q(c)}" for c in rest)
@@ -51,10 +41,11 @@ def upsert(table: str, keys: Sequence[str], values: Mapping[str, Any]) -> Statem
         else "DO NOTHING"
     )
     sql = (
-        f"INSERT INTO {table} ({quoted}) VALUES ({marks}) "
+        f"INSERT INTO {table} ({', '.join(_q(c) for c in cols)}) "
+        f"VALUES ({', '.join(':' + c for c in cols)}) "
         f"ON CONFLICT ({', '.join(_q(k) for k in keys)}) {action}"
     )
-    return sql, tuple(values.values())
+    return sql, dict(values)
 
 
 def _q(name: str) -> str:
@@ -70,14 +61,21 @@ def libpq_url(url: str) -> str:
     return re.sub(r"^postgres(ql)?(\+\w+)?://", "postgresql://", url)
 
 
+def sqlalchemy_url(url: str) -> str:
+    """DATABASE_URL as SQLAlchemy reads it: psycopg 3 for PostgreSQL."""
+    return re.sub(r"^postgres(ql)?(\+\w+)?://", "postgresql+psycopg://", url)
+
+
 def schema_name(collection: str) -> str:
     """Each collection's catalog in its own PostgreSQL schema, beside the bot's tables."""
     return "catalog_" + re.sub(r"[^a-z0-9_]", "_", collection.lower())[:50]
 
 
-def unreachable(exc: Exception) -> StoreUnavailableError:
-    """The first line of libpq's message: host and port, never the password."""
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+def unreachable(exc: BaseException) -> StoreUnavailableError:
+    """The first line of the driver's message: host and port, never the password."""
+    inner = getattr(exc, "orig", None) or exc
+    text = str(inner).strip()
+    first = text.splitlines()[0] if text else type(inner).__name__
     return StoreUnavailableError(f"PostgreSQL (DATABASE_URL) is unreachable: {first}")
 
 
@@ -87,180 +85,127 @@ def lock_key(*parts: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-class SqliteDatabase:
-    kind = "sqlite"
+def sqlite_engine(path: Path) -> Engine:
+    """A SQLite file in WAL mode; the driver never opens transactions on its own, so a write's
+    `BEGIN IMMEDIATE` is ours."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(
+        f"sqlite:///{path}",
+        connect_args={"check_same_thread": False, "timeout": 60, "isolation_level": None},
+    )
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._lock = threading.RLock()
-        self._db = sqlite3.connect(path, check_same_thread=False, timeout=60, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
+    @sa.event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn: Any, _: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
 
-    def query(self, sql: str, args: Iterable[Any] = ()) -> list[Row]:
-        with self._lock:
-            return self._db.execute(sql, tuple(args)).fetchall()
+    return engine
 
-    def query_alone(self, sql: str, args: Iterable[Any] = ()) -> list[Row]:
-        return self.query(sql, args)  # local and quick: one connection is enough
 
-    def transact(self, statements: list[Statement]) -> None:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                for sql, args in statements:
-                    self._db.execute(sql, tuple(args))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+class Database:
+    """The catalog's database on either engine. Safe to share between threads."""
 
-    def create(self, ddl: Sequence[str]) -> None:
-        self.transact([(sql, ()) for sql in ddl])
+    def __init__(self, engine: Engine, kind: str, schema: str = "") -> None:
+        self.engine = engine
+        self.kind = kind  # "sqlite" | "postgres"
+        self.schema = schema
+        self._reads = engine.execution_options(isolation_level="AUTOCOMMIT")
 
-    def columns(self, table: str) -> set[str]:
-        return {r["name"] for r in self.query(f"PRAGMA table_info({table})")}
+    def query(self, sql: str, params: Params | None = None) -> list[Row]:
+        try:
+            with self._reads.connect() as c:
+                result = c.execute(_text(sql, params), dict(params or {}))
+                return [dict(r) for r in result.mappings()] if result.returns_rows else []
+        except sa.exc.OperationalError as exc:
+            raise self._unavailable(exc) from exc
 
-    def add_columns(self, table: str, columns: Mapping[str, str]) -> None:
-        """Columns added after a table was first created (SQLite has no ADD COLUMN IF NOT
-        EXISTS: the ones already there are skipped, in the same write transaction)."""
-        with self._lock:
-            have = self.columns(table)
-            self.transact(
-                [(f"ALTER TABLE {table} ADD COLUMN {name} {decl}", ())
-                 for name, decl in columns.items() if name not in have]
-            )  # fmt: skip
+    def transact(self, statements: Sequence[Statement]) -> None:
+        def work(c: Connection) -> None:
+            for sql, group in _runs(statements):
+                c.execute(_text(sql, group[0]), group if len(group) > 1 else group[0])
+
+        self.write(work)
+
+    def write(self, work: Callable[[Connection], T]) -> T:
+        """`work` in one write transaction."""
+        try:
+            if self.kind == "sqlite":
+                with self._reads.connect() as c:
+                    c.exec_driver_sql("BEGIN IMMEDIATE")
+                    try:
+                        out = work(c)
+                    except BaseException:
+                        c.exec_driver_sql("ROLLBACK")
+                        raise
+                    c.exec_driver_sql("COMMIT")
+                    return out
+            with self.engine.begin() as c:
+                return work(c)
+        except sa.exc.OperationalError as exc:
+            raise self._unavailable(exc) from exc
+
+    def _unavailable(self, exc: sa.exc.OperationalError) -> Exception:
+        """A server that cannot be reached is the operator's to fix, said without the URL; a
+        statement that failed is a bug or a conflict, passed on as it is."""
+        lost = exc.connection_invalidated or "connection" in str(exc.orig).lower()
+        return unreachable(exc) if self.kind == "postgres" and lost else exc
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self.engine.dispose()
 
 
-_TYPES = [
-    (re.compile(r"\bINTEGER PRIMARY KEY AUTOINCREMENT\b"), "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"),
-    (re.compile(r"\bBLOB\b"), "BYTEA"),
-    (re.compile(r"\bREAL\b"), "DOUBLE PRECISION"),  # PostgreSQL's REAL is 4 bytes: not a timestamp
-]  # fmt: skip
+class SqliteDatabase(Database):
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        super().__init__(sqlite_engine(path), "sqlite")
 
 
-def postgres_ddl(sql: str) -> str:
-    for pattern, replacement in _TYPES:
-        sql = pattern.sub(replacement, sql)
-    return sql
-
-
-def postgres_sql(sql: str) -> str:
-    return sql.replace("%", "%%").replace("?", "%s")
-
-
-class PostgresDatabase:
-    """One schema of a PostgreSQL database. A dropped connection (a server restart, a failover)
-    is opened again once per statement before the error reaches the caller."""
-
-    kind = "postgres"
+class PostgresDatabase(Database):
+    """One schema of a PostgreSQL database (its `search_path`)."""
 
     def __init__(self, url: str, schema: str) -> None:
-        self.url = libpq_url(url)
-        self.schema = schema
-        self._lock = threading.RLock()
-        self._conn: Any = None
-        with self._lock:
-            self._connection()
+        engine = sa.create_engine(
+            sqlalchemy_url(url),
+            pool_pre_ping=True,
+            pool_size=5,
+            max_overflow=10,
+            connect_args={"connect_timeout": 10, "options": f"-c search_path={schema}"},
+        )
+        super().__init__(engine, "postgres", schema)
 
-    def _connection(self) -> Any:
-        if self._conn is None or self._conn.closed:
-            self._conn = self._connect()
-        return self._conn
-
-    def _connect(self) -> Any:
-        import psycopg
-        from psycopg.rows import dict_row
+        @sa.event.listens_for(engine, "invalidate")
+        def _lost(*_: Any) -> None:
+            log.warning("catalog: PostgreSQL connection lost; reconnecting")
 
         try:
-            conn = psycopg.connect(
-                self.url, autocommit=True, row_factory=dict_row, connect_timeout=10
-            )
-        except psycopg.OperationalError as exc:
+            with engine.begin() as c:  # two hosts starting at once must not race on it
+                c.execute(
+                    sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_key(schema, "ddl")}
+                )
+                c.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        except sa.exc.OperationalError as exc:
+            engine.dispose()
             raise unreachable(exc) from exc
-        with conn.transaction():  # two hosts starting at once must not race on CREATE SCHEMA
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key(self.schema, "ddl"),))
-            conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
-        conn.execute(f'SET search_path TO "{self.schema}"')
-        return conn
-
-    def _run(self, work: Callable[[Any], T]) -> T:
-        import psycopg
-
-        with self._lock:
-            try:
-                return work(self._connection())
-            except psycopg.OperationalError:
-                if self._conn is not None and not self._conn.closed:
-                    raise  # the statement failed, not the connection
-                log.warning("catalog: PostgreSQL connection lost; reconnecting")
-                self._conn = None
-                return work(self._connection())
-
-    def query(self, sql: str, args: Iterable[Any] = ()) -> list[Row]:
-        def work(conn: Any) -> list[Row]:
-            cur = conn.execute(postgres_sql(sql), tuple(args))
-            return cur.fetchall() if cur.description else []
-
-        return self._run(work)
-
-    def query_alone(self, sql: str, args: Iterable[Any] = ()) -> list[Row]:
-        conn = self._connect()
-        try:
-            return list(conn.execute(postgres_sql(sql), tuple(args)).fetchall())
-        finally:
-            conn.close()
-
-    def transact(self, statements: list[Statement]) -> None:
-        def work(conn: Any) -> None:
-            with conn.transaction(), conn.cursor() as cur:
-                for sql, group in _runs(statements):
-                    if len(group) == 1:
-                        cur.execute(postgres_sql(sql), group[0])
-                    else:
-                        cur.executemany(postgres_sql(sql), group)
-
-        self._run(work)
-
-    def create(self, ddl: Sequence[str]) -> None:
-        key = lock_key(self.schema, "ddl")
-        self.transact(
-            [("SELECT pg_advisory_xact_lock(?)", (key,))] + [(postgres_ddl(s), ()) for s in ddl]
-        )
-
-    def columns(self, table: str) -> set[str]:
-        rows = self.query(
-            "SELECT column_name FROM information_schema.columns "
-            "WHERE table_schema = ? AND table_name = ?",
-            (self.schema, table),
-        )
-        return {r["column_name"] for r in rows}
-
-    def add_columns(self, table: str, columns: Mapping[str, str]) -> None:
-        """Columns added after a table was first created: every host may run this at once."""
-        self.create(
-            [f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {n} {d}" for n, d in columns.items()]
-        )
-
-    def close(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
 
 
-def _runs(statements: list[Statement]) -> list[tuple[str, list[tuple[Any, ...]]]]:
-    """Consecutive statements with the same SQL, grouped: one executemany (pipelined) each."""
-    out: list[tuple[str, list[tuple[Any, ...]]]] = []
-    for sql, args in statements:
-        if out and out[-1][0] == sql:
-            out[-1][1].append(tuple(args))
+def _text(sql: str, params: Params | None) -> Any:
+    """The statement, with a list or tuple parameter expanded into `IN (…)`."""
+    stmt = sa.text(sql)
+    lists = [k for k, v in (params or {}).items() if isinstance(v, list | tuple)]
+    return stmt.bindparams(*(sa.bindparam(k, expanding=True) for k in lists)) if lists else stmt
+
+
+def _runs(statements: Sequence[Statement]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Consecutive statements with the same SQL and parameter names, grouped: one executemany
+    each (several hundred word counts per article)."""
+    out: list[tuple[str, list[dict[str, Any]]]] = []
+    for sql, params in statements:
+        p = dict(params)
+        expands = any(isinstance(v, list | tuple) for v in p.values())
+        if out and out[-1][0] == sql and not expands and out[-1][1][0].keys() == p.keys():
+            out[-1][1].append(p)
         else:
-            out.append((sql, [tuple(args)]))
+            out.append((sql, [p]))
     return out

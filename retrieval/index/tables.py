@@ -1,0 +1,105 @@
+"""The catalog's tables (articles, sources, chunks, near-duplicate signatures and copies, feeds)
+and the named migrations that create and change them, on SQLite and PostgreSQL alike
+(`migrations.py`). A new column is a new migration at the end of `MIGRATIONS`, and is declared
+in its table here for catalogs created after it."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from retrieval.index import keyword
+from retrieval.index.migrations import Migration, add_column, create_tables
+
+meta = sa.MetaData()
+Text = sa.Text
+
+
+def _text(name: str, **kw: object) -> sa.Column[str]:
+    return sa.Column(name, Text, nullable=False, **kw)  # type: ignore[arg-type]
+
+
+def _blank(name: str) -> sa.Column[str]:
+    return sa.Column(name, Text, nullable=False, server_default="")
+
+
+def _int(name: str, default: str | None = None) -> sa.Column[int]:
+    return sa.Column(name, sa.Integer, nullable=False, server_default=default)
+
+
+def _time(name: str, default: str | None = None) -> sa.Column[float]:
+    return sa.Column(name, sa.Float, nullable=False, server_default=default)
+
+
+sa.Table("meta", meta, _text("key", primary_key=True), _text("value"))
+sa.Table(
+    "articles", meta,
+    _text("article_id", primary_key=True), _text("title"), _text("url"), _text("source"),
+    _text("date"), _text("lang"), _text("content_hash"), _text("text"),
+    _int("chunks", "0"),
+    _int("hwm", "0"),  # highest chunk count ever written to the store
+    sa.Column("state", Text, nullable=False, server_default="pending"),  # 'pending' while writing
+    _time("updated_at"),
+    sa.Index("articles_hash", "content_hash"),
+)  # fmt: skip
+sa.Table(
+    "sources", meta,
+    _text("source", primary_key=True), _text("article_id"), _time("seen_at"),
+    _blank("fingerprint"),  # hash of the raw document, to skip unchanged input
+    sa.Index("sources_article", "article_id"),
+)  # fmt: skip
+sa.Table(
+    "chunks", meta,
+    _text("chunk_id", primary_key=True), _text("article_id"), _int("number"), _text("text"),
+    _int("start"), _int("end"), _text("lang"), _text("text_hash"),
+    _blank("sentences"),  # sentence spans in the chunk: "s:e,s:e,..."
+    sa.Index("chunks_article", "article_id"), sa.Index("chunks_hash", "text_hash"),
+)  # fmt: skip
+sa.Table(  # MinHash of each article's text (near-duplicates)
+    "signatures", meta,
+    _text("article_id", primary_key=True), sa.Column("sig", sa.LargeBinary, nullable=False),
+    _int("gen", "0"),  # the generation its write published
+)  # fmt: skip
+sa.Table(  # copies of a story stored once, as links on it
+    "also_published", meta,
+    _text("source", primary_key=True), _text("article_id"), _text("url"), _text("title"),
+    _text("date"), _time("similarity"), _time("added_at"),
+    sa.Index("also_article", "article_id"),
+)  # fmt: skip
+sa.Table(  # each copy's own words: it vouches for those only
+    "copy_texts", meta, _text("source", primary_key=True), _text("article_id"), _text("text")
+)  # fmt: skip
+sa.Table(
+    "feeds", meta,
+    sa.Column("feed_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("url", Text, nullable=False, unique=True), _blank("kind"), _blank("title"),
+    _int("every_minutes"), _blank("etag"), _blank("last_modified"), _time("added_at"),
+    _time("last_poll", "0"), _time("last_success", "0"), _time("next_poll", "0"),
+    _blank("error"), _int("errors", "0"), _int("reported", "0"), _int("articles", "0"),
+    sqlite_autoincrement=True,
+)  # fmt: skip
+sa.Table(  # the entries already taken
+    "feed_items", meta,
+    sa.Column("feed_id", sa.Integer, primary_key=True), _text("item_key", primary_key=True),
+    _text("version"), _blank("article_id"), _time("seen_at"),
+)  # fmt: skip
+sa.Table(  # an owner's choices per feed
+    "feed_settings", meta,
+    sa.Column("feed_id", sa.Integer, primary_key=True), _int("ignore_robots", "0"),
+)  # fmt: skip
+sa.Table(  # entries that could not be read, tried again later
+    "feed_failures", meta,
+    sa.Column("feed_id", sa.Integer, primary_key=True), _text("item_key", primary_key=True),
+    _text("version"), _int("failures"), _time("retry_at"),
+)  # fmt: skip
+
+# In order, forever: a released name never changes (it is recorded in each catalog).
+MIGRATIONS = [
+    Migration("catalog-0001-tables", create_tables(meta)),
+    Migration("catalog-0002-sources-fingerprint",
+              add_column("sources", "fingerprint", "TEXT NOT NULL DEFAULT ''")),
+    Migration("catalog-0003-chunks-sentences",
+              add_column("chunks", "sentences", "TEXT NOT NULL DEFAULT ''")),
+    Migration("catalog-0004-signatures-gen",
+              add_column("signatures", "gen", "INTEGER NOT NULL DEFAULT 0")),
+    Migration("catalog-0005-keyword-index", keyword.create),
+]  # fmt: skip
