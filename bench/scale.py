@@ -39,9 +39,11 @@ def write_synthetic(
 ) -> None:
     """`n_chunks` word-salad chunks, 10 per article, through the real catalog and (with
     `vectors`) the store, with random unit vectors from `rng`; articles numbered from `start`."""
+    from retrieval.index.duplicates import signature
     from retrieval.types import Article, Chunk
 
     pending: list[tuple[Article, list[Chunk]]] = []
+    finder = index.duplicates  # each article's near-duplicate buckets, as an ingest writes them
 
     def flush() -> None:
         chunks = [c for _, cs in pending for c in cs]
@@ -53,6 +55,8 @@ def write_synthetic(
             index.store.upsert(chunks, vecs)
         for art, cs in pending:
             index.catalog.commit_article(art, cs, [c.chunk_id for c in cs])
+            if finder is not None:
+                finder.remember(art.article_id, signature(art.text))
         pending.clear()
 
     for a in range(start, start + n_chunks // PER_ARTICLE):

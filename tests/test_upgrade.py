@@ -62,6 +62,8 @@ def test_the_previous_releases_catalog_opens_with_everything_in_it(
         titles = {r["title"] for r in index.catalog.articles()}
         assert "Xiaomi CEO uses an iPhone" in titles and len(titles) == 2
         assert index.catalog.counts()["chunks"] == index.keyword.count() > 0
+        banded = index.catalog.query("SELECT COUNT(DISTINCT article_id) n FROM signature_bands")
+        assert banded[0]["n"] == 2, "the near-duplicate index, moved into the catalog"
         assert {r["source"] for r in index.catalog.sources()}, "sources kept"
         feeds = FeedStore(index.catalog).all()
         assert [(f.url, f.every_minutes, bool(f.ignore_robots)) for f in feeds] == [

@@ -204,7 +204,8 @@ class Catalog:
 
     def delete_article(self, article_id: str) -> None:
         old = self._chunk_ids(article_id)
-        tables = ("chunks", "sources", "signatures", "also_published", "copy_texts", "articles")
+        tables = ("chunks", "sources", "signatures", "signature_bands", "also_published",
+                  "copy_texts", "articles")  # fmt: skip
         self._tx(
             [
                 *self.keyword.replace(old, []),
@@ -309,20 +310,25 @@ class Catalog:
         self.set_meta(key, base64.b64encode(data).decode("ascii") if data else "")
 
     def sample_sentences(self, per_language: int, seed: int = 0) -> dict[str, list[str]]:
-        """Up to `per_language` sentences of each language, the same ones every time."""
+        """Up to `per_language` sentences of each language, the same ones every time. Read from
+        at most `per_language` chunks of each language (in the order of their text hashes: a
+        random sample that does not move), not from the whole archive."""
         import random
 
         out: dict[str, list[str]] = {}
-        rows = self._q(
-            "SELECT c.lang, c.text, c.sentences FROM chunks c JOIN articles a USING (article_id) "
-            "WHERE a.state='ready' ORDER BY c.chunk_id"
-        )
         by_lang: dict[str, list[str]] = {}
-        for r in rows:
-            for a, b in parse_spans(r["sentences"]):
-                text = r["text"][a:b].strip()
-                if len(text) >= 20:
-                    by_lang.setdefault(r["lang"], []).append(text)
+        for lang in [r["lang"] for r in self._q("SELECT DISTINCT lang FROM chunks")]:
+            rows = self._q(
+                "SELECT c.chunk_id, c.text, c.sentences FROM chunks c "
+                "JOIN articles a USING (article_id) WHERE a.state='ready' AND c.lang=:l "
+                "ORDER BY c.text_hash LIMIT :n",
+                {"l": lang, "n": per_language},
+            )
+            for r in sorted(rows, key=lambda r: r["chunk_id"]):
+                for a, b in parse_spans(r["sentences"]):
+                    text = r["text"][a:b].strip()
+                    if len(text) >= 20:
+                        by_lang.setdefault(lang, []).append(text)
         for lang, texts in by_lang.items():
             rng = random.Random(f"{seed}:{lang}")
             out[lang] = rng.sample(texts, min(per_language, len(texts)))

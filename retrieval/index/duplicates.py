@@ -1,6 +1,7 @@
 """The same story from another outlet (a different headline, a few edited sentences, other
-boilerplate) is stored once: MinHash signatures of word shingles (datasketch) and its LSH index
-find the stored article a new one nearly repeats; the copy becomes an "also published by" link,
+boilerplate) is stored once: MinHash signatures of word shingles (datasketch), banded into
+buckets kept in the catalog (locality-sensitive hashing in SQL), find the stored article a new
+one nearly repeats; the copy becomes an "also published by" link,
 with its own text kept beside it, so a copy is named only under a quote its own text holds.
 
 The threshold is calibrated on pairs built from one half of the news-de articles and measured on
@@ -9,16 +10,17 @@ the other half (`python -m bench.run --only duplicates`).
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
+from datasketch import MinHash
 
 from retrieval.index.catalog import Catalog
-from retrieval.index.sql import upsert
+from retrieval.index.sql import Statement, upsert
 from retrieval.types import Article, Citation
 
 NUM_PERM = 64
@@ -57,20 +59,44 @@ class Copy:
     similarity: float
 
 
+# Locality-sensitive hashing in the catalog: each signature is cut into BANDS bands of ROWS
+# values; two articles sharing any band's values are candidates (then scored on their full
+# signatures). 25 bands of 2 are what datasketch's MinHashLSH chooses for the candidate
+# threshold of the default decision (0.21 for 0.35): a pair with Jaccard 0.35 shares a band with
+# probability 0.96. Fixed here, not derived from a setting: stored buckets never go stale.
+BANDS, ROWS = 25, 2
+
+
+def buckets(sig: MinHash) -> list[int]:
+    """The signature's band buckets: one 63-bit key per band (its number and its values)."""
+    values = np.asarray(sig.hashvalues, dtype=np.uint64)
+    out = []
+    for band in range(BANDS):
+        part = values[band * ROWS : (band + 1) * ROWS].tobytes()
+        digest = hashlib.blake2b(bytes([band]) + part, digest_size=8).digest()
+        out.append(int.from_bytes(digest) >> 1)
+    return out
+
+
+def bucket_rows(article_id: str, sig: MinHash) -> list[Statement]:
+    return [
+        ("INSERT INTO signature_bands (bucket, article_id) VALUES (:b, :a) "
+         "ON CONFLICT (bucket, article_id) DO NOTHING", {"b": b, "a": article_id})
+        for b in dict.fromkeys(buckets(sig))
+    ]  # fmt: skip
+
+
 class DuplicateFinder:
-    """Loaded from the catalog's signatures once and kept by the index (another process's write
-    makes the index drop it), so an ingest of one channel post does not read every signature.
-    New articles are added as they are planned, so copies within one run are caught too; a
-    candidate that is neither from this run nor a ready article (forgotten, or its ingest
-    failed) is dropped when met."""
+    """Finds a new article's near-copy among the stored ones through the catalog's band buckets:
+    a write adds its own signature and buckets, a forget removes them, and nothing is held in
+    memory or read back from the whole archive. Articles of the current run are candidates as
+    soon as they are remembered; a candidate that is neither from this run nor a ready article
+    (its ingest failed) is passed over."""
 
     def __init__(self, catalog: Catalog, threshold: float = THRESHOLD) -> None:
         self.catalog = catalog
         self.threshold = threshold
-        self._lsh: MinHashLSH | None = None
-        self._sigs: dict[str, MinHash] = {}
         self._run: set[str] = set()
-        self._seen_gen = -1  # signatures of writes up to this generation are loaded
         self.rows_read = 0  # signatures read from the catalog (a write costs its own size)
 
     def begin_run(self) -> None:
@@ -80,72 +106,44 @@ class DuplicateFinder:
         if article_id in self._run:
             return True
         row = self.catalog.article(article_id)
-        if row is not None and row["state"] == "ready":
-            return True
-        if self._lsh is not None and article_id in self._sigs:
-            self._lsh.remove(article_id)
-        self._sigs.pop(article_id, None)
-        return False
-
-    def _load(self) -> MinHashLSH:
-        if self._lsh is None:
-            self._lsh = MinHashLSH(threshold=candidate_threshold(self.threshold), num_perm=NUM_PERM)
-            self._read(since=-1)
-        return self._lsh
-
-    def catch_up(self) -> None:
-        """After another process wrote: read only the signatures its writes added (their
-        generation is newer than the last one read); a forgotten article is dropped when met."""
-        if self._lsh is not None and self.catalog.generation() != self._seen_gen:
-            self._read(since=self._seen_gen)
-
-    def _read(self, since: int) -> None:
-        assert self._lsh is not None
-        # Read before the rows: every write up to it has committed its signatures.
-        generation = self.catalog.generation()
-        for row in self.catalog.query(
-            "SELECT s.article_id, s.sig FROM signatures s JOIN articles a USING (article_id) "
-            "WHERE a.state='ready' AND s.gen > :since",
-            {"since": since},
-        ):
-            values = np.frombuffer(row["sig"], dtype=np.uint64)
-            m = MinHash(num_perm=NUM_PERM, seed=SEED, hashvalues=values, scheme=SCHEME)
-            if row["article_id"] in self._sigs:
-                self._lsh.remove(row["article_id"])
-            self._sigs[row["article_id"]] = m
-            self._lsh.insert(row["article_id"], m, check_duplication=False)
-            self.rows_read += 1
-        self._seen_gen = generation
+        return row is not None and row["state"] == "ready"
 
     def find(self, article: Article) -> tuple[Copy | None, MinHash | None]:
         """The stored article this one nearly repeats (best match), and its signature."""
         sig = signature(article.text)
         if sig is None:
             return None, None
-        lsh = self._load()
+        rows = self.catalog.query(
+            "SELECT s.article_id, s.sig FROM signatures s WHERE s.article_id IN "
+            "(SELECT DISTINCT article_id FROM signature_bands WHERE bucket IN :b) "
+            "AND s.article_id != :self",
+            {"b": buckets(sig), "self": article.article_id},
+        )
+        self.rows_read += len(rows)
         best: Copy | None = None
-        for key in lsh.query(sig):
-            if key == article.article_id:
-                continue
-            score = float(sig.jaccard(self._sigs[key]))
+        for row in rows:
+            values = np.frombuffer(row["sig"], dtype=np.uint64)
+            stored = MinHash(num_perm=NUM_PERM, seed=SEED, hashvalues=values, scheme=SCHEME)
+            score = float(sig.jaccard(stored))
             better = score >= self.threshold and (best is None or score > best.similarity)
-            if better and self._current(key):
-                best = Copy(key, score)
+            if better and self._current(row["article_id"]):
+                best = Copy(row["article_id"], score)
         return best, sig
 
     def remember(self, article_id: str, sig: MinHash | None) -> None:
         if sig is None:
             return
-        lsh = self._load()
-        if article_id in self._sigs:
-            lsh.remove(article_id)
-        self._sigs[article_id] = sig
         self._run.add(article_id)
-        lsh.insert(article_id, sig, check_duplication=False)
         blob = np.asarray(sig.hashvalues, dtype=np.uint64).tobytes()
         gen = self.catalog.generation() + 1  # the generation this write will publish
         row = {"article_id": article_id, "sig": blob, "gen": gen}
-        self.catalog.transact([upsert("signatures", ["article_id"], row)])
+        self.catalog.transact(
+            [
+                upsert("signatures", ["article_id"], row),
+                ("DELETE FROM signature_bands WHERE article_id = :a", {"a": article_id}),
+                *bucket_rows(article_id, sig),
+            ]
+        )
 
     def record_copy(self, source: str, article: Article, copy: Copy) -> None:
         self.catalog.transact(

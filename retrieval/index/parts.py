@@ -127,7 +127,6 @@ class Index:
             return None
         if self._duplicates is None:
             self._duplicates = DuplicateFinder(self.catalog, self.settings.duplicate_threshold)
-        self._duplicates.catch_up()  # another process's new signatures only
         return self._duplicates
 
     @property

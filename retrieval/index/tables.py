@@ -5,7 +5,10 @@ in its table here for catalogs created after it."""
 
 from __future__ import annotations
 
+import numpy as np
 import sqlalchemy as sa
+from datasketch import MinHash
+from sqlalchemy.engine import Connection
 
 from retrieval.index import keyword
 from retrieval.index.migrations import Migration, add_column, create_tables
@@ -59,6 +62,11 @@ sa.Table(  # MinHash of each article's text (near-duplicates)
     _text("article_id", primary_key=True), sa.Column("sig", sa.LargeBinary, nullable=False),
     _int("gen", "0"),  # the generation its write published
 )  # fmt: skip
+sa.Table(  # band buckets of the signatures: the near-duplicate index, in SQL
+    "signature_bands", meta,
+    sa.Column("bucket", sa.BigInteger, primary_key=True), _text("article_id", primary_key=True),
+    sa.Index("signature_bands_article", "article_id"),
+)  # fmt: skip
 sa.Table(  # copies of a story stored once, as links on it
     "also_published", meta,
     _text("source", primary_key=True), _text("article_id"), _text("url"), _text("title"),
@@ -92,6 +100,32 @@ sa.Table(  # entries that could not be read, tried again later
     _text("version"), _int("failures"), _time("retry_at"),
 )  # fmt: skip
 
+
+def _band_signatures(c: Connection) -> None:
+    """The near-duplicate index moved from each process's memory into the catalog: the stored
+    signatures get their band buckets, a page at a time."""
+    from retrieval.index.duplicates import NUM_PERM, SCHEME, SEED, buckets
+
+    meta.tables["signature_bands"].create(c, checkfirst=True)
+    bands = meta.tables["signature_bands"]
+    after = ""
+    while True:
+        rows = c.execute(
+            sa.text("SELECT article_id, sig FROM signatures WHERE article_id > :a "
+                    "ORDER BY article_id LIMIT 1000"), {"a": after}
+        ).all()  # fmt: skip
+        if not rows:
+            return
+        values = []
+        for article_id, blob in rows:
+            sig = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME,
+                          hashvalues=np.frombuffer(blob, dtype=np.uint64))  # fmt: skip
+            values += [{"bucket": b, "article_id": article_id} for b in set(buckets(sig))]
+        if values:
+            c.execute(sa.insert(bands), values)
+        after = rows[-1][0]
+
+
 # In order, forever: a released name never changes (it is recorded in each catalog).
 MIGRATIONS = [
     Migration("catalog-0001-tables", create_tables(meta)),
@@ -102,4 +136,5 @@ MIGRATIONS = [
     Migration("catalog-0004-signatures-gen",
               add_column("signatures", "gen", "INTEGER NOT NULL DEFAULT 0")),
     Migration("catalog-0005-keyword-index", keyword.create),
+    Migration("catalog-0006-signature-bands", _band_signatures),
 ]  # fmt: skip
