@@ -119,6 +119,10 @@ def test_a_local_catalog_is_copied_to_postgres_once_on_upgrade(
     assert sorted(s["title"] for s in sources(after)) == titles
     assert search(after, "Xiaomi CEO iPhone", k=1).hits[0].chunk.title.startswith("Xiaomi")
     assert verify(after)["ok"]
+    # The copied articles' words and near-duplicate buckets are indexed in PostgreSQL.
+    assert after.keyword.count() == after.catalog.counts()["chunks"]
+    banded = after.catalog.query("SELECT COUNT(DISTINCT article_id) n FROM signature_bands")
+    assert banded[0]["n"] == len(titles)
     for s in sources(after):
         forget(after, s["article_id"])
     after.close()

@@ -17,6 +17,7 @@ from retrieval.index.sql import (
     is_postgres,
     schema_name,
 )
+from retrieval.index.tables import band_signatures
 from retrieval.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -86,4 +87,5 @@ def _copy(source: SqliteDatabase, catalog: Catalog) -> int:
              "COALESCE((SELECT MAX(feed_id) FROM feeds), 0) + 1, false)", {})
         )  # fmt: skip
     catalog.transact(statements)
+    catalog.db.write(band_signatures)  # the copied signatures' buckets (the words: Index)
     return sum(1 for s in statements if s[0].startswith("INSERT INTO articles"))

@@ -101,13 +101,14 @@ sa.Table(  # entries that could not be read, tried again later
 )  # fmt: skip
 
 
-def _band_signatures(c: Connection) -> None:
+def band_signatures(c: Connection) -> None:
     """The near-duplicate index moved from each process's memory into the catalog: the stored
-    signatures get their band buckets, a page at a time."""
+    signatures get their band buckets (all again), a page at a time."""
     from retrieval.index.duplicates import NUM_PERM, SCHEME, SEED, buckets
 
-    meta.tables["signature_bands"].create(c, checkfirst=True)
     bands = meta.tables["signature_bands"]
+    bands.create(c, checkfirst=True)
+    c.execute(sa.delete(bands))
     after = ""
     while True:
         rows = c.execute(
@@ -136,5 +137,5 @@ MIGRATIONS = [
     Migration("catalog-0004-signatures-gen",
               add_column("signatures", "gen", "INTEGER NOT NULL DEFAULT 0")),
     Migration("catalog-0005-keyword-index", keyword.create),
-    Migration("catalog-0006-signature-bands", _band_signatures),
+    Migration("catalog-0006-signature-bands", band_signatures),
 ]  # fmt: skip
