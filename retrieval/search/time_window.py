@@ -88,20 +88,69 @@ def wants_latest(question: str, lang: str) -> bool:
 
 def _phrases(question: str, lang: str, now: datetime) -> list[str]:
     """Candidates: what dateparser's search finds, then the question's word n-grams (its
-    search misses some phrases its parser reads, e.g. Russian "в прошлом месяце")."""
+    search misses some phrases its parser reads, e.g. Russian "в прошлом месяце"); only
+    those that hold a number or a time word of the language (most questions hold neither,
+    and are never given to dateparser)."""
     from dateparser.search import search_dates
 
     question = question[:MAX_CHARS]
+    if not names_time(question, lang):
+        return []
     found = search_dates(question, languages=_langs(lang), settings=_settings(now)) or []
     out = [sub.strip() for sub, _ in found]
     words = re.findall(r"[^\s?!.,;:¿¡()\"'«»“”„]+", question)[:MAX_WORDS]
     for n in range(MAX_NGRAM, 0, -1):
         out += [" ".join(words[i : i + n]) for i in range(len(words) - n + 1)]
-    return list(dict.fromkeys(p for p in out if p))
+    return list(dict.fromkeys(p for p in out if p and names_time(p, lang)))
+
+
+def names_time(text: str, lang: str) -> bool:
+    """Can `text` name a time in `lang` at all: a digit, or one of the language's time words
+    (a language dateparser does not know: it may)."""
+    if any(ch.isdigit() for ch in text):
+        return True
+    words = _time_words(lang)
+    if words is None:
+        return True
+    low = text.casefold()
+    if any(w in words for w in re.findall(r"\w+", low)):
+        return True
+    return any(w in low for w in words if _UNSPACED.search(w))
+
+
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\u0e00-\u0e7f\uac00-\ud7af]")
+_UNITS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
+          "october", "november", "december", "monday", "tuesday", "wednesday", "thursday",
+          "friday", "saturday", "sunday", "year", "month", "week", "day", "hour", "minute",
+          "second")  # fmt: skip
+
+
+@functools.cache
+def _time_words(lang: str) -> frozenset[str] | None:
+    """The words that can name a time in `lang`, from dateparser's own locale data: month and
+    weekday names, units, and the words of its relative expressions ("gestern", "месяце",
+    "上周"), without the language's stop words; None for a language it does not know."""
+    if lang not in _known_languages():
+        return None
+    from dateparser.languages.loader import default_loader
+
+    from retrieval.text.analysis import stop_words
+
+    info = default_loader.get_locale(lang).info
+    values = [v for key in _UNITS for v in info.get(key, [])]
+    values += [v for phrases in (info.get("relative-type") or {}).values() for v in phrases]
+    stops = stop_words(lang)
+    out = set()
+    for value in values:
+        for w in re.findall(r"\w+", str(value).casefold()):
+            if w not in stops and (len(w) >= 3 or _UNSPACED.search(w)) and not w.isdigit():
+                out.add(w)
+    return frozenset(out)
 
 
 def _parse(phrase: str, lang: str, now: datetime) -> tuple[datetime, str] | None:
-    data = _parser(lang, now.replace(microsecond=0)).get_date_data(phrase)
+    # One parser per language and hour (building one costs far more than a parse).
+    data = _parser(lang, now.replace(minute=0, second=0, microsecond=0)).get_date_data(phrase)
     if data.date_obj is None:
         return None
     return data.date_obj, data.period or "day"
