@@ -127,3 +127,23 @@ def test_odd_questions_neither_crash_nor_filter(dated: Answerer) -> None:
         window = find_window(q, "en", NOW)
         assert window is None or window.date_from <= window.date_to <= "2026-12-01", q
         assert dated.retrieve(q or "?", "en") is not None
+
+
+def test_only_a_question_that_can_name_a_time_reaches_dateparser() -> None:
+    """Most questions hold no time word: they cost a set lookup, not ~30 dateparser parses
+    (issue 26), and common words dateparser misread as days ("die", "una") set no window."""
+    from retrieval.search.time_window import names_time
+
+    assert not names_time("Which phone does the Xiaomi CEO use?", "en")
+    assert names_time("What happened yesterday?", "en")
+    assert names_time("Что случилось в прошлом месяце?", "ru")
+    assert names_time("上周发生了什么？", "zh")
+    assert names_time("Qui a gagné en 2015 ?", "fr")
+    assert names_time("anything at all", "xx"), "a language dateparser does not know: it may"
+    for lang, question in [
+        ("de", "Wie lautet die Hauptidee von James Huttons Papier?"),
+        ("es", "¿Quién posee el récord de ser el mariscal de campo más longevo en jugar una "
+               "Super Bowl?"),
+        ("ru", "Какой второй уровень территориального деления в Польше?"),
+    ]:  # fmt: skip
+        assert find_window(question, lang, NOW) is None, question
