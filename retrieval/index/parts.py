@@ -74,6 +74,7 @@ class Index:
         self._refresh_lock = threading.Lock()
         self._rw = ReadWriteLock()
         self._duplicates: DuplicateFinder | None = None
+        self._languages: tuple[int, dict[str, int]] | None = None
         self._fill_keywords()
         remove_old_keyword_files(data)
 
@@ -101,6 +102,14 @@ class Index:
                     self.store.reopen()
                 self.changed()
                 self._generation = gen
+
+    def languages(self) -> dict[str, int]:
+        """Articles per language, read once per generation (not once per question)."""
+        gen = self.catalog.generation()
+        kept = self._languages
+        if kept is None or kept[0] != gen:
+            kept = self._languages = (gen, self.catalog.languages())
+        return kept[1]
 
     @property
     def keyword(self) -> KeywordIndex:
