@@ -11,7 +11,6 @@ import importlib.util
 import json
 import random
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -63,4 +62,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
