@@ -45,14 +45,28 @@ NEW_TEXT = (
 )
 
 
-def bench_growth(sizes: tuple[int, ...] = SIZES, setups: tuple[str, ...] = SETUPS) -> None:
-    results: dict[str, Any] = (load("growth") or {}).get("setups", {})
+def bench_growth(
+    sizes: tuple[int, ...] = SIZES, setups: tuple[str, ...] = SETUPS, section: str = "growth"
+) -> None:
+    """`section`: where the figures go (bench/out/<section>.json): two setups measured by two
+    processes at once keep separate files; the report shows both."""
+    results: dict[str, Any] = (load(section) or {}).get("setups", {})
     for setup in setups:
         results[setup] = {"sizes": {}}
         with _services(setup) as (base_env, root):
-            results[setup]["sizes"] = _grow(setup, sizes, base_env, root, results[setup])
-            save("growth", {"setups": results})
-    chart(results)
+            results[setup]["sizes"] = _grow(
+                setup, sizes, base_env, root, results[setup],
+                on_size=lambda: save(section, {"setups": results}),
+            )  # fmt: skip
+            save(section, {"setups": results})
+    chart(all_setups())
+
+
+def all_setups() -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for section in ("growth", *(f"growth_{s}" for s in SETUPS)):
+        out.update((load(section) or {}).get("setups", {}))
+    return out
 
 
 @contextlib.contextmanager
@@ -103,7 +117,12 @@ def _embedder() -> Any:
 
 
 def _grow(
-    setup: str, sizes: tuple[int, ...], env: dict[str, str], root: Path, out: dict[str, Any]
+    setup: str,
+    sizes: tuple[int, ...],
+    env: dict[str, str],
+    root: Path,
+    out: dict[str, Any],
+    on_size: Any = None,
 ) -> dict[str, Any]:
     from retrieval.index.parts import Index
 
@@ -123,6 +142,8 @@ def _grow(
             rows[str(n)] = _measure(setup, writer, env, root, n)
             print(f"growth {setup} {n}: {json.dumps(rows[str(n)])}", flush=True)
             out["sizes"] = rows
+            if on_size is not None:
+                on_size()
     finally:
         writer.close()
     return rows
@@ -364,7 +385,7 @@ def render_growth(gr: dict[str, Any]) -> list[str]:
         "reader RSS | `footnote ingest` (imports / open / ingest) | detector built |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for setup, res in gr.get("setups", {}).items():
+    for setup, res in all_setups().items():
         for r in sorted(res.get("sizes", {}).values(), key=lambda r: r["chunks"]):
             out.append(
                 f"| {setup} | {r['chunks']:,} | {r['ingest_one_article_s']} s | "

@@ -84,7 +84,7 @@ def _sections(args: argparse.Namespace) -> dict[str, Callable[[], None]]:
 
         sizes = tuple(int(v) for v in args.growth_sizes.split(",") if v)
         setups = tuple(v for v in args.growth_setups.split(",") if v)
-        bench_growth(sizes, setups)
+        bench_growth(sizes, setups, args.growth_section)
 
     def duplicates() -> None:
         from bench.news import bench_duplicates
@@ -138,6 +138,7 @@ def main() -> int:
     p.add_argument("--scale-chunks", type=int, default=100_000)
     p.add_argument("--growth-sizes", default="10000,100000,1000000", help="growth section: chunks")
     p.add_argument("--growth-setups", default="embedded,shared", help="growth: embedded,shared")
+    p.add_argument("--growth-section", default="growth", help="growth: bench/out/<this>.json")
     p.add_argument("--report", action="store_true", help="only rewrite docs/BENCHMARKS.md")
     p.add_argument(
         "--bot-news-dir",
