@@ -44,9 +44,13 @@ ROWS = ""  # the word_counts row that counts every chunk (no token is empty)
 BEST = 1.3
 COMMON = 20_000  # an anchor in more chunks than this only re-scores the other anchors' chunks
 
+# SQLite: `words` holds each word as a token of its chunk's language (so a question's words
+# match chunks of its language without reading each match's row: measured at 118,000 chunks,
+# that filter cost 18 of 34 ms), `names` the same words without language, for anchors.
 SQLITE = [
-    "CREATE VIRTUAL TABLE IF NOT EXISTS chunk_words USING fts5(words, chunk_id UNINDEXED, "
-    "article_id UNINDEXED, lang UNINDEXED, date UNINDEXED, tokenize='unicode61')",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS chunk_words USING fts5(words, names, "
+    "chunk_id UNINDEXED, article_id UNINDEXED, lang UNINDEXED, date UNINDEXED, "
+    "tokenize='unicode61')",
     "CREATE TABLE IF NOT EXISTS word_counts (term TEXT PRIMARY KEY, docs INTEGER NOT NULL)",
 ]
 POSTGRES = [
@@ -66,6 +70,11 @@ def create(c: Connection) -> None:
 
 def token(word: str) -> str:
     return "w" + hashlib.blake2b(word.encode(), digest_size=8).hexdigest()
+
+
+def scoped(lang: str, word: str) -> str:
+    """A word as a token of one language (SQLite's `words` column)."""
+    return token(f"{lang}\x1f{word}")
 
 
 def key(chunk_id: str) -> int:
@@ -127,20 +136,23 @@ class KeywordIndex:
                 delta[ROWS] -= 1
             out += [(f"DELETE FROM chunk_words WHERE {self.key} = :k", {"k": k}) for k in keys]
         for c, title, date in chunks:
-            terms = [token(t) for t in analyse(f"{title}\n{c.text}", c.lang)]
-            delta.update(set(terms))
+            analysed = analyse(f"{title}\n{c.text}", c.lang)
+            terms = [token(t) for t in analysed]
+            local = [scoped(c.lang, t) for t in analysed] if self.sqlite else []
+            delta.update(set(terms) | set(local))
             delta[ROWS] += 1
-            out.append(self._insert(c, date, terms))
+            out.append(self._insert(c, date, terms, local))
         out += _count_statements(delta)
         return out
 
-    def _insert(self, c: Chunk, date: str, terms: list[str]) -> Statement:
+    def _insert(self, c: Chunk, date: str, terms: list[str], local: list[str]) -> Statement:
         if self.sqlite:
             return (
-                "INSERT INTO chunk_words (rowid, words, chunk_id, article_id, lang, date) "
-                "VALUES (:k, :words, :chunk_id, :article_id, :lang, :date)",
-                {"k": key(c.chunk_id), "words": " ".join(terms), "chunk_id": c.chunk_id,
-                 "article_id": c.article_id, "lang": c.lang, "date": date},
+                "INSERT INTO chunk_words (rowid, words, names, chunk_id, article_id, lang, date) "
+                "VALUES (:k, :words, :names, :chunk_id, :article_id, :lang, :date)",
+                {"k": key(c.chunk_id), "words": " ".join(local), "names": " ".join(terms),
+                 "chunk_id": c.chunk_id, "article_id": c.article_id, "lang": c.lang,
+                 "date": date},
             )  # fmt: skip
         positions: dict[str, list[int]] = {}
         for i, t in enumerate(terms[:16383], 1):  # tsvector positions stop at 16383
@@ -160,9 +172,9 @@ class KeywordIndex:
             part = keys[i : i + 500]
             if self.sqlite:
                 rows = self.db.query(
-                    "SELECT words FROM chunk_words WHERE rowid IN :keys", {"keys": part}
+                    "SELECT words, names FROM chunk_words WHERE rowid IN :keys", {"keys": part}
                 )
-                out += [set(str(r["words"]).split()) for r in rows]
+                out += [set(f"{r['words']} {r['names']}".split()) for r in rows]
             else:
                 rows = self.db.query(
                     "SELECT tsvector_to_array(words) AS words FROM chunk_words WHERE key IN :keys",
@@ -185,9 +197,13 @@ class KeywordIndex:
         all its rare words near 1."""
         within = scope.narrowed(lang)
         named = set(anchors(query))  # voted for by search_anchors, in every language
-        words = list(dict.fromkeys(token(t) for t in analyse(query, lang) if t not in named))
+        local = self.sqlite and bool(lang)  # the language is in the tokens
+        as_token = (lambda t: scoped(lang, t)) if local else token
+        words = list(dict.fromkeys(as_token(t) for t in analyse(query, lang) if t not in named))
         if within is None or not words:
             return []
+        if local:
+            within = Scope("", within.date_from, within.date_to, within.article_id)
         counts = self.counts(words)
         total = counts.get(ROWS, 0)
         words = [w for w in words if counts.get(w, 0) > 0]
@@ -198,10 +214,12 @@ class KeywordIndex:
             idf = {
                 w: max(math.log((total - counts[w] + 0.5) / (counts[w] + 0.5)), 1e-6) for w in words
             }  # fmt: skip  (FTS5's own idf)
+            column, column_weights = ("words", "1.0, 0.0") if local else ("names", "0.0, 1.0")
+            rank = f"bm25(chunk_words, {column_weights})"
             rows = self.db.query(
-                "SELECT chunk_id, -bm25(chunk_words) AS s FROM chunk_words "
-                f"WHERE chunk_words MATCH :q{where} ORDER BY bm25(chunk_words) LIMIT :n",
-                {"q": " OR ".join(words), **args, "n": n},
+                f"SELECT chunk_id, -{rank} AS s FROM chunk_words "
+                f"WHERE chunk_words MATCH :q{where} ORDER BY {rank} LIMIT :n",
+                {"q": f"{column} : ({' OR '.join(words)})", **args, "n": n},
             )
         else:
             idf = {w: _idf(total, counts[w]) for w in words}
@@ -266,7 +284,8 @@ class KeywordIndex:
             args = {**args, "among": [key(c) for c in among[:1000]]}
         match = "chunk_words MATCH :t" if self.sqlite else "words @@ CAST(:t AS tsquery)"
         rows = self.db.query(
-            f"SELECT chunk_id FROM chunk_words WHERE {match}{where}", {"t": term, **args}
+            f"SELECT chunk_id FROM chunk_words WHERE {match}{where}",
+            {"t": f"names : {term}" if self.sqlite else term, **args},
         )
         return [r["chunk_id"] for r in rows]
 
