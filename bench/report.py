@@ -8,6 +8,7 @@ from typing import Any
 
 from bench.common import ROOT, load
 from bench.coverage import render_coverage
+from bench.cpu import render_cpu
 from bench.growth import render_growth
 from bench.news import render_duplicates, render_feeds
 from bench.real_llm import render_real_llm
@@ -375,6 +376,7 @@ SECTIONS: list[tuple[str, Callable[[dict[str, Any]], list[str]]]] = [
     ("load", _load),
     ("scaleout", render_scaleout),
     ("growth", render_growth),
+    ("cpu", render_cpu),
     ("recovery", _recovery),
     ("duplicates", render_duplicates),
     ("feeds", render_feeds),

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from bench.common import SHARED, save
 from bench.report import write_report
 
-SECTIONS = "xquad,answers,coverage,scale,scale_server,ingest,bot,load,recovery,scaleout,growth,duplicates,feeds,support,real_llm"
+SECTIONS = "xquad,answers,coverage,scale,scale_server,ingest,bot,load,recovery,scaleout,growth,cpu,duplicates,feeds,support,real_llm"
 
 
 def _sections(args: argparse.Namespace) -> dict[str, Callable[[], None]]:
@@ -79,6 +79,11 @@ def _sections(args: argparse.Namespace) -> dict[str, Callable[[], None]]:
 
         bench_scale(args.scale_chunks)
 
+    def cpu() -> None:
+        from bench.cpu import bench_cpu
+
+        save("cpu", bench_cpu())
+
     def growth() -> None:
         from bench.growth import bench_growth
 
@@ -111,7 +116,7 @@ def _sections(args: argparse.Namespace) -> dict[str, Callable[[], None]]:
         "coverage": coverage,
         "xquad": xquad, "answers": answers, "ingest": ingest, "bot": bot, "load": load,
         "recovery": recovery, "scaleout": scaleout, "scale_server": scale_server, "scale": scale,
-        "growth": growth,
+        "growth": growth, "cpu": cpu,
     }  # fmt: skip
 
 
