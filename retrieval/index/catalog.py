@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from retrieval.index.keyword import VERSION as KEYWORDS
@@ -28,7 +29,8 @@ from retrieval.types import Article, Chunk
 class Catalog:
     def __init__(self, db: Database) -> None:
         self.db = db
-        db.write(self._migrate)
+        if not self._migrated():
+            db.write(self._migrate)
         self.keyword = KeywordIndex(db)
 
     @classmethod
@@ -39,6 +41,15 @@ class Catalog:
     def shared(self) -> bool:
         """Kept in PostgreSQL for every host, not in this machine's data directory."""
         return self.db.kind == "postgres"
+
+    def _migrated(self) -> bool:
+        """Every migration recorded already: a read, so opening a catalog takes no write lock
+        (a listing while an ingest writes does not wait for it)."""
+        try:
+            done = {r["name"] for r in self.db.query("SELECT name FROM migrations")}
+        except sa.exc.DBAPIError:  # no such table yet: an earlier release's catalog, or a new one
+            return False
+        return all(m.name in done for m in MIGRATIONS)
 
     def _migrate(self, c: Connection) -> None:
         """The named migrations this catalog lacks (tables.py), on either engine: a shared
