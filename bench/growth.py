@@ -52,7 +52,8 @@ def bench_growth(
     processes at once keep separate files; the report shows both."""
     results: dict[str, Any] = (load(section) or {}).get("setups", {})
     for setup in setups:
-        results[setup] = {"sizes": {}}
+        # Sizes not measured again keep their rows (each says when it was measured).
+        results[setup] = {"sizes": dict(results.get(setup, {}).get("sizes", {}))}
         with _services(setup) as (base_env, root):
             results[setup]["sizes"] = _grow(
                 setup, sizes, base_env, root, results[setup],
@@ -130,7 +131,7 @@ def _grow(
     s = _settings_for(env, writer_dir)
     writer = Index(s, embedder=_embedder())
     rng = np.random.default_rng(1)
-    have, rows = 0, {}
+    have, rows = 0, dict(out.get("sizes", {}))
     try:
         for n in sizes:
             t0 = time.perf_counter()
@@ -174,6 +175,7 @@ def _measure(setup: str, writer: Any, env: dict[str, str], root: Path, n: int) -
     cli = _cli_ingest(env, root / "writer", _record(root, f"cli-{n}", f"quorvex{n}"))
     return {
         "chunks": n,
+        "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "ingest_one_article_s": round(statistics.median(ingest_s), 3),
         "ingest_one_article_all_s": [round(x, 3) for x in ingest_s],
         "second_host_sees_it_s": round(statistics.median(seen_s), 3),
@@ -387,8 +389,9 @@ def render_growth(gr: dict[str, Any]) -> list[str]:
         "![growth](growth.png)",
         "",
         "| setup | chunks | ingest, one article | found by a reader | search p50 / p95 | "
-        "reader RSS | `footnote ingest` (imports / catalog / store / ingest) | detector built |",
-        "|---|---|---|---|---|---|---|---|",
+        "reader RSS | `footnote ingest` (imports / catalog / store / ingest) | detector built | "
+        "measured |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for setup, res in all_setups().items():
         for r in sorted(res.get("sizes", {}).values(), key=lambda r: r["chunks"]):
@@ -398,6 +401,7 @@ def render_growth(gr: dict[str, Any]) -> list[str]:
                 f" | {r['reader_rss_mb']:.0f} MB | {r['cli_ingest_wall_s']} s ({r['cli_imports_s']}"
                 f" / {r['cli_open_index_s']} / {r.get('cli_open_store_s', '-')} / "
                 f"{r['cli_ingest_s']} s) | "
-                f"{'yes' if r['cli_language_detector_built'] else 'no'} |"
+                f"{'yes' if r['cli_language_detector_built'] else 'no'} | "
+                f"{r.get('measured_at', gr.get('measured_at'))} |"
             )
     return [*out, ""]
