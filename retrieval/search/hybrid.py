@@ -40,11 +40,9 @@ ANCHOR_SHARE = 0.08  # added per unit of match of names and numbers, in any lang
 
 
 @dataclass(frozen=True)
-class Filters:
-    lang: str = ""
-    date_from: str = ""
-    date_to: str = ""
-    article_id: str = ""
+class Filters(Scope):
+    """The chunks a search may return: the catalog's keyword search reads them as a `Scope`,
+    Chroma as a `where` filter."""
 
     def __bool__(self) -> bool:
         return bool(self.lang or self.date_from or self.date_to or self.article_id)
@@ -161,7 +159,7 @@ def _score(
 ) -> None:
     """Candidates of one version of the question and their fused scores."""
     n = candidates or max(50, 10 * k)
-    scope = Scope(filters.lang, filters.date_from, filters.date_to, filters.article_id)
+    scope = filters
     chunk_sim: dict[str, float] = {}
     sent_sim: dict[str, float] = {}
     if mode != "keyword":
