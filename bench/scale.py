@@ -51,24 +51,35 @@ def write_synthetic(
 ) -> None:
     """`n_chunks` word-salad chunks, 10 per article, through the real catalog and (with
     `vectors`) the store, with random unit vectors from `rng`; articles numbered from `start`."""
-    from retrieval.index.duplicates import signature
+    from retrieval.index.duplicates import bucket_rows, signature
+    from retrieval.index.sql import upsert
     from retrieval.types import Article, Chunk
 
     pending: list[tuple[Article, list[Chunk]]] = []
-    finder = index.duplicates  # each article's near-duplicate buckets, as an ingest writes them
 
     def flush() -> None:
         chunks = [c for _, cs in pending for c in cs]
         vecs = rng.standard_normal((len(chunks), DIM)).astype(np.float32)
         vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-        for art, cs in pending:
-            index.catalog.begin_article(art, len(cs))
         if vectors:
             index.store.upsert(chunks, vecs)
+        # What ingest writes for each article (its row, chunks, words, near-duplicate buckets),
+        # many articles per transaction: the index is only the scene of the measurement.
+        statements = []
         for art, cs in pending:
-            index.catalog.commit_article(art, cs, [c.chunk_id for c in cs])
-            if finder is not None:
-                finder.remember(art.article_id, signature(art.text))
+            row = {"article_id": art.article_id, "title": art.title, "url": art.url,
+                   "source": art.source, "date": art.date, "lang": art.lang,
+                   "content_hash": "", "text": "", "chunks": 0, "hwm": len(cs),
+                   "state": "pending", "updated_at": 0.0}  # fmt: skip
+            statements.append(upsert("articles", ["article_id"], row))
+            statements += index.catalog.commit_statements(art, cs, [c.chunk_id for c in cs])
+            sig = signature(art.text)
+            if sig is not None:
+                blob = np.asarray(sig.hashvalues, dtype=np.uint64).tobytes()
+                statements.append(upsert("signatures", ["article_id"],
+                                         {"article_id": art.article_id, "sig": blob, "gen": 0}))  # fmt: skip
+                statements += bucket_rows(art.article_id, sig)
+        index.catalog.transact(statements)
         pending.clear()
 
     for a in range(start, start + n_chunks // PER_ARTICLE):

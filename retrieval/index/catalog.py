@@ -178,6 +178,16 @@ class Catalog:
         sentences: list[list[tuple[int, int]]] | None = None,
     ) -> None:
         """Make the article ready with exactly these chunks, in one transaction."""
+        self._tx(self.commit_statements(article, chunks, text_hashes, sentences))
+
+    def commit_statements(
+        self,
+        article: Article,
+        chunks: list[Chunk],
+        text_hashes: list[str],
+        sentences: list[list[tuple[int, int]]] | None = None,
+    ) -> list[Statement]:
+        """What `commit_article` writes (a bulk loader puts many articles in one transaction)."""
         spans = sentences or [[] for _ in chunks]
         old = self._chunk_ids(article.article_id)
         rows = [
@@ -199,19 +209,17 @@ class Catalog:
             "text": article.text, "chunks": len(chunks), "hwm": len(chunks),
             "updated_at": time.time(), "a": article.article_id,
         }  # fmt: skip
-        self._tx(
-            [
-                ("DELETE FROM chunks WHERE article_id=:a", {"a": article.article_id}),
-                (
-                    "UPDATE articles SET title=:title, url=:url, source=:source, date=:date, "
-                    "lang=:lang, content_hash=:content_hash, text=:text, chunks=:chunks, hwm=:hwm, "
-                    "state='ready', updated_at=:updated_at WHERE article_id=:a",
-                    ready,
-                ),
-                *rows,
-                *self.keyword.replace(old, [(c, article.title, article.date) for c in chunks]),
-            ]
-        )  # fmt: skip
+        return [
+            ("DELETE FROM chunks WHERE article_id=:a", {"a": article.article_id}),
+            (
+                "UPDATE articles SET title=:title, url=:url, source=:source, date=:date, "
+                "lang=:lang, content_hash=:content_hash, text=:text, chunks=:chunks, hwm=:hwm, "
+                "state='ready', updated_at=:updated_at WHERE article_id=:a",
+                ready,
+            ),
+            *rows,
+            *self.keyword.replace(old, [(c, article.title, article.date) for c in chunks]),
+        ]
 
     def delete_article(self, article_id: str) -> None:
         old = self._chunk_ids(article_id)
