@@ -2,9 +2,9 @@
 every write in `ingest.py`, the one read in `search/hybrid.py`, listings in `inventory.py`;
 what is measured on the corpus (language centers, a background sample) in `space.py`.
 
-Parts: the catalog (articles, chunks, sources, generation; SQLite, or PostgreSQL shared by hosts),
-the vector store (Chroma: chunk and sentence vectors), the keyword index (in the catalog's database), the embedder and
-the language detector.
+Parts: the catalog (articles, chunks, sources, generation, and the words and near-duplicate
+buckets written with them; SQLite, or PostgreSQL shared by hosts), the vector store (Chroma: chunk
+and sentence vectors), the embedder and the language detector.
 Rules: one writer at a time across processes (`write_lock`); a reader reloads when another process
 has written (`refresh`, by the catalog's generation: it reopens the store; the words are in the
 catalog already); a writer publishes its changes in one step (`publish`).
