@@ -92,7 +92,9 @@ def test_text_from_a_page_is_never_query_syntax(db: Database) -> None:
     hostile = "NEAR( \"quote * OR AND NOT ^col: ' ) -- ; DROP TABLE chunks; {x} \\"
     kw = indexed(db, [("en-0", "a", "en", "", f"A page that says {hostile} and harbour.")])
     assert [c for c, _ in kw.search(f"{hostile} harbour", 5, lang="en")] == ["en-0"]
-    assert kw.search_anchors(hostile, 5) == [] or kw.search_anchors(hostile, 5)[0][0] == "en-0"
+    # Its capitalised words ("NEAR", "AND", "DROP") are anchors: plain words to both engines.
+    assert [c for c, m in kw.search_anchors(hostile, 5) if m == 1.0] == ["en-0"]
+    assert db.query("SELECT COUNT(*) AS n FROM chunks")[0]["n"] == 0  # the table is still there
 
 
 def test_a_write_and_a_forget_change_the_words_in_the_same_transaction(db: Database) -> None:
