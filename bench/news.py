@@ -106,7 +106,7 @@ def _rates(scored: list[tuple[str, float]], threshold: float) -> dict[str, Any]:
 def bench_duplicates() -> None:
     from datasketch import MinHashLSH
 
-    from retrieval.index.duplicates import NUM_PERM, THRESHOLD, candidate_threshold, signature
+    from retrieval.index.signatures import NUM_PERM, THRESHOLD, candidate_threshold, signature
 
     rng = random.Random(7)
     rows = news_records(None)

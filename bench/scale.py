@@ -51,7 +51,7 @@ def write_synthetic(
 ) -> None:
     """`n_chunks` word-salad chunks, 10 per article, through the real catalog and (with
     `vectors`) the store, with random unit vectors from `rng`; articles numbered from `start`."""
-    from retrieval.index.duplicates import bucket_rows, signature
+    from retrieval.index.signatures import bucket_rows, signature
     from retrieval.index.sql import upsert
     from retrieval.types import Article, Chunk
 

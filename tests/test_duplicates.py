@@ -8,10 +8,10 @@ import json
 from pathlib import Path
 
 from retrieval.answer.answerer import Answerer
-from retrieval.index.duplicates import similarity
 from retrieval.index.ingest import forget, ingest
 from retrieval.index.inventory import sources
 from retrieval.index.parts import Index
+from retrieval.index.signatures import similarity
 
 WIRE = [
     "The port authority of Port Elin closed the harbour on Monday after a storm damaged the "

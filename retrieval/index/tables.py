@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 
 from retrieval.index import keyword
 from retrieval.index.migrations import Migration, add_column, create_tables
+from retrieval.index.signatures import NUM_PERM, SCHEME, SEED, buckets
 
 meta = sa.MetaData()
 Text = sa.Text
@@ -104,8 +105,6 @@ sa.Table(  # entries that could not be read, tried again later
 def band_signatures(c: Connection) -> None:
     """The near-duplicate index moved from each process's memory into the catalog: the stored
     signatures get their band buckets (all again), a page at a time."""
-    from retrieval.index.duplicates import NUM_PERM, SCHEME, SEED, buckets
-
     bands = meta.tables["signature_bands"]
     bands.create(c, checkfirst=True)
     c.execute(sa.delete(bands))
