@@ -60,9 +60,9 @@ def _xquad(xq: dict[str, Any]) -> list[str]:
         "`--xquad-variants mixed`). Every question of every language except the 300 the search's "
         "weights were tuned on (`--held-out`); a hit is a chunk of the gold article overlapping "
         "the answer span. Modes, in the same run: **hybrid** (shipped) = language-centred chunk "
-        "and sentence vectors + BM25 in the question's language + names and numbers in any "
+        "and sentence vectors + keyword search in the catalog (FTS5's BM25) in the question's language + names and numbers in any "
         "language; **dense** = chunk + sentence vectors; **dense_chunks** = chunk vectors alone "
-        "(the plain dense baseline); **keyword** = BM25 alone. Without a model, so no translated "
+        "(the plain dense baseline); **keyword** = keyword search alone. Without a model, so no translated "
         "versions of the question.",
         "",
     ]
