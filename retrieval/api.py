@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (a test keeps both lists 
     from retrieval.index.migrations import create_tables as create_tables
     from retrieval.index.migrations import pg_lock as pg_lock
     from retrieval.index.parts import Index as Index
+    from retrieval.index.sql import with_wal as with_wal
     from retrieval.languages import FALLBACK as FALLBACK
     from retrieval.languages import complete_in as complete_in
     from retrieval.languages import pick as pick
@@ -84,6 +85,7 @@ _WHERE: dict[str, tuple[str, str]] = {
     "apply_migrations": ("retrieval.index.migrations", "apply"),
     "create_tables": ("retrieval.index.migrations", "create_tables"),
     "pg_lock": ("retrieval.index.migrations", "pg_lock"),
+    "with_wal": ("retrieval.index.sql", "with_wal"),
     "period": ("retrieval.answer.digest", "period"),
     "pick": ("retrieval.languages", "pick"),
     "reindex": ("retrieval.index.ingest", "reindex"),

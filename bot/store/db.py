@@ -14,7 +14,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from bot.retry import retry_on
-from retrieval.api import Migration, add_column, apply_migrations, create_tables, pg_lock
+from retrieval.api import (
+    Migration,
+    add_column,
+    apply_migrations,
+    create_tables,
+    pg_lock,
+    with_wal,
+)
 
 SCHEMA_VERSION = 3
 ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # SQLite autoincrements INTEGER only
@@ -142,16 +149,10 @@ def database_url(url: str, data_dir: Path) -> str:
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-
-        @sa.event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn: Any, _: Any) -> None:
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.close()
-
-        return engine
+        # SQLAlchemy's own transactions (the catalog's engine takes `BEGIN IMMEDIATE` itself).
+        return with_wal(
+            sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        )
     return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 

@@ -93,6 +93,12 @@ def sqlite_engine(path: Path) -> Engine:
         f"sqlite:///{path}",
         connect_args={"check_same_thread": False, "timeout": 60, "isolation_level": None},
     )
+    return with_wal(engine)
+
+
+def with_wal(engine: Engine) -> Engine:
+    """Every connection of a SQLite engine in WAL mode (readers never wait for the writer) with
+    normal syncing: the catalog's engine and the bot's."""
 
     @sa.event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn: Any, _: Any) -> None:
