@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
+from retrieval.index import keyword
 from retrieval.index.catalog import Catalog
-from retrieval.index.keyword import ROWS, KeywordIndex, Scope, key
+from retrieval.index.keyword import ROWS, KeywordIndex, Scope, candidates, key
 from retrieval.index.sql import Database, PostgresDatabase, SqliteDatabase
 from retrieval.text.analysis import anchors
 from retrieval.types import Article, Chunk
@@ -86,6 +87,39 @@ def test_words_rank_by_rarity_and_stay_in_the_questions_language(db: Database) -
     assert {c for c, _ in kw.search("winter", 10, Scope(date_to="2026-02-01"), "en")} == {"en-0"}
     assert kw.search("winter", 10, Scope(lang="de"), "en") == []
     assert kw.allowed(["en-0", "en-1", "de-0", "nope"], Scope(article_id="d")) == {"de-0"}
+
+
+def test_common_words_find_chunks_only_in_pairs_within_the_budget() -> None:
+    counts = {"a": 1, "b": 2, "c": 5_000, "d": 6_000, "e": 500_000}
+    # Rare words alone; pairs of the others while their estimated rows (30, 2,500) fit.
+    want = [("a",), ("b",), ("c", "d"), ("c", "e")]
+    assert candidates(["e", "d", "c", "b", "a"], counts, 1_000_000) == want
+    assert candidates(["e"], counts, 1_000_000) == [("e",)], "one clause, however common"
+
+
+def test_a_search_reads_a_bounded_number_of_rows_and_ranks_them_by_every_word(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kw = indexed(db, [
+        ("en-0", "a", "en", "", "Zorblat news."),
+        *((f"en-{i}", "b", "en", "", f"Closed roads, story {i}.") for i in range(1, 4)),
+        *((f"en-{i}", "c", "en", "", f"Another story, number {i}.") for i in range(4, 8)),
+        ("en-8", "d", "en", "", "The quay was closed."),
+        ("en-9", "e", "en", "", "The quay was open."),
+    ])  # fmt: skip
+    question = "zorblat quay closed"
+    every = {"en-0", "en-1", "en-2", "en-3", "en-8", "en-9"}
+    assert {c for c, _ in kw.search(question, 10, lang="en")} == every
+    assert len(kw.search_anchors("news of Zorblat Closed", 10)) == 5
+    monkeypatch.setattr(keyword, "RANKED", 3)
+    monkeypatch.setattr(keyword, "ANCHORED", 3)
+    hits = [c for c, _ in kw.search(question, 10, lang="en")]
+    assert hits.index("en-8") < hits.index("en-9"), "closed counts in the rank"
+    if db.kind == "postgres":  # zorblat (1 chunk) and quay (2) find chunks, closed (4) not
+        assert set(hits) == {"en-0", "en-8", "en-9"}
+    else:  # FTS5 ranks every match in its word lists (and only by the words a row matched)
+        assert len(hits) == 6
+    assert [c for c, _ in kw.search_anchors("news of Zorblat Closed", 10)] == ["en-0"]
 
 
 def test_text_from_a_page_is_never_query_syntax(db: Database) -> None:

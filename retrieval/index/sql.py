@@ -177,7 +177,9 @@ class PostgresDatabase(Database):
             pool_pre_ping=True,
             pool_size=5,
             max_overflow=10,
-            connect_args={"connect_timeout": 10, "options": f"-c search_path={schema}"},
+            # JIT compiling a keyword search's rank cost 20 ms of a 60 ms query at 1,000,000
+            # chunks: the catalog's statements are short, never worth compiling.
+            connect_args={"connect_timeout": 10, "options": f"-c search_path={schema} -c jit=off"},
         )
         super().__init__(engine, "postgres", schema)
 
