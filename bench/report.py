@@ -14,6 +14,7 @@ from bench.news import render_duplicates, render_feeds
 from bench.real_llm import render_real_llm
 from bench.scaleout import render_scaleout
 from bench.support import render_support
+from bench.traffic import render_traffic
 
 HEADER = [
     "# Benchmarks",
@@ -377,6 +378,7 @@ SECTIONS: list[tuple[str, Callable[[dict[str, Any]], list[str]]]] = [
     ("scaleout", render_scaleout),
     ("growth", render_growth),
     ("cpu", render_cpu),
+    ("traffic", render_traffic),
     ("recovery", _recovery),
     ("duplicates", render_duplicates),
     ("feeds", render_feeds),

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from bench.common import SHARED, save
 from bench.report import write_report
 
-SECTIONS = "xquad,answers,coverage,scale,scale_server,ingest,bot,load,recovery,scaleout,growth,cpu,duplicates,feeds,support,real_llm"
+SECTIONS = "xquad,answers,coverage,scale,scale_server,ingest,bot,load,recovery,scaleout,growth,cpu,traffic,duplicates,feeds,support,real_llm"
 
 
 def _sections(args: argparse.Namespace) -> dict[str, Callable[[], None]]:
@@ -82,7 +82,12 @@ def _sections(args: argparse.Namespace) -> dict[str, Callable[[], None]]:
     def cpu() -> None:
         from bench.cpu import bench_cpu
 
-        save("cpu", bench_cpu())
+        save("cpu", bench_cpu(args.cpu_chunks))
+
+    def traffic() -> None:
+        from bench.traffic import bench_traffic
+
+        save("traffic", bench_traffic())
 
     def growth() -> None:
         from bench.growth import bench_growth
@@ -116,7 +121,7 @@ def _sections(args: argparse.Namespace) -> dict[str, Callable[[], None]]:
         "coverage": coverage,
         "xquad": xquad, "answers": answers, "ingest": ingest, "bot": bot, "load": load,
         "recovery": recovery, "scaleout": scaleout, "scale_server": scale_server, "scale": scale,
-        "growth": growth, "cpu": cpu,
+        "growth": growth, "cpu": cpu, "traffic": traffic,
     }  # fmt: skip
 
 
@@ -141,6 +146,12 @@ def main() -> int:
     )
     p.add_argument("--corpora", default="", help="ingest section: xquad_en,news_de (default both)")
     p.add_argument("--scale-chunks", type=int, default=100_000)
+    p.add_argument(
+        "--cpu-chunks",
+        type=int,
+        default=100_000,
+        help="cpu section: also a synthetic index of N chunks (0: sample corpus only)",
+    )
     p.add_argument("--growth-sizes", default="10000,100000,1000000", help="growth section: chunks")
     p.add_argument("--growth-setups", default="embedded,shared", help="growth: embedded,shared")
     p.add_argument("--growth-section", default="growth", help="growth: bench/out/<this>.json")

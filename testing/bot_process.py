@@ -78,8 +78,11 @@ class BotProcess:
         index_corpus: bool = True,
         **extra_env: str,
     ) -> None:
+        state = log.parent / (log.stem + "-state.sqlite3")
+        for old in (state, *(state.with_name(state.name + end) for end in ("-wal", "-shm"))):
+            old.unlink(missing_ok=True)  # a fresh state each run: the fake's update ids restart
         env = bot_env(
-            tg, data_dir, log.parent / (log.stem + "-state.sqlite3"),  # a fresh state each run
+            tg, data_dir, state,
             OPENAI_BASE_URL=llm.base_url, OPENAI_API_KEY="sk-bench", PYTHONPATH=str(ROOT),
             FOOTNOTE_ADMIN_IDS="",
         )  # fmt: skip

@@ -24,17 +24,23 @@ REPLY = "Lei Jun, the CEO of Xiaomi, was seen using an iPhone [1]."
 
 def run_load(
     tg: Any, llm: Any, data_dir: Path, tmp: Path, chats: int = 200, per_chat: int = 5,
-    spread: float = 60.0, timeout: float = 600.0,
+    spread: float = 60.0, timeout: float = 600.0, questions: list[str] | None = None,
+    model: dict[str, Any] | None = None, during: Any = None,
 ) -> dict[str, Any]:  # fmt: skip
+    """`questions`: asked in turn (question n of the run is questions[n % len]); `model`: the
+    fake model's reply; `during(pid)`: called once the bot is ready (a profiler, say)."""
     from .telegram_server import user
 
-    llm.default["chat"] = {"content": REPLY, "hang_range": (0.5, 2.0)}
+    asks = questions or [q for q in QUESTIONS for _ in range(chats)]
+    llm.default["chat"] = model or {"content": REPLY, "hang_range": (0.5, 2.0)}
     bot = BotProcess(tg, llm, data_dir, tmp / "bot-load.log", index_corpus=False)
     users = [user(100_000 + i, "en") for i in range(chats)]
     sent_at: dict[int, list[float]] = {u["id"]: [] for u in users}
     rss: list[tuple[float, float]] = []
     try:
         bot.wait_ready(tg)
+        if during is not None:
+            during(bot.proc.pid)
         for u in users:
             tg.private_chat(u)
         total = chats * per_chat
@@ -45,7 +51,7 @@ def run_load(
             due = t0 + n * gap
             while time.monotonic() < due:
                 time.sleep(max(0.0, min(0.01, due - time.monotonic())))  # due may pass meanwhile
-            tg.send_text(tg.chats[u["id"]], u, QUESTIONS[n // chats % len(QUESTIONS)])
+            tg.send_text(tg.chats[u["id"]], u, asks[n % len(asks)])
             sent_at[u["id"]].append(time.monotonic())
             if n % 100 == 0:
                 rss.append((time.monotonic() - t0, rss_mb(bot.proc.pid)["rss_mb"]))

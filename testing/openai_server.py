@@ -60,7 +60,9 @@ class FakeOpenAI:
     def queue(self, endpoint: str, **action: Any) -> None:
         """endpoint: 'embeddings' or 'chat'. action: content= (the reply; streamed in chunk= pieces
         when the request asks to stream; drop_after= pieces cuts the connection), status=,
-        headers=, body= (an error reply), hang= (seconds before answering)."""
+        headers=, body= (an error reply), hang= (seconds before answering), hang_unstreamed= (the
+        same, for requests that do not stream; a stream's time is in pause= per piece), respond=
+        (a function of the request's body that gives the reply's content)."""
         self.script.setdefault(endpoint, deque()).append(action)
 
     def chats(self) -> list[dict[str, Any]]:
@@ -106,6 +108,8 @@ class FakeOpenAI:
                     time.sleep(action["hang"])
                 if action.get("hang_range"):  # a model whose answer time varies
                     time.sleep(random.uniform(*action["hang_range"]))
+                if action.get("hang_unstreamed") and not body.get("stream"):
+                    time.sleep(action["hang_unstreamed"])  # a whole reply's time, as streams take
                 if "status" in action and action["status"] != 200:
                     err = action.get("body") or {
                         "error": {"message": "scripted error", "type": "server_error"}
@@ -129,6 +133,8 @@ class FakeOpenAI:
                     )
                     return
                 content = action.get("content", "")
+                if action.get("respond"):  # a reply that depends on the request
+                    content = action["respond"](body)
                 if body.get("stream"):
                     self._stream(
                         content,

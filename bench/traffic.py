@@ -1,0 +1,320 @@
+"""The bot under realistic traffic (issue 26): 200 chats ask 5 questions each within a minute,
+every question a different one (XQuAD questions in 12 languages, none repeated), against 200
+news-de articles; the model takes 1 s per call (an answer streamed in ten pieces over that
+second, a translation after a second). One process embedded (long polling, Chroma on disk, the
+state in SQLite), then one and two webhook processes sharing PostgreSQL and a Chroma server.
+With py-spy installed, the embedded run is also sampled (the thread holding the GIL), and the
+samples are summed by stage.
+
+    python -m bench.run --only traffic
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from bench.common import SHARED, news_records, pct, settings
+from bench.cpu import _stage
+
+ARTICLES = 200
+CHATS, PER_CHAT, SPREAD = 200, 5, 60.0
+REPLY = "Die Meldung nennt die Zahlen des Ministeriums [1]."
+SECRET = "bench-webhook-secret-0123456789"
+# py-spy's frames of a thread that waits (for a socket, a lock, work) are not CPU.
+IDLE = ("select (selectors", "epoll", "wait (threading", "_worker (concurrent", "acquire",
+        "poll (", "sleep", "recv", "accept", "_wait_for_tstate_lock", "get (queue",
+        "embed_queries (retrieval/embedding/embedders.py", "_collection (retrieval/index/vectors.py")  # fmt: skip
+
+
+def model() -> dict[str, Any]:
+    pieces = 10
+    return {"content": REPLY, "chunk": len(REPLY) // pieces + 1, "pause": 1.0 / pieces,
+            "hang_unstreamed": 1.0, "respond": _respond}  # fmt: skip
+
+
+def _respond(body: dict[str, Any]) -> str:
+    """A translation request gets its question back as the German version (the work that
+    follows, a second version embedded and searched, is what a real translation costs);
+    everything else the answer."""
+    prompt = str(body["messages"][-1].get("content", ""))
+    m = re.search(r"<question>\s*(.*?)\s*</question>", prompt, re.S)
+    if prompt.startswith("Translate the question") and m:
+        return json.dumps({"de": m.group(1)}, ensure_ascii=False)
+    return REPLY
+
+
+def questions(n: int = CHATS * PER_CHAT) -> list[str]:
+    rows = [json.loads(x) for x in (SHARED / "eval" / "xquad" / "questions.jsonl").open()]
+    rng = random.Random(26)
+    rng.shuffle(rows)
+    asked = list(dict.fromkeys(r["question"] for r in rows))[:n]
+    assert len(asked) == n, "fewer different questions than asked"
+    return asked
+
+
+def bench_traffic(processes: tuple[int, ...] = (1, 2)) -> dict[str, Any]:
+    root = Path(tempfile.mkdtemp(prefix="footnote-traffic-"))
+    root.chmod(0o755)
+    corpus = root / "news.jsonl"
+    corpus.write_text("".join(
+        json.dumps({**r, "lang": "de", "title": r["text"][:80].rsplit(" ", 1)[0]}) + "\n"
+        for r in news_records(ARTICLES)
+    ), encoding="utf-8")  # fmt: skip
+    out: dict[str, Any] = {"chats": CHATS, "questions_per_chat": PER_CHAT, "articles": ARTICLES,
+                           "model_seconds_per_call": 1.0}  # fmt: skip
+    try:
+        out["embedded"] = _embedded(root, corpus)
+        print("embedded", json.dumps(out["embedded"]), flush=True)
+        out["shared"] = _shared(root, corpus, processes)
+        print("shared", json.dumps(out["shared"]), flush=True)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return out
+
+
+def _embedded(root: Path, corpus: Path) -> dict[str, Any]:
+    from retrieval.index.ingest import ingest
+    from retrieval.index.parts import Index
+    from testing.load import run_load
+    from testing.openai_server import FakeOpenAI
+    from testing.telegram_server import FakeTelegram
+
+    data = root / "embedded"
+    index = Index(replace(settings(data), embed_workers=1))
+    assert ingest(index, [str(corpus)]).ok
+    index.close()
+    spy: list[subprocess.Popen[bytes]] = []
+    samples = root / "samples.txt"
+
+    def profile(pid: int) -> None:
+        exe = Path(sys.executable).parent / "py-spy"
+        if exe.exists():
+            spy.append(subprocess.Popen(
+                [str(exe), "record", "--pid", str(pid), "--format", "raw", "-o", str(samples),
+                 "--duration", str(int(SPREAD)), "--rate", "50", "--nonblocking", "--gil"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            ))  # fmt: skip
+
+    tg, llm = FakeTelegram().start(), FakeOpenAI().start()
+    try:
+        r = run_load(tg, llm, data, root, chats=CHATS, per_chat=PER_CHAT, spread=SPREAD,
+                     questions=questions(), model=model(), during=profile)  # fmt: skip
+    finally:
+        tg.stop()
+        llm.stop()
+    for p in spy:
+        p.wait(120)
+    r.pop("rss_mb_samples", None)
+    r["model_requests"] = len(llm.requests)
+    if samples.exists():
+        r["profile_busy_share"] = by_stage(samples)
+    return r
+
+
+def by_stage(samples: Path) -> dict[str, float]:
+    """Busy samples of the bot process by stage (bench/cpu.py's stages, plus the bot's own)."""
+    counts: Counter[str] = Counter()
+    for line in samples.read_text(errors="replace").splitlines():
+        m = re.fullmatch(r"(.+) (\d+)", line.strip())
+        if m is None:  # a frame's own text may hold a line break: not a sample line
+            continue
+        frames, n = m.group(1).split(";"), m.group(2)
+        if any(m in frames[-1] for m in IDLE):
+            continue
+        counts[_bot_stage(frames)] += int(n)
+    total = sum(counts.values()) or 1
+    return {k: round(v / total, 3) for k, v in counts.most_common()}
+
+
+def _bot_stage(frames: list[str]) -> str:
+    for f in reversed(frames):  # the innermost frame that names a stage
+        stage = _stage(f)
+        if not stage.startswith("other"):
+            return stage
+        if any(m in f for m in ("telegram/", "httpx", "httpcore", "bot/delivery.py")):
+            return "Telegram calls"
+        if any(m in f for m in ("bot/store/", "bot/limits.py")):
+            return "database writes and limits"
+        if "openai/" in f or "llm/client.py" in f:
+            return "model call overhead"
+    return "other (asyncio, threads, Python)"
+
+
+def _shared(root: Path, corpus: Path, processes: tuple[int, ...]) -> dict[str, Any]:
+    from bot.settings import BotSettings
+    from retrieval.index.ingest import ingest
+    from retrieval.index.parts import Index
+    from testing.bot_process import BotProcess
+    from testing.openai_server import FakeOpenAI
+    from testing.services import ChromaServer, Postgres, free_port
+    from testing.telegram_server import FakeTelegram, user
+
+    pg = Postgres(root / "pg").start()
+    llm = FakeOpenAI().start()
+    llm.default["chat"] = model()
+    out: dict[str, Any] = {}
+    try:
+        with ChromaServer() as chroma_port:
+            base = pg.create_database("trbase")
+            s = BotSettings.from_env(environ={}, dotenv_path=None, data_dir=root / "ingest",
+                                     chroma_host="127.0.0.1", chroma_port=chroma_port,
+                                     collection="traffic", embed_workers=1, database_url=base)  # fmt: skip
+            index = Index(s)
+            assert ingest(index, [str(corpus)]).ok
+            index.close()
+            for n_proc in processes:
+                db = _copy(pg, "trbase", f"tr{n_proc}{uuid.uuid4().hex[:6]}")  # fresh bot state
+                tg = FakeTelegram().start()
+                procs, urls = [], []
+                for i in range(n_proc):
+                    port = free_port()
+                    urls.append(f"http://127.0.0.1:{port}/hook")
+                    procs.append(BotProcess(
+                        tg, llm, root / f"host-{n_proc}-{i}", root / f"tr-{n_proc}-{i}.log",
+                        index_corpus=False, WEBHOOK_URL=urls[-1], WEBHOOK_SECRET=SECRET,
+                        WEBHOOK_LISTEN="127.0.0.1", WEBHOOK_PORT=str(port), DATABASE_URL=db,
+                        CHROMA_HOST="127.0.0.1", CHROMA_PORT=str(chroma_port),
+                        FOOTNOTE_COLLECTION="traffic",
+                    ))  # fmt: skip
+                try:
+                    for url, p in zip(urls, procs, strict=True):
+                        _wait_for(url, p)
+                    out[f"{n_proc}_process"] = _spread(tg, urls, user)
+                    print(n_proc, out[f"{n_proc}_process"], flush=True)
+                finally:
+                    for p in procs:
+                        p.stop()
+                    tg.stop()
+    finally:
+        llm.stop()
+        pg.stop()
+    return out
+
+
+def _copy(pg: Any, template: str, name: str) -> str:
+    """A database made from `template` (the ingested catalog), by PostgreSQL itself."""
+    import psycopg
+
+    with psycopg.connect(pg.url(), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    return str(pg.url(name))
+
+
+def _wait_for(url: str, p: Any) -> None:
+    from bench.scaleout import _post
+
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            _post(url, {"update_id": 0})
+            return
+        except OSError:
+            if time.monotonic() > deadline or p.proc.poll() is not None:
+                raise RuntimeError(p.log.read_text()[-2000:]) from None
+            time.sleep(0.2)
+
+
+def _spread(tg: Any, urls: list[str], user: Any) -> dict[str, Any]:
+    """CHATS x PER_CHAT different questions within SPREAD seconds, round-robin to the processes;
+    each question's latency from its post to its chat's matching final answer."""
+    from bench.scaleout import _post
+
+    users = [user(300_000 + i, "en") for i in range(CHATS)]
+    asks = questions()
+    total = CHATS * PER_CHAT
+    sent: dict[int, list[float]] = {u["id"]: [] for u in users}
+    t0 = time.monotonic()
+    threads = []
+    for n in range(total):
+        u = users[n % CHATS]
+        due = t0 + n * SPREAD / total
+        while time.monotonic() < due:
+            time.sleep(max(0.0, min(0.01, due - time.monotonic())))
+        update = tg.update_dict(message=tg.message(tg.private_chat(u), u, asks[n]))
+        th = threading.Thread(target=_post, args=(urls[n % len(urls)], update))
+        th.start()
+        threads.append(th)
+        sent[u["id"]].append(time.monotonic())
+    for th in threads:
+        th.join()
+    while time.monotonic() < t0 + 900:
+        if sum(len(_finals(tg, u)) for u in users) >= total:
+            break
+        time.sleep(0.2)
+    finished = time.monotonic() - t0
+    latencies = [
+        a - s for u in users for s, a in zip(sent[u["id"]], sorted(_finals(tg, u)), strict=False)
+    ]
+    answers = [len(_finals(tg, u)) for u in users]
+    return {
+        "answered": sum(answers),
+        "asked": total,
+        "chats_with_wrong_count": sum(1 for a in answers if a != PER_CHAT),
+        "answers_per_second": round(sum(answers) / finished, 2),
+        "latency_p50_s": pct(latencies, 50, digits=3),
+        "latency_p95_s": pct(latencies, 95, digits=3),
+    }
+
+
+def _finals(tg: Any, u: dict[str, Any]) -> list[float]:
+    return [m.final_at for m in tg.messages_to(u["id"]) if m.final_at]
+
+
+def render_traffic(tr: dict[str, Any]) -> list[str]:
+    e = tr.get("embedded", {})
+    out = [
+        "## Realistic traffic: different questions, one and two processes",
+        "",
+        f"Measured {tr.get('measured_at')} on {tr.get('machine')} (`python -m bench.run --only "
+        f"traffic`): {tr['chats']} chats ask {tr['questions_per_chat']} questions each within a "
+        f"minute, {tr['chats'] * tr['questions_per_chat']} different XQuAD questions in 12 "
+        f"languages, against {tr['articles']} news-de articles; the model takes 1 s per call (an "
+        "answer streamed in ten pieces over a second; a translation of the question after a "
+        "second). Latency is from the question's arrival to its complete answer.",
+        "",
+        "| setup | answered | chats with a missing or doubled answer | answers/s | latency p50 / p95 s |",
+        "|---|---|---|---|---|",
+    ]
+    if e:
+        out.append(
+            f"| 1 process, embedded (polling) | {e['answers']} of {e['questions']} | "
+            f"{e['chats_with_wrong_count']} | {e['throughput_answers_per_s']} | "
+            f"{e['latency_p50_s']} / {e['latency_p95_s']} |"
+        )
+    for n in (1, 2):
+        r = tr.get("shared", {}).get(f"{n}_process")
+        if r:
+            out.append(
+                f"| {n} process{'es' if n > 1 else ''}, PostgreSQL + Chroma server (webhook) | "
+                f"{r['answered']} of {r['asked']} | {r['chats_with_wrong_count']} | "
+                f"{r['answers_per_second']} | {r['latency_p50_s']} / {r['latency_p95_s']} |"
+            )
+    prof = e.get("profile_busy_share")
+    if prof:
+        out += [
+            "",
+            "Where the embedded bot process held Python's GIL (py-spy `--gil`, 50 Hz, the minute "
+            "of questions; one process runs Python on one core at a time, so this is what bounds "
+            "it; the embedder's C code runs without the GIL and is not in these samples): "
+            + ", ".join(f"{k} {round(100 * v)}%" for k, v in prof.items()) + ".",
+        ]  # fmt: skip
+    return [*out, ""]
+
+
+if __name__ == "__main__":
+    from bench.common import save
+
+    save("traffic", bench_traffic())
