@@ -70,14 +70,16 @@ def bench_bot(news_dir: str | None = None) -> dict[str, Any]:
     pieces = 10
     chunk = max(1, len(REPLY) // pieces + 1)
     llm = FakeOpenAI().start()
-    # 1 s per answer: streamed in ten pieces 0.1 s apart (non-streamed calls wait 1 s).
+    # 1 s per call: an answer streamed in ten pieces 0.1 s apart, a call that does not stream
+    # (the question's translation, which the answer waits for) after 1 s.
     llm.default["chat"] = {
         "content": REPLY,
         "chunk": chunk,
         "pause": LLM_SECONDS / pieces,
-        "hang": 0.0,
+        "hang_unstreamed": LLM_SECONDS,
     }
-    results: dict[str, Any] = {"llm_seconds_per_answer": LLM_SECONDS, "levels": {}}
+    results: dict[str, Any] = {"llm_seconds_per_answer": LLM_SECONDS, "levels": {},
+                               "translation_waits": True}  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         tg = FakeTelegram().start()
         bot = BotProcess(tg, llm, Path(tmp) / "data", Path(tmp) / "bot.log")

