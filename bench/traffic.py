@@ -46,13 +46,13 @@ def model() -> dict[str, Any]:
 
 
 def _respond(body: dict[str, Any]) -> str:
-    """A translation request gets its question back as the German version (the work that
-    follows, a second version embedded and searched, is what a real translation costs);
-    everything else the answer."""
+    """A translation request gets a German version made of its question (not a translation,
+    but a text of its own: the work that follows, a second version embedded and searched, is
+    what a real translation costs); everything else the answer."""
     prompt = str(body["messages"][-1].get("content", ""))
     m = re.search(r"<question>\s*(.*?)\s*</question>", prompt, re.S)
     if prompt.startswith("Translate the question") and m:
-        return json.dumps({"de": m.group(1)}, ensure_ascii=False)
+        return json.dumps({"de": f"Frage: {m.group(1)}"}, ensure_ascii=False)
     return REPLY
 
 

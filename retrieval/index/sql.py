@@ -11,6 +11,7 @@ by the pool's ping and opened again.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
@@ -200,8 +201,14 @@ class PostgresDatabase(Database):
 
 def _text(sql: str, params: Params | None) -> Any:
     """The statement, with a list or tuple parameter expanded into `IN (…)`."""
+    lists = tuple(k for k, v in (params or {}).items() if isinstance(v, list | tuple))
+    return _clause(sql, lists)
+
+
+@functools.lru_cache(maxsize=1024)
+def _clause(sql: str, lists: tuple[str, ...]) -> Any:
+    """Parsed once per statement (a search runs the same few dozen again and again)."""
     stmt = sa.text(sql)
-    lists = [k for k, v in (params or {}).items() if isinstance(v, list | tuple)]
     return stmt.bindparams(*(sa.bindparam(k, expanding=True) for k in lists)) if lists else stmt
 
 
