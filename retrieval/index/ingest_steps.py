@@ -101,7 +101,8 @@ class Ingestor:
                 or report.removed
                 or report.chunks_removed
             ):
-                update_query_center(self.index)
+                written = [w.article.lang for w in work if w.written]
+                update_query_center(self.index, written=None if recovered else written)
                 self.index.publish()
         report.seconds = time.perf_counter() - started
         return report

@@ -28,6 +28,9 @@ class Space:
         self.catalog, self.embedder = catalog, embedder
         self._centers: dict[str, np.ndarray] | None = None
         self._centering: Centering | None = None
+        self._kept: tuple[bytes | None, Centering] | None = (
+            None  # (query center blob, its Centering)
+        )
         self._lock = threading.Lock()
 
     @property
@@ -37,9 +40,13 @@ class Space:
                 if self._centers is None:
                     self._centers = self._language_centers()
                 corpus = self.catalog.get_blob(CORPUS_QUERY_CENTER)
-                self._centering = Centering(
-                    self._centers, np.frombuffer(corpus, np.float32) if corpus else None
-                )
+                if self._kept is not None and self._kept[0] == corpus:
+                    self._centering = self._kept[1]  # the same centers: no new basis (SVD)
+                else:
+                    self._centering = Centering(
+                        self._centers, np.frombuffer(corpus, np.float32) if corpus else None
+                    )
+                    self._kept = (corpus, self._centering)
             return self._centering
 
     def moved(self) -> None:
@@ -52,7 +59,7 @@ class Space:
         with self._lock:
             self.catalog.set_blob(f"centers:{self.embedder.name}", None)
             self.catalog.set_blob(CORPUS_QUERY_CENTER, None)
-            self._centers = self._centering = None
+            self._centers = self._centering = self._kept = None
 
     def _language_centers(self) -> dict[str, np.ndarray]:
         key = f"centers:{self.embedder.name}"

@@ -44,6 +44,10 @@ sa.Table(
     sa.Column("state", Text, nullable=False, server_default="pending"),  # 'pending' while writing
     _time("updated_at"),
     sa.Index("articles_hash", "content_hash"),
+    # A write finds the few pending articles without a scan; partial, so that no query about
+    # ready articles (all of them) is planned on it.
+    sa.Index("articles_pending", "state", sqlite_where=sa.text("state = 'pending'"),
+             postgresql_where=sa.text("state = 'pending'")),
 )  # fmt: skip
 sa.Table(
     "sources", meta,
@@ -126,6 +130,12 @@ def band_signatures(c: Connection) -> None:
         after = rows[-1][0]
 
 
+def _pending_index(c: Connection) -> None:
+    c.exec_driver_sql(
+        "CREATE INDEX IF NOT EXISTS articles_pending ON articles (state) WHERE state = 'pending'"
+    )
+
+
 # In order, forever: a released name never changes (it is recorded in each catalog).
 MIGRATIONS = [
     Migration("catalog-0001-tables", create_tables(meta)),
@@ -137,4 +147,5 @@ MIGRATIONS = [
               add_column("signatures", "gen", "INTEGER NOT NULL DEFAULT 0")),
     Migration("catalog-0005-keyword-index", keyword.create),
     Migration("catalog-0006-signature-bands", band_signatures),
+    Migration("catalog-0007-articles-pending-index", _pending_index),
 ]  # fmt: skip
