@@ -52,8 +52,8 @@ async def _inline(func: Any, /, *args: Any, **kwargs: Any) -> Any:
 
 def bench_cpu(chunks: int = 100_000) -> dict[str, Any]:
     """On the sample corpus, then (`chunks` > 0) on a synthetic index of that many chunks (word
-    salad with random vectors, bench/scale.py): the query embedding is real, the rest searches
-    an archive of that size."""
+    salad with random vectors, bench/scale.py, a sentence vector per chunk as ingest stores
+    them): the query embedding is real, the rest searches an archive of that size."""
     from retrieval.index.ingest import ingest
     from retrieval.index.parts import Index
 
@@ -74,7 +74,7 @@ def bench_cpu(chunks: int = 100_000) -> dict[str, Any]:
 
         with tempfile.TemporaryDirectory() as tmp:
             index = Index(settings(Path(tmp) / "data"))
-            write_synthetic(index, chunks, np.random.default_rng(26))
+            write_synthetic(index, chunks, np.random.default_rng(26), sentences=True)
             index.publish()
             out["synthetic"] = {**_measure(index, questions),
                                 "corpus": f"{chunks:,} synthetic chunks"}  # fmt: skip

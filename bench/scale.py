@@ -48,9 +48,13 @@ def write_synthetic(
     vectors: bool = True,
     batch: int = 5000,
     start: int = 0,
+    sentences: bool = False,
 ) -> None:
     """`n_chunks` word-salad chunks, 10 per article, through the real catalog and (with
-    `vectors`) the store, with random unit vectors from `rng`; articles numbered from `start`."""
+    `vectors`) the store, with random unit vectors from `rng`; articles numbered from `start`.
+    `sentences`: each chunk is also one sentence with a stored vector (its chunk's), as an
+    index with sentence vectors holds, so an offline answer embeds nothing but the question."""
+    from retrieval.ids import sentence_id
     from retrieval.index.signatures import bucket_rows, signature
     from retrieval.index.sql import upsert
     from retrieval.types import Article, Chunk
@@ -63,6 +67,13 @@ def write_synthetic(
         vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
         if vectors:
             index.store.upsert(chunks, vecs)
+        if vectors and sentences:
+            index.store.upsert_sentences(
+                [sentence_id(c.chunk_id, 0) for c in chunks], vecs,
+                [{"article_id": c.article_id, "chunk_id": c.chunk_id, "lang": c.lang,
+                  "date_num": c.metadata()["date_num"], "start": 0, "end": len(c.text)}
+                 for c in chunks],
+            )  # fmt: skip
         # What ingest writes for each article (its row, chunks, words, near-duplicate buckets),
         # many articles per transaction: the index is only the scene of the measurement.
         statements = []
@@ -72,7 +83,8 @@ def write_synthetic(
                    "content_hash": "", "text": "", "chunks": 0, "hwm": len(cs),
                    "state": "pending", "updated_at": 0.0}  # fmt: skip
             statements.append(upsert("articles", ["article_id"], row))
-            statements += index.catalog.commit_statements(art, cs, [c.chunk_id for c in cs])
+            spans = [[(0, len(c.text))] for c in cs] if sentences else None
+            statements += index.catalog.commit_statements(art, cs, [c.chunk_id for c in cs], spans)
             sig = signature(art.text)
             if sig is not None:
                 blob = np.asarray(sig.hashvalues, dtype=np.uint64).tobytes()
