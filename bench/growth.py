@@ -150,7 +150,10 @@ def _grow(
     return rows
 
 
-def _measure(setup: str, writer: Any, env: dict[str, str], root: Path, n: int) -> dict[str, Any]:
+def _measure(
+    setup: str, writer: Any, env: dict[str, str], root: Path, n: int, tag: str = ""
+) -> dict[str, Any]:
+    """`tag`: new words and record ids for a measurement repeated on the same index."""
     from retrieval.index.ingest import ingest
 
     reader_dir = root / ("reader" if setup == "shared" else "writer")
@@ -160,8 +163,8 @@ def _measure(setup: str, writer: Any, env: dict[str, str], root: Path, n: int) -
         ingest_s: list[float] = []
         seen_s: list[float] = []
         for i in range(3):
-            word = f"zorblat{n}x{i}"
-            path = _record(root, f"new-{n}-{i}", word)
+            word = f"zorblat{n}x{i}{tag}"
+            path = _record(root, f"new-{n}-{i}{tag}", word)
             t0 = time.perf_counter()
             report = ingest(writer, [str(path)])
             committed = time.time()
@@ -172,7 +175,7 @@ def _measure(setup: str, writer: Any, env: dict[str, str], root: Path, n: int) -
         memory = reader.ask({"do": "memory"})
     finally:
         reader.close()
-    cli = _cli_ingest(env, root / "writer", _record(root, f"cli-{n}", f"quorvex{n}"))
+    cli = _cli_ingest(env, root / "writer", _record(root, f"cli-{n}{tag}", f"quorvex{n}{tag}"))
     return {
         "chunks": n,
         "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),

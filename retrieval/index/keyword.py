@@ -54,7 +54,7 @@ ROWS = ""  # the word_counts row that counts every chunk (no token is empty)
 BEST = 1.3
 # Rows one search reads at most (estimated from word counts): ranked by words (PostgreSQL),
 # found by anchors.
-RANKED = 4_000
+RANKED = 2_000
 ANCHORED = 5_000
 
 # SQLite: `words` holds each word as a token of its chunk's language (so a question's words
