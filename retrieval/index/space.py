@@ -28,9 +28,8 @@ class Space:
         self.catalog, self.embedder = catalog, embedder
         self._centers: dict[str, np.ndarray] | None = None
         self._centering: Centering | None = None
-        self._kept: tuple[bytes | None, Centering] | None = (
-            None  # (query center blob, its Centering)
-        )
+        # The last Centering made, with the query center blob it was made from.
+        self._kept: tuple[bytes | None, Centering] | None = None
         self._lock = threading.Lock()
 
     @property
