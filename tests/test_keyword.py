@@ -89,7 +89,10 @@ def test_words_rank_by_rarity_and_stay_in_the_questions_language(db: Database) -
     assert kw.allowed(["en-0", "en-1", "de-0", "nope"], Scope(article_id="d")) == {"de-0"}
 
 
-def test_common_words_find_chunks_only_in_pairs_within_the_budget() -> None:
+def test_common_words_find_chunks_only_in_pairs_within_the_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(keyword, "RANKED", 4_000)
     counts = {"a": 1, "b": 2, "c": 5_000, "d": 6_000, "e": 500_000}
     # Rare words alone; pairs of the others while their estimated rows (30, 2,500) fit.
     want = [("a",), ("b",), ("c", "d"), ("c", "e")]

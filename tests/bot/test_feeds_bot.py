@@ -12,6 +12,7 @@ import pytest
 from bot.commands.feeds import poll_now
 from bot.settings import BotSettings as Settings
 from retrieval.answer.answerer import Answerer
+from retrieval.index.feed_table import FeedStore
 from retrieval.index.inventory import sources
 from retrieval.index.parts import Index
 from testing.embedder import HashEmbedder
@@ -61,6 +62,8 @@ async def test_owner_adds_a_feed_and_the_bot_polls_it(
         assert tg.messages_to(OWNER)[0].text.startswith(f"Feed 1 added: {base}/rss.xml (rss)")
         await until(lambda: len(sources(writable.index)) == 1, 20)  # polled at once
         assert sources(writable.index)[0]["title"] == "Harbour closed by storm"
+        feeds = FeedStore(writable.index.catalog)  # the poll's own record follows its ingest
+        await until(lambda: feeds.all()[0].articles == 1, 20)
         tg.send_text(owner_chat, OWNER_USER, "/feeds", entities=command("/feeds"))
         await until(lambda: len(tg.messages_to(OWNER)) >= 2)
         listing = tg.messages_to(OWNER)[1].text
