@@ -18,7 +18,7 @@ from typing import Any
 
 from bench.bot import REPLY
 from bench.common import pct
-from testing.bot_process import BotProcess
+from testing.bot_process import webhook_processes
 
 SECRET = "bench-webhook-secret-0123456789"
 
@@ -36,7 +36,7 @@ def bench_scaleout(chats: int = 200, questions: int = 5) -> dict[str, Any]:
     from retrieval.index.ingest import ingest
     from retrieval.index.parts import Index
     from testing.openai_server import FakeOpenAI
-    from testing.services import ChromaServer, Postgres, free_port
+    from testing.services import ChromaServer, Postgres
     from testing.telegram_server import FakeTelegram, user
 
     root = Path(tempfile.mkdtemp(prefix="footnote-scaleout-"))
@@ -59,67 +59,56 @@ def bench_scaleout(chats: int = 200, questions: int = 5) -> dict[str, Any]:
                 index = Index(s)
                 ingest(index, [corpus])
                 index.close()
-                procs, urls = [], []
-                for i in range(n_proc):
-                    port = free_port()
-                    url = f"http://127.0.0.1:{port}/hook"
-                    procs.append(BotProcess(
-                        tg, llm, root / f"host-{n_proc}-{i}", root / f"so-{n_proc}-{i}.log",
-                        index_corpus=False, WEBHOOK_URL=url, WEBHOOK_SECRET=SECRET,
-                        WEBHOOK_LISTEN="127.0.0.1", WEBHOOK_PORT=str(port), DATABASE_URL=db,
+                try:
+                    with webhook_processes(
+                        tg, llm, root, f"so-{n_proc}", n_proc, SECRET, DATABASE_URL=db,
                         CHROMA_HOST="127.0.0.1", CHROMA_PORT=str(chroma_port),
                         FOOTNOTE_COLLECTION=collection, FOOTNOTE_USER_RATE="1000",
-                    ))  # fmt: skip
-                    urls.append(url)
-                try:
-                    for url, p in zip(urls, procs, strict=True):
-                        p.wait_webhook(url, SECRET)
-                    users = [user(200_000 + i, "en") for i in range(chats)]
-                    asks = ["Which phone does the Xiaomi CEO use?", "Who is Lei Jun?",
-                            "Why did Xiaomi change its communication?", "What did Lei Jun post?",
-                            "Wer ist Lei Jun?"][:questions]  # fmt: skip
-                    updates = [
-                        tg.update_dict(message=tg.message(tg.private_chat(u), u, q))
-                        for q in asks
-                        for u in users
-                    ]
+                    ) as urls:  # fmt: skip
+                        users = [user(200_000 + i, "en") for i in range(chats)]
+                        asks = ["Which phone does the Xiaomi CEO use?", "Who is Lei Jun?",
+                                "Why did Xiaomi change its communication?", "What did Lei Jun post?",
+                                "Wer ist Lei Jun?"][:questions]  # fmt: skip
+                        updates = [
+                            tg.update_dict(message=tg.message(tg.private_chat(u), u, q))
+                            for q in asks
+                            for u in users
+                        ]
 
-                    def finals(u: dict[str, Any], tg: Any = tg) -> list[float]:
-                        return [m.final_at for m in tg.messages_to(u["id"]) if m.final_at]
+                        def finals(u: dict[str, Any], tg: Any = tg) -> list[float]:
+                            return [m.final_at for m in tg.messages_to(u["id"]) if m.final_at]
 
-                    t0 = time.monotonic()
-                    threads = [
-                        threading.Thread(target=_post, args=(urls[i % n_proc], up))
-                        for i, up in enumerate(updates)
-                    ]
-                    for th in threads:
-                        th.start()
-                    for th in threads:
-                        th.join()
-                    while time.monotonic() < t0 + 900:
-                        if all(len(finals(u)) >= len(asks) for u in users):
-                            break
-                        time.sleep(0.2)
-                    done = sorted(t - t0 for u in users for t in finals(u))
-                    out[f"{n_proc}_process"] = {
-                        "answered": len(done),
-                        "asked": len(updates),
-                        "answers_per_second": round(len(done) / max(done), 2) if done else 0,
-                        "complete_p50_s": pct(done, 50, digits=3),
-                        "complete_p95_s": pct(done, 95, digits=3),
-                        "answered_twice": sum(
-                            1 for u in users if len(tg.messages_to(u["id"])) > len(asks)
-                        ),
-                        # What bounds it: every process's limiter allows 30 Bot API calls a
-                        # second (TELEGRAM_OVERALL_RATE), and an answer makes several.
-                        "bot_api_calls": dict(
-                            Counter(m for m, _ in tg.calls if m not in ("getMe", "setWebhook"))
-                        ),
-                    }
-                    print(n_proc, out[f"{n_proc}_process"], flush=True)
+                        t0 = time.monotonic()
+                        threads = [
+                            threading.Thread(target=_post, args=(urls[i % n_proc], up))
+                            for i, up in enumerate(updates)
+                        ]
+                        for th in threads:
+                            th.start()
+                        for th in threads:
+                            th.join()
+                        while time.monotonic() < t0 + 900:
+                            if all(len(finals(u)) >= len(asks) for u in users):
+                                break
+                            time.sleep(0.2)
+                        done = sorted(t - t0 for u in users for t in finals(u))
+                        out[f"{n_proc}_process"] = {
+                            "answered": len(done),
+                            "asked": len(updates),
+                            "answers_per_second": round(len(done) / max(done), 2) if done else 0,
+                            "complete_p50_s": pct(done, 50, digits=3),
+                            "complete_p95_s": pct(done, 95, digits=3),
+                            "answered_twice": sum(
+                                1 for u in users if len(tg.messages_to(u["id"])) > len(asks)
+                            ),
+                            # What bounds it: every process's limiter allows 30 Bot API calls a
+                            # second (TELEGRAM_OVERALL_RATE), and an answer makes several.
+                            "bot_api_calls": dict(
+                                Counter(m for m, _ in tg.calls if m not in ("getMe", "setWebhook"))
+                            ),
+                        }
+                        print(n_proc, out[f"{n_proc}_process"], flush=True)
                 finally:
-                    for p in procs:
-                        p.stop()
                     tg.stop()
     finally:
         llm.stop()

@@ -157,9 +157,9 @@ def _shared(root: Path, corpus: Path, processes: tuple[int, ...]) -> dict[str, A
     from bot.settings import BotSettings
     from retrieval.index.ingest import ingest
     from retrieval.index.parts import Index
-    from testing.bot_process import BotProcess
+    from testing.bot_process import webhook_processes
     from testing.openai_server import FakeOpenAI
-    from testing.services import ChromaServer, Postgres, free_port
+    from testing.services import ChromaServer, Postgres
     from testing.telegram_server import FakeTelegram, user
 
     pg = Postgres(root / "pg").start()
@@ -178,25 +178,15 @@ def _shared(root: Path, corpus: Path, processes: tuple[int, ...]) -> dict[str, A
             for n_proc in processes:
                 db = _copy(pg, "trbase", f"tr{n_proc}{uuid.uuid4().hex[:6]}")  # fresh bot state
                 tg = FakeTelegram().start()
-                procs, urls = [], []
-                for i in range(n_proc):
-                    port = free_port()
-                    urls.append(f"http://127.0.0.1:{port}/hook")
-                    procs.append(BotProcess(
-                        tg, llm, root / f"host-{n_proc}-{i}", root / f"tr-{n_proc}-{i}.log",
-                        index_corpus=False, WEBHOOK_URL=urls[-1], WEBHOOK_SECRET=SECRET,
-                        WEBHOOK_LISTEN="127.0.0.1", WEBHOOK_PORT=str(port), DATABASE_URL=db,
+                try:
+                    with webhook_processes(
+                        tg, llm, root, f"tr-{n_proc}", n_proc, SECRET, DATABASE_URL=db,
                         CHROMA_HOST="127.0.0.1", CHROMA_PORT=str(chroma_port),
                         FOOTNOTE_COLLECTION="traffic",
-                    ))  # fmt: skip
-                try:
-                    for url, p in zip(urls, procs, strict=True):
-                        p.wait_webhook(url, SECRET)
-                    out[f"{n_proc}_process"] = _spread(tg, urls, user)
+                    ) as urls:  # fmt: skip
+                        out[f"{n_proc}_process"] = _spread(tg, urls, user)
                     print(n_proc, out[f"{n_proc}_process"], flush=True)
                 finally:
-                    for p in procs:
-                        p.stop()
                     tg.stop()
     finally:
         llm.stop()

@@ -3,10 +3,12 @@ and a handle to start, watch and stop it."""
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -115,3 +117,29 @@ class BotProcess:
             self.proc.wait(60)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+
+
+@contextlib.contextmanager
+def webhook_processes(
+    tg: Any, llm: Any, root: Path, name: str, count: int, secret: str, **env: str
+) -> Iterator[list[str]]:
+    """`count` bot processes in webhook mode (each its own data directory under `root`, the
+    same `env`: the shared servers), ready to take updates; their webhook URLs. Stopped on exit."""
+    from testing.services import free_port
+
+    procs, urls = [], []
+    try:
+        for i in range(count):
+            port = free_port()
+            urls.append(f"http://127.0.0.1:{port}/hook")
+            procs.append(BotProcess(
+                tg, llm, root / f"host-{name}-{i}", root / f"{name}-{i}.log", index_corpus=False,
+                WEBHOOK_URL=urls[-1], WEBHOOK_SECRET=secret, WEBHOOK_LISTEN="127.0.0.1",
+                WEBHOOK_PORT=str(port), **env,
+            ))  # fmt: skip
+        for url, proc in zip(urls, procs, strict=True):
+            proc.wait_webhook(url, secret)
+        yield urls
+    finally:
+        for proc in procs:
+            proc.stop()
