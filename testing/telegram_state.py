@@ -61,6 +61,7 @@ class TelegramState:
         self.commands: list[dict[str, Any]] = []
         self.delay: dict[str, float] = {}
         self.drafts: dict[int, list[tuple[int, str]]] = {}  # chat -> (draft_id, text) in order
+        self.draft_times: dict[int, list[float]] = {}  # chat -> when each draft arrived
         self.drafts_supported = True  # False: an older Bot API without sendMessageDraft
         self.reactions: dict[tuple[int, int], list[list[str]]] = {}  # the bot's, in order
         self._ids = itertools.count(1)

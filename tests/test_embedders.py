@@ -89,6 +89,21 @@ def test_openai_embedder_error_is_a_footnote_error(fake_openai, settings) -> Non
         OpenAIEmbedder(client, "m").embed_queries(["x"])
 
 
+def test_a_query_text_is_embedded_once_and_its_vector_is_the_callers_own(fake_openai) -> None:  # type: ignore[no-untyped-def]
+    """An answer with a model searches its question twice (as asked, then with its translations):
+    the server sees the question once, the translation once, and every caller gets a copy."""
+    with openai.OpenAI(api_key="k", base_url=fake_openai.base_url, max_retries=0) as client:
+        emb = OpenAIEmbedder(client, "m")
+        first = emb.embed_queries(["Who sold the phone?"])
+        both = emb.embed_queries(["Who sold the phone?", "Wer hat das Telefon verkauft?"])
+        first[0, :] = 0.0  # a caller that changes its array changes nobody else's
+        again = emb.embed_queries(["Who sold the phone?"])
+    inputs = [r["body"]["input"] for r in fake_openai.requests if r["path"].endswith("/embeddings")]
+    assert inputs == [["Who sold the phone?"], ["Wer hat das Telefon verkauft?"]]
+    assert both.shape == (2, len(fake_openai.embedding("x")))
+    assert (again[0] == both[0]).all() and abs(float(again[0] @ again[0]) - 1.0) < 1e-5
+
+
 def test_make_embedder_validates(settings) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ConfigError):
         make_embedder(replace(settings, embedder="word2vec"))

