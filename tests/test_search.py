@@ -26,7 +26,11 @@ def write(dir: Path, name: str, title: str, body: str, date: str = "", lang_line
 
 @pytest.fixture
 def news(tmp_path: Path, index: Index) -> Index:
-    d = tmp_path / "news"
+    assert ingest(index, [str(write_news(tmp_path / "news"))]).ok
+    return index
+
+
+def write_news(d: Path) -> Path:
     d.mkdir()
     write(
         d,
@@ -54,8 +58,7 @@ def news(tmp_path: Path, index: Index) -> Index:
         for i in range(8)
     )
     write(d, "d.txt", "Storm damage report", long, "2023-12-24")
-    assert ingest(index, [str(d)]).ok
-    return index
+    return d
 
 
 def test_keyword_finds_exact_numbers(news: Index) -> None:
@@ -94,6 +97,47 @@ def test_narrow_filter_falls_back_to_the_store_filter(news: Index) -> None:
     # A query whose unfiltered dense candidates hold no German chunk still finds German chunks.
     hits = search(news, "parliament budget euros billion", k=1, filters=Filters(lang="de")).hits
     assert [h.chunk.lang for h in hits] == ["de"]
+
+
+@pytest.mark.parametrize("exact", [300, 0])
+def test_a_scope_search_finds_the_nearest_chunks_of_the_scope(  # type: ignore[no-untyped-def]
+    settings,
+    embedder,
+    detector,
+    database_url: str,
+    tmp_path: Path,
+    exact: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Within a period, the nearest chunks of that period, whether its chunks are compared one
+    by one (a small scope) or looked for among the nearest of the whole archive (a large one,
+    here forced by `EXACT` = 0): both without Chroma's filter, which reads every chunk. The
+    catalog in SQLite and in PostgreSQL."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from retrieval.search import hybrid
+
+    monkeypatch.setattr(hybrid, "EXACT", exact)
+    news = Index(replace(settings, database_url=database_url), embedder=embedder, detector=detector)
+    assert ingest(news, [str(write_news(tmp_path / "news"))]).ok
+    assert news.catalog.db.kind == ("sqlite" if database_url.startswith("sqlite") else "postgres")
+    scope = Filters(date_from="2024-01-01", date_to="2024-03-01")
+    vector = news.centering.query(news.embedder.embed_queries(["storm harbour ferries"])[0], "en")
+    inside = news.catalog.chunks_in(scope, 100)
+    assert len(inside) == 2  # the harbour story and the Hafen story, not the report of 2023
+    stored = news.store.vectors(inside)
+    expected = sorted(
+        inside,
+        key=lambda c: (
+            -float(stored[c] @ vector / np.linalg.norm(stored[c]) / np.linalg.norm(vector))
+        ),
+    )
+    got = hybrid._dense_in_scope(news, vector, 10, scope)
+    assert [c for c, _ in got] == expected
+    assert got[0][1] >= got[1][1]
+    news.close()
 
 
 def test_empty_query_and_empty_index(index: Index) -> None:

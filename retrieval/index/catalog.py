@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from retrieval.index.keyword import VERSION as KEYWORDS
-from retrieval.index.keyword import KeywordIndex
+from retrieval.index.keyword import KeywordIndex, Scope
 from retrieval.index.migrations import apply, pg_lock
 from retrieval.index.sql import Database, Params, Row, SqliteDatabase, Statement, lock_key, upsert
 from retrieval.index.tables import MIGRATIONS
@@ -246,6 +246,16 @@ class Catalog:
         yield from self._q("SELECT * FROM articles WHERE state='ready' ORDER BY article_id")
 
     # --- chunks ---------------------------------------------------------------------------
+    def chunks_in(self, scope: Scope, limit: int) -> list[str]:
+        """At most `limit` ids of chunks within `scope`, found by the articles' date index (a
+        period) or the chunks' article index, not by a scan of every chunk."""
+        where, args = scope.sql()
+        return [r["chunk_id"] for r in self._q(
+            "SELECT chunk_id FROM (SELECT c.chunk_id, c.lang, c.article_id, a.date FROM chunks c "
+            f"JOIN articles a ON a.article_id = c.article_id) s WHERE 1 = 1{where} LIMIT :n",
+            {**args, "n": limit},
+        )]  # fmt: skip
+
     def chunks_by_id(self, ids: list[str]) -> dict[str, Chunk]:
         out: dict[str, Chunk] = {}
         for i in range(0, len(ids), 500):
