@@ -101,6 +101,9 @@ def _measure(index: Any, questions: list[str]) -> dict[str, Any]:
             asyncio.run(answerer.answer(q))
             wall.append((time.perf_counter() - w) * 1000)
         cpu_ms = (time.process_time() - t0) * 1000 / len(questions)
+        memo = getattr(index.embedder, "queries", None)
+        if memo is not None:  # the profile asks the same questions: embedded again, as above
+            memo.clear()
         profile = cProfile.Profile()
         profile.enable()
         for q in questions:

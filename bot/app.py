@@ -28,6 +28,7 @@ from telegram.request import HTTPXRequest
 from bot import access, handlers
 from bot.commands import channels, digests, group_settings, owner, reactions
 from bot.commands import feeds as feed_commands
+from bot.commands.source_links import link_secret
 from bot.error_handler import on_error
 from bot.limits import RateLimiter
 from bot.metrics import Metrics
@@ -297,6 +298,7 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     svc: Services = app.bot_data["services"]
     me = await app.bot.get_me()
     svc.bot_username, svc.bot_id = me.username, me.id
+    svc.link_secret = await asyncio.to_thread(link_secret, svc.index.catalog)
     loop = asyncio.get_running_loop()
     loop.set_default_executor(
         ThreadPoolExecutor(svc.settings.core_threads, thread_name_prefix="core")

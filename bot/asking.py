@@ -109,7 +109,7 @@ async def _answer_and_deliver(
         return
     finally:
         await delivery.close()
-    answer = with_source_links(answer, svc.bot_username)
+    answer = with_source_links(answer, svc.bot_username, svc.link_secret)
     ids = await delivery.finish(answer, feedback_markup(lang) if answer.found else None)
     await _log(svc, update, answer, delivery, ids, started)
 

@@ -216,6 +216,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "fr": "Cette source ne fait plus partie de mes articles.",
         "uk": "Цього джерела більше немає серед моїх статей.",
     },
+    "source_link_invalid": {
+        "en": "I cannot open that link: it was not made by me, or it is from before my links were signed. Open the citation from its answer again.",
+        "de": "Diesen Link kann ich nicht öffnen: Er stammt nicht von mir oder ist älter als meine signierten Links. Öffnen Sie die Quelle noch einmal aus ihrer Antwort.",
+        "ru": "Не могу открыть эту ссылку: её сделал не я, или она старше моих подписанных ссылок. Откройте источник ещё раз из ответа.",
+        "es": "No puedo abrir ese enlace: no lo hice yo o es anterior a mis enlaces firmados. Abre de nuevo la fuente desde su respuesta.",
+        "fr": "Je ne peux pas ouvrir ce lien : il ne vient pas de moi, ou il date d’avant mes liens signés. Rouvrez la source depuis sa réponse.",
+        "uk": "Не можу відкрити це посилання: його зробив не я, або воно старше за мої підписані посилання. Відкрийте джерело ще раз із відповіді.",
+    },
     "feed_usage": {
         "en": "Usage: /feed add URL [MINUTES] [ignore-robots] · /feed remove ID · /feeds lists them.",
         "de": "So geht’s: /feed add URL [MINUTEN] [ignore-robots] · /feed remove ID · /feeds zeigt alle.",

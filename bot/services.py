@@ -65,6 +65,8 @@ class Services:
     in_flight: int = 0  # answers in progress in this process
     warming: Any = None  # the future of the index's warm-up
     bot_username: str = ""
+    # Signs the deep links to passages (commands/source_links.py); the same in every process.
+    link_secret: bytes = field(default=b"", repr=False)
     bot_id: int = 0
     stopping: threading.Event = field(default_factory=threading.Event)  # set at shutdown
     feeds: Any = None  # retrieval.api.Feeds, built on first use

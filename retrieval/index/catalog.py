@@ -81,6 +81,15 @@ class Catalog:
     def set_meta(self, key: str, value: str) -> None:
         self._tx([upsert("meta", ["key"], {"key": key, "value": value})])
 
+    def meta_once(self, key: str, value: str) -> str:
+        """The value stored under `key`; `value` is stored first if there is none. Every process
+        and host gets the first one written, whoever wrote it."""
+        self._tx([(
+            "INSERT INTO meta (key, value) VALUES (:key, :value) ON CONFLICT (key) DO NOTHING",
+            {"key": key, "value": value},
+        )])  # fmt: skip
+        return self.get_meta(key, value)
+
     def generation(self) -> int:
         return int(self.get_meta("generation", "0"))
 

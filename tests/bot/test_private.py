@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from bot.commands.source_links import link_token
 from retrieval.answer.answerer import Answerer
 from testing.openai_server import FakeOpenAI
 from testing.telegram_server import FakeTelegram, user
@@ -93,10 +94,43 @@ async def test_every_citation_opens_its_source(
         tg.send_text(chat, ANN, f"/start {payload}", entities=command("/start"))
         await until(lambda: len(tg.messages_to(ANN["id"])) >= 2)
         shown = tg.messages_to(ANN["id"])[1]
-        tg.send_text(chat, ANN, "/start src_0000000000000000-0000", entities=command("/start"))
+        # A signed link to a passage that has since gone.
+        gone = "0000000000000000-0000"
+        tg.send_text(chat, ANN, f"/start src_{gone}_{link_token(bot.svc.link_secret, gone)}",
+                     entities=command("/start"))  # fmt: skip
         await until(lambda: len(tg.messages_to(ANN["id"])) >= 3)
-    chunk_id = payload[len("src_") :]
+    chunk_id = payload[len("src_") :].split("_", 1)[0]
     chunk = offline_answerer.index.catalog.chunks_by_id([chunk_id])[chunk_id]
     assert shown.text.startswith(chunk.title) and chunk.text[:60] in shown.text
     assert ".txt" in shown.text, "the origin: the corpus file"
     assert tg.messages_to(ANN["id"])[2].text == "Diese Quelle ist nicht mehr unter meinen Artikeln."
+
+
+async def test_a_passage_link_the_bot_did_not_make_shows_nothing(
+    tmp_path: Path, tg: FakeTelegram, offline_answerer: Answerer
+) -> None:
+    """Chunk ids can be counted (the article's id and a number) or guessed: a stranger who sends
+    `/start src_<id>` without the bot's token, with another passage's token, or with a token of
+    another installation reads nothing; the bot's own link still opens."""
+    chat = tg.private_chat(ANN)
+    catalog = offline_answerer.index.catalog
+    [row] = catalog.query("SELECT article_id FROM articles ORDER BY article_id LIMIT 1")
+    chunk = catalog.chunks_of(row["article_id"])[0]
+    cid = chunk.chunk_id
+    other = f"{cid[:-4]}{int(cid[-4:]) + 1:04d}"
+    async with running(bot_settings(tmp_path, tg), offline_answerer, tg) as bot:
+        secret = bot.svc.link_secret
+        assert len(secret) == 32 and secret.hex() not in repr(bot.svc)
+        forged = [f"src_{cid}", f"src_{cid}_{link_token(secret, other)}",
+                  f"src_{cid}_{link_token(b'another installation', cid)}",
+                  f"src_{cid}_{'A' * 22}"]  # fmt: skip
+        for n, payload in enumerate(forged, start=1):
+            tg.send_text(chat, ANN, f"/start {payload}", entities=command("/start"))
+            await until(lambda n=n: len(tg.messages_to(ANN["id"])) >= n)  # type: ignore[misc]
+        tg.send_text(chat, ANN, f"/start src_{cid}_{link_token(secret, cid)}",
+                     entities=command("/start"))  # fmt: skip
+        await until(lambda: len(tg.messages_to(ANN["id"])) > len(forged))
+    replies = [m.text for m in tg.messages_to(ANN["id"])]
+    assert all(r.startswith("Diesen Link kann ich nicht öffnen") for r in replies[:-1]), replies
+    assert not any(chunk.text[:40] in r for r in replies[:-1])
+    assert chunk.text[:40] in replies[-1]
