@@ -93,7 +93,7 @@ def test_filters_language_date_article(news: Index) -> None:
     assert only and {h.chunk.article_id for h in only} == {aid}
 
 
-def test_narrow_filter_falls_back_to_the_store_filter(news: Index) -> None:
+def test_narrow_filter_finds_the_scopes_own_chunks(news: Index) -> None:
     # A query whose unfiltered dense candidates hold no German chunk still finds German chunks.
     hits = search(news, "parliament budget euros billion", k=1, filters=Filters(lang="de")).hits
     assert [h.chunk.lang for h in hits] == ["de"]
@@ -138,6 +138,29 @@ def test_a_scope_search_finds_the_nearest_chunks_of_the_scope(  # type: ignore[n
     assert [c for c, _ in got] == expected
     assert got[0][1] >= got[1][1]
     news.close()
+
+
+def test_a_story_timed_on_the_last_day_of_a_period_is_in_it(  # type: ignore[no-untyped-def]
+    settings, embedder, detector, database_url: str, tmp_path: Path
+) -> None:
+    """A feed's date carries its time: "2024-03-01T18:30:00+00:00" is on 1 March, so a period
+    that ends on 1 March holds it, for the keyword side and the dense side alike."""
+    import json
+    from dataclasses import replace
+
+    rec = {"id": "late", "title": "Evening ferry strike", "date": "2024-03-01T18:30:00+00:00",
+           "lang": "en", "text": "Ferry crews went on strike in the evening and every harbour "
+           "in the north stayed closed until the next morning."}  # fmt: skip
+    (tmp_path / "late.jsonl").write_text(json.dumps(rec) + "\n", encoding="utf-8")
+    idx = Index(replace(settings, database_url=database_url), embedder=embedder, detector=detector)
+    assert ingest(idx, [str(tmp_path / "late.jsonl")]).ok
+    march = Filters(date_from="2024-02-01", date_to="2024-03-01")
+    assert len(idx.catalog.chunks_in(march, 10)) == 1
+    for mode in ("keyword", "hybrid"):
+        hits = search(idx, "ferry strike harbour", k=3, filters=march, mode=mode).hits
+        assert [h.chunk.title for h in hits] == ["Evening ferry strike"], mode
+    assert search(idx, "ferry strike", k=3, filters=Filters(date_to="2024-02-29")).hits == []
+    idx.close()
 
 
 def test_empty_query_and_empty_index(index: Index) -> None:

@@ -29,6 +29,8 @@ rarest anchors find chunks within `ANCHORED` rows and the others only re-score t
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import hashlib
 import logging
 import math
@@ -106,10 +108,18 @@ class Scope:
     article_id: str = ""
 
     def sql(self) -> tuple[str, dict[str, Any]]:
+        """Conditions on the columns `lang`, `article_id` and `date`. A stored date may carry its
+        time ("2024-03-01T18:30:00+00:00"), so the last day ends before the next one begins."""
         conds, args = [], {}
+        end_op, end = "<=", self.date_to
+        with contextlib.suppress(ValueError):
+            end_op, end = (
+                "<",
+                (dt.date.fromisoformat(self.date_to[:10]) + dt.timedelta(days=1)).isoformat(),
+            )
         for column, op, name, value in (
             ("lang", "=", "s_lang", self.lang), ("article_id", "=", "s_article", self.article_id),
-            ("date", ">=", "s_from", self.date_from), ("date", "<=", "s_to", self.date_to),
+            ("date", ">=", "s_from", self.date_from), ("date", end_op, "s_to", end),
         ):  # fmt: skip
             if value:
                 conds.append(f"{column} {op} :{name}")
