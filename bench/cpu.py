@@ -1,4 +1,4 @@
-"""CPU per offline answer, by stage (issue 26): `Answerer.answer` on the sample corpus, warm, with
+"""CPU per answer, by stage (issue 26): `Answerer.answer` on the sample corpus, warm, with
 XQuAD questions in 12 languages (different questions, none repeated).
 
 The total is process CPU time over all answers without a profiler. The split by stage comes from
@@ -35,6 +35,19 @@ STAGES = [
     ("gate", ("search/gate.py",)),
     ("citation check and support", ("llm/citations.py", "answer/support.py", "rapidfuzz")),
     ("formatting", ("answer/quotes.py", "strings.py", "prompts/", "babel", "_pickle")),
+    (
+        "model call overhead",
+        (
+            "openai/",
+            "llm/client.py",
+            "llm/prompts.py",
+            "httpx",
+            "httpcore",
+            "anyio",
+            "h11",
+            "search/translate.py",
+        ),
+    ),
     ("search", ("search/", "index/", "chromadb", "Bindings", "sqlalchemy", "sqlite3", "numpy")),
 ]
 
@@ -66,6 +79,10 @@ def bench_cpu(chunks: int = 100_000) -> dict[str, Any]:
             **_measure(index, questions),
             "corpus": "sample corpus (corpus/, 2 articles)",
         }
+        out["model"] = {
+            **_with_model(index, _answerable()),
+            "corpus": "sample corpus, fake model (answers at once)",
+        }
         index.close()
     if chunks:
         import numpy as np
@@ -83,31 +100,63 @@ def bench_cpu(chunks: int = 100_000) -> dict[str, Any]:
     return out
 
 
-def _measure(index: Any, questions: list[str]) -> dict[str, Any]:
+def _answerable() -> list[str]:
+    """The sample corpus's own questions in 7 languages (XQuAD's are off its topics, and a
+    model is not asked those): the first four warm up, the others are measured."""
+    rows = [json.loads(x) for x in (ROOT / "bench" / "data" / "sample_questions.jsonl").open()]
+    rng = random.Random(26)
+    rng.shuffle(rows)
+    return [r["question"] for r in rows]
+
+
+def _with_model(index: Any, questions: list[str]) -> dict[str, Any]:
+    """With an OpenAI-compatible fake that answers at once, through the real client: the
+    question's translation, the streamed answer (in the question's words, so in its language)
+    and its citation check. CPU is this thread's (the fake server runs in others)."""
+    from bench.traffic import _respond
+    from testing.openai_server import FakeOpenAI, chat_model_for
+
+    server = FakeOpenAI().start()
+    server.default["chat"] = {"respond": _respond, "chunk": 12}
+    try:
+        return _measure(index, questions, chat_model_for(index, server, timeout=30))
+    finally:
+        server.stop()
+
+
+async def _ignore(_delta: str) -> None:
+    return None
+
+
+def _measure(index: Any, questions: list[str], llm: Any = None) -> dict[str, Any]:
     from retrieval.answer.answerer import Answerer
 
-    answerer = Answerer(index, llm=None)
+    answerer = Answerer(index, llm=llm)
+    on_delta = _ignore if llm is not None else None
     index.warm()
     original = asyncio.to_thread
     asyncio.to_thread = _inline  # one thread: one profile
     try:
-        warm, questions = questions[:12], questions[12:]
+        warm, questions = (questions[:12], questions[12:]) if llm is None else (
+            questions[:4], questions[4:])  # fmt: skip
         for q in warm:  # one per language: caches, lazy imports, each locale's data
-            asyncio.run(answerer.answer(q))
+            asyncio.run(answerer.answer(q, on_delta=on_delta))
         wall: list[float] = []
-        t0 = time.process_time()
+        clock = time.process_time if llm is None else time.thread_time
+        t0 = clock()
         for q in questions:
             w = time.perf_counter()
-            asyncio.run(answerer.answer(q))
+            asyncio.run(answerer.answer(q, on_delta=on_delta))
             wall.append((time.perf_counter() - w) * 1000)
-        cpu_ms = (time.process_time() - t0) * 1000 / len(questions)
+        cpu_ms = (clock() - t0) * 1000 / len(questions)
         memo = getattr(index.embedder, "queries", None)
         if memo is not None:  # the profile asks the same questions: embedded again, as above
             memo.clear()
+        answerer = Answerer(index, llm=llm)  # and translated again
         profile = cProfile.Profile()
         profile.enable()
         for q in questions:
-            asyncio.run(answerer.answer(q))
+            asyncio.run(answerer.answer(q, on_delta=on_delta))
         profile.disable()
     finally:
         asyncio.to_thread = original
@@ -150,15 +199,19 @@ def render_cpu(cpu: dict[str, Any]) -> list[str]:
         runs = {"sample": cpu}
     first = next(iter(runs.values()))
     out = [
-        "## CPU per offline answer, by stage",
+        "## CPU per answer, by stage",
         "",
         f"Measured {cpu.get('measured_at')} on {cpu.get('machine')}: `python -m bench.run --only "
-        f"cpu`. `Answerer.answer` without a model, {first['questions']} different XQuAD "
-        "questions in 12 languages, warm, one thread; on the sample corpus and on a synthetic "
-        "index (word salad with random vectors: the query embedding is real, the search runs "
-        "over that many chunks). The total is process CPU time; the split is a cProfile pass's "
-        "own time per function, mapped to stages and scaled to the total (estimates: the "
-        "profiler slows Python more than C). Wall time is per answer, same process, warm.",
+        f"cpu`. `Answerer.answer`, {first['questions']} different XQuAD "
+        "questions in 12 languages, warm, one thread, without a model: on the sample corpus and "
+        "on a synthetic index (word salad with random vectors: the query embedding is real, the "
+        "search runs over that many chunks); and, with the sample corpus's own 14 questions in 7 "
+        "languages (4 to warm up, 10 measured), with an OpenAI-compatible fake that answers at once, through the real `openai` client (the question's "
+        "translation, a second search with it, the streamed answer, its citation check; CPU of "
+        "the answering thread, not the fake server's). The total is CPU time; the split is a "
+        "cProfile pass's own time per function, mapped to stages and scaled to the total "
+        "(estimates: the profiler slows Python more than C). Wall time is per answer, same "
+        "process, warm.",
         "",
         "| | " + " | ".join(r["corpus"] for r in runs.values()) + " |",
         "|---|" + "---|" * len(runs),
