@@ -1,5 +1,6 @@
 """What every benchmark section shares: where things are, the settings of a throwaway index, the
-evaluation data, and saving each section's figures to bench/out/<section>.json."""
+evaluation data, the fake model's replies, and saving each section's figures to
+bench/out/<section>.json."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import csv
 import json
 import os
 import platform
+import re
 import resource
 import time
 from pathlib import Path
@@ -71,3 +73,22 @@ def xquad_records() -> list[dict[str, Any]]:
         for r in map(json.loads, path.read_text(encoding="utf-8").splitlines())
         if r["lang"] == "en"
     ]
+
+
+FAKE_REPLY = "Die Meldung nennt die Zahlen des Ministeriums [1]."
+
+
+def model_reply(body: dict[str, Any]) -> str:
+    """The fake model of the traffic and CPU benchmarks. A translation request gets a German
+    version made of its question (not a translation, but a text of its own: the work that
+    follows, a second version embedded and searched, is what a real translation costs). An answer is written in the asker's language, as a model
+    does (the question's own words, cited): a reply in another language would be asked for
+    again, a call that a real model rarely needs. A chat's later questions are rewritten by
+    the model (the bot's follow-up step) and come back unchanged: they stand alone."""
+    prompt = str(body["messages"][-1].get("content", ""))
+    m = re.search(r"<question>\s*(.*?)\s*</question>", prompt, re.S)
+    if prompt.startswith("Translate the question") and m:
+        return json.dumps({"de": f"Frage: {m.group(1)}"}, ensure_ascii=False)
+    if prompt.startswith("Rewrite") and m:  # the questions of a chat do not lean on each other
+        return m.group(1)
+    return f"{m.group(1).rstrip('?？؟ ')}. [1]" if m else FAKE_REPLY

@@ -113,11 +113,11 @@ def _with_model(index: Any, questions: list[str]) -> dict[str, Any]:
     """With an OpenAI-compatible fake that answers at once, through the real client: the
     question's translation, the streamed answer (in the question's words, so in its language)
     and its citation check. CPU is this thread's (the fake server runs in others)."""
-    from bench.traffic import _respond
+    from bench.common import model_reply
     from testing.openai_server import FakeOpenAI, chat_model_for
 
     server = FakeOpenAI().start()
-    server.default["chat"] = {"respond": _respond, "chunk": 12}
+    server.default["chat"] = {"respond": model_reply, "chunk": 12}
     try:
         return _measure(index, questions, chat_model_for(index, server, timeout=30))
     finally:

@@ -26,13 +26,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bench.common import SHARED, news_records, pct, settings
+from bench.common import FAKE_REPLY, SHARED, model_reply, news_records, pct, settings
 from bench.cpu import _stage
 
 ARTICLES = 200
 CHATS, PER_CHAT, SPREAD = 200, 5, 60.0
 RATE = 50  # py-spy samples per second
-REPLY = "Die Meldung nennt die Zahlen des Ministeriums [1]."
 SECRET = "bench-webhook-secret-0123456789"
 # py-spy's frames of a thread that waits (for a socket, a lock, work) are not CPU.
 IDLE = ("select (selectors", "epoll", "wait (threading", "_worker (concurrent", "acquire",
@@ -42,24 +41,8 @@ IDLE = ("select (selectors", "epoll", "wait (threading", "_worker (concurrent", 
 
 def model() -> dict[str, Any]:
     pieces = 10
-    return {"content": REPLY, "chunk": len(REPLY) // pieces + 1, "pause": 1.0 / pieces,
-            "hang_unstreamed": 1.0, "respond": _respond}  # fmt: skip
-
-
-def _respond(body: dict[str, Any]) -> str:
-    """A translation request gets a German version made of its question (not a translation,
-    but a text of its own: the work that follows, a second version embedded and searched, is
-    what a real translation costs). An answer is written in the asker's language, as a model
-    does (the question's own words, cited): a reply in another language would be asked for
-    again, a call that a real model rarely needs. A chat's later questions are rewritten by
-    the model (the bot's follow-up step) and come back unchanged: they stand alone."""
-    prompt = str(body["messages"][-1].get("content", ""))
-    m = re.search(r"<question>\s*(.*?)\s*</question>", prompt, re.S)
-    if prompt.startswith("Translate the question") and m:
-        return json.dumps({"de": f"Frage: {m.group(1)}"}, ensure_ascii=False)
-    if prompt.startswith("Rewrite") and m:  # the questions of a chat do not lean on each other
-        return m.group(1)
-    return f"{m.group(1).rstrip('?？؟ ')}. [1]" if m else REPLY
+    return {"content": FAKE_REPLY, "chunk": len(FAKE_REPLY) // pieces + 1, "pause": 1.0 / pieces,
+            "hang_unstreamed": 1.0, "respond": model_reply}  # fmt: skip
 
 
 def questions(n: int = CHATS * PER_CHAT) -> list[str]:
