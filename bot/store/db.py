@@ -157,10 +157,14 @@ def make_engine(url: str) -> Engine:
 
 
 def _schema_race(exc: BaseException) -> bool:
-    """SQLite's "does the table exist?" check can race with another process creating it, and a
+    """SQLite's "does the table exist?" check can race with another process creating it, a
     read that turns into a write while another process writes gets "database is locked" at once
-    (SQLite skips its busy wait there to avoid a deadlock): both are worth another try."""
+    (SQLite skips its busy wait there to avoid a deadlock), and two processes that both found a
+    migration missing both record it (the second breaks the name's uniqueness): all are worth
+    another try, which finds the schema made."""
     text = str(exc).lower()
+    if isinstance(exc, sa.exc.IntegrityError):
+        return "migrations.name" in text or "migrations_pkey" in text
     return isinstance(exc, sa.exc.OperationalError) and (
         "already exists" in text or "database is locked" in text
     )

@@ -230,3 +230,24 @@ def test_claims_named_by_the_previous_release_are_still_taken_over(state: State)
     old = f"{os.uname().nodename}:{os.getpid()}:1796435068"  # this pid, an earlier process
     assert state.inbox.claim_update(3, old, {"update_id": 3})
     assert [u for u, _ in state.inbox.orphaned(process_owner())] == [3]
+
+
+def test_many_processes_starting_on_a_new_sqlite_file_all_open_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Two openers that both find a migration missing both record it; the second used to fail
+    with the name's UNIQUE constraint (a quarter of such rounds did). It tries again instead."""
+    for n in range(15):
+        url = f"sqlite:///{tmp_path / f'bot{n}.sqlite3'}"
+        errors: list[BaseException] = []
+
+        def open_state(url: str = url, errors: list[BaseException] = errors) -> None:
+            try:
+                State.open(url).close()
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=open_state) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors, (n, errors[:1])
