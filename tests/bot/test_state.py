@@ -161,20 +161,26 @@ def test_database_url_forms(tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert database_url("postgresql://u@h:5/db", tmp_path) == "postgresql+psycopg://u@h:5/db"
 
 
-def test_processes_starting_together_create_the_schema_once(database_url: str) -> None:
+def _open_together(url: str, openers: int) -> list[BaseException]:
+    """What `openers` threads opening the state at once raised."""
     errors: list[BaseException] = []
 
     def open_state() -> None:
         try:
-            State.open(database_url).close()
+            State.open(url).close()
         except BaseException as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=open_state) for _ in range(6)]
+    threads = [threading.Thread(target=open_state) for _ in range(openers)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    return errors
+
+
+def test_processes_starting_together_create_the_schema_once(database_url: str) -> None:
+    errors = _open_together(database_url, 6)
     assert not errors, errors[:2]
 
 
@@ -236,18 +242,5 @@ def test_many_processes_starting_on_a_new_sqlite_file_all_open_it(tmp_path) -> N
     """Two openers that both find a migration missing both record it; the second used to fail
     with the name's UNIQUE constraint (a quarter of such rounds did). It tries again instead."""
     for n in range(15):
-        url = f"sqlite:///{tmp_path / f'bot{n}.sqlite3'}"
-        errors: list[BaseException] = []
-
-        def open_state(url: str = url, errors: list[BaseException] = errors) -> None:
-            try:
-                State.open(url).close()
-            except BaseException as exc:
-                errors.append(exc)
-
-        threads = [threading.Thread(target=open_state) for _ in range(8)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        errors = _open_together(f"sqlite:///{tmp_path / f'bot{n}.sqlite3'}", 8)
         assert not errors, (n, errors[:1])
