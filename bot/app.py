@@ -26,7 +26,7 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from bot import access, handlers
-from bot.commands import channels, digests, group_settings, owner, reactions
+from bot.commands import channels, digests, group_settings, owner, reactions, shelves
 from bot.commands import feeds as feed_commands
 from bot.commands.source_links import link_secret
 from bot.error_handler import on_error
@@ -59,6 +59,7 @@ OWNER_COMMANDS = {
     "forget": "Remove an article",
     "reindex": "Re-embed all articles",
     "source": "Use a channel's posts as articles",
+    "shelf": "Which shelves of articles a chat answers from",
     "allow": "Serve only these users/chats",
     "deny": "Never serve these users/chats",
     "feed": "Add or remove a news feed or sitemap",
@@ -265,6 +266,7 @@ def add_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         ("forget", owner.forget),
         ("reindex", owner.reindex_command),
         ("source", channels.source),
+        ("shelf", shelves.shelf_command),
         ("allow", owner.allow),
         ("deny", owner.deny),
         ("feed", feed_commands.feed_command),

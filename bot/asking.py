@@ -93,7 +93,11 @@ async def _answer_and_deliver(
     """The core's answer, streamed unless `lean`, then delivered and logged."""
     if not lean:
         delivery.start_typing()
+    chat = update.effective_chat
+    assert chat is not None
     try:
+        # The chat's shelves, read at each question: a change applies at the next one.
+        shelves = await asyncio.to_thread(svc.state.chats.shelves_of, chat.id)
         answer = await svc.answerer.answer(
             question,
             history=history,
@@ -101,6 +105,7 @@ async def _answer_and_deliver(
             on_delta=delivery.on_delta if svc.answerer.llm is not None and not lean else None,
             length=prefs.length if prefs else "normal",
             language=prefs.language if prefs else "",
+            shelves=shelves,
         )
     except (StoreUnavailableError, IndexBusyError) as exc:
         log.warning("answer failed, index unavailable: %s", exc)
@@ -109,7 +114,7 @@ async def _answer_and_deliver(
         return
     finally:
         await delivery.close()
-    answer = with_source_links(answer, svc.bot_username, svc.link_secret)
+    answer = with_source_links(answer, svc.bot_username, svc.link_secret, chat.id)
     ids = await delivery.finish(answer, feedback_markup(lang) if answer.found else None)
     await _log(svc, update, answer, delivery, ids, started)
 

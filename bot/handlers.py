@@ -184,7 +184,11 @@ async def _sources_page(
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     svc = services(context)
     lang = ui_lang(update)
-    rows = await asyncio.to_thread(list_sources, svc.index)
+    chat = update.effective_chat
+    if chat is None:
+        return html.escape(t("sources_empty", lang)), None
+    shelves = await asyncio.to_thread(svc.state.chats.shelves_of, chat.id)
+    rows = await asyncio.to_thread(list_sources, svc.index, shelves)
     if not rows:
         return html.escape(t("sources_empty", lang)), None
     rows.sort(key=lambda r: (r["date"] or "", r["title"] or ""), reverse=True)

@@ -94,6 +94,22 @@ STRINGS: dict[str, dict[str, str]] = {
         "fr": "Seuls les propriétaires du bot peuvent utiliser cette commande.",
         "uk": "Ця команда доступна лише власникам бота.",
     },
+    "shelves_here": {
+        "en": "{chat} answers from these shelves of articles: {shelves}.",
+        "de": "{chat} antwortet aus diesen Artikelregalen: {shelves}.",
+        "ru": "{chat} отвечает по этим полкам статей: {shelves}.",
+        "es": "{chat} responde con estos estantes de artículos: {shelves}.",
+        "fr": "{chat} répond à partir de ces rayons d’articles : {shelves}.",
+        "uk": "{chat} відповідає з цих полиць статей: {shelves}.",
+    },
+    "shelves_default": {
+        "en": "(The default: the public shelf, and a source channel's own shelf in its discussion group. The bot's owners can change it.)",
+        "de": "(Die Voreinstellung: das öffentliche Regal und in der Diskussionsgruppe eines Quellkanals dessen eigenes. Die Betreiber des Bots können das ändern.)",
+        "ru": "(По умолчанию: общая полка, а в группе обсуждения канала-источника ещё и его собственная. Владельцы бота могут это изменить.)",
+        "es": "(Lo predeterminado: el estante público y, en el grupo de debate de un canal fuente, el de ese canal. Los dueños del bot pueden cambiarlo.)",
+        "fr": "(Par défaut : le rayon public et, dans le groupe de discussion d’un canal source, celui de ce canal. Les propriétaires du bot peuvent le changer.)",
+        "uk": "(Типово: загальна полиця, а в групі обговорення каналу-джерела ще й його власна. Власники бота можуть це змінити.)",
+    },
     "not_admin": {
         "en": "Only this group's admins can change my settings here.",
         "de": "Nur die Admins dieser Gruppe können meine Einstellungen hier ändern.",

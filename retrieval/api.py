@@ -42,6 +42,10 @@ if TYPE_CHECKING:  # the same names, for type checkers (a test keeps both lists 
     from retrieval.llm.client import make_llm as make_llm
     from retrieval.llm.prompts import NOT_FOUND as NOT_FOUND
     from retrieval.settings import Settings as Settings
+    from retrieval.shelves import PUBLIC as PUBLIC_SHELF  # noqa: F401
+    from retrieval.shelves import ShelfNameError as ShelfNameError
+    from retrieval.shelves import derived_shelf as derived_shelf
+    from retrieval.shelves import shelf_name as shelf_name
     from retrieval.strings import STRINGS as STRINGS
     from retrieval.strings import text as ui_text  # noqa: F401
     from retrieval.timing import percentile as percentile
@@ -54,6 +58,10 @@ if TYPE_CHECKING:  # the same names, for type checkers (a test keeps both lists 
 _WHERE: dict[str, tuple[str, str]] = {
     "Answer": ("retrieval.types", "Answer"),
     "Answerer": ("retrieval.answer.answerer", "Answerer"),
+    "PUBLIC_SHELF": ("retrieval.shelves", "PUBLIC"),
+    "ShelfNameError": ("retrieval.shelves", "ShelfNameError"),
+    "derived_shelf": ("retrieval.shelves", "derived_shelf"),
+    "shelf_name": ("retrieval.shelves", "shelf_name"),
     "Citation": ("retrieval.types", "Citation"),
     "ConfigError": ("retrieval.errors", "ConfigError"),
     "FALLBACK": ("retrieval.languages", "FALLBACK"),

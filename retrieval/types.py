@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from retrieval.dates import date_num
+from retrieval.shelves import PUBLIC
 
 # How far the articles answer a question (`Answer.coverage`, stable in `--json`).
 ANSWERED = "answered"
@@ -28,6 +29,7 @@ class Document:
     markdown: bool = False
     warnings: tuple[str, ...] = ()
     fetched_from: str = ""  # the address it was read from (after redirects), for a fetched one
+    shelf: str = PUBLIC  # chosen by whoever ingests it (checked by shelves.shelf_name), never by it
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class Article:
     # The document named its language (a record's `lang`, checked at the door): its chunks are
     # in that language, and no detector is built to find out (lingua takes seconds to load).
     named_lang: bool = False
+    shelf: str = PUBLIC
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ class Chunk:
     url: str = ""
     source: str = ""
     date: str = ""
+    shelf: str = PUBLIC
 
     @property
     def embed_text(self) -> str:
@@ -77,6 +81,7 @@ class Chunk:
             "lang": self.lang,
             "start": self.start,
             "end": self.end,
+            "shelf": self.shelf,
         }
 
 
@@ -98,6 +103,7 @@ class Hit:
             "source": c.source,
             "lang": c.lang,
             "date": c.date,
+            "shelf": c.shelf,
             "text": c.text,
             "score": round(self.score, 6),
         }
@@ -180,6 +186,7 @@ class Citation:
     date: str
     quote: str
     also: tuple[tuple[str, str], ...] = ()  # (url, title) of copies from other outlets
+    shelf: str = PUBLIC
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -190,6 +197,7 @@ class Citation:
             "url": self.url,
             "date": self.date,
             "quote": self.quote,
+            "shelf": self.shelf,
             "also_published": [{"url": u, "title": t} for u, t in self.also],
         }
 

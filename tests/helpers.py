@@ -3,4 +3,6 @@
 from __future__ import annotations
 
 # `footnote search --json` hit fields, in their documented order (public interface).
-HIT_FIELDS = ("article_id", "chunk_id", "title", "url", "source", "lang", "date", "text", "score")
+HIT_FIELDS = (
+    "article_id", "chunk_id", "title", "url", "source", "lang", "date", "shelf", "text", "score",
+)  # fmt: skip

@@ -24,6 +24,7 @@ NOUNS = (
     "strings",
     "timing",
     "networks",
+    "shelves",
 )
 
 

@@ -41,7 +41,7 @@ def test_ingest_search_sources_forget_stats(run) -> None:  # type: ignore[no-unt
     code, out, _ = run("sources", "--json")
     rows = json.loads(out)
     assert [set(r) for r in rows] == [
-        {"article_id", "title", "lang", "date", "chunks", "url", "source"}
+        {"article_id", "title", "lang", "date", "chunks", "url", "source", "shelf"}
     ] * 2
 
     code, out, _ = run("forget", rows[0]["article_id"])
@@ -138,6 +138,7 @@ def test_ask_offline_json(run_real) -> None:  # type: ignore[no-untyped-def]
         "url",
         "date",
         "quote",
+        "shelf",
         "also_published",  # added with near-duplicate merging: the other outlets of the story
     }
 

@@ -17,40 +17,67 @@ from telegram.error import TelegramError
 from bot.commands.owner import in_ingest_thread
 from bot.services import services
 from bot.tg import Context, argument, chat_title, owner_only, reply, user_id
-from retrieval.api import ingest
+from retrieval.api import PUBLIC_SHELF, ShelfNameError, derived_shelf, ingest, shelf_name
 
 log = logging.getLogger(__name__)
 
 
 @owner_only
 async def source(update: Update, context: Context) -> None:
-    """/source @channel or ID: ingest the channel's posts; /source remove ID; /source lists."""
+    """/source @channel or ID [SHELF]: ingest the channel's posts onto its own shelf (or SHELF;
+    its discussion group sees that shelf); /source remove ID; /source lists."""
     svc = services(context)
     chats = svc.state.chats
     arg = argument(update)
     if not arg:
         rows = await asyncio.to_thread(chats.channels)
-        lines = [f"• {r['title']} ({r['chat_id']})" for r in rows] or ["No source channels yet."]
+        lines = [
+            f"• {r['title']} ({r['chat_id']}), shelf {r['shelf'] or PUBLIC_SHELF}" for r in rows
+        ] or ["No source channels yet."]
         await reply(
-            update, "\n".join(lines) + "\nAdd one: /source @channel (the bot must be its admin)"
+            update,
+            "\n".join(lines) + "\nAdd one: /source @channel [shelf] (the bot must be its admin)",
         )
         return
-    remove = arg.split()[0].lower() == "remove"
-    target = arg.split()[-1]
+    words = arg.split()
+    remove = words[0].lower() == "remove"
+    target = words[-1] if remove else words[0]
     if remove:
         numeric = re.fullmatch(r"-?\d+", target) is not None
         ok = numeric and await asyncio.to_thread(chats.remove_channel, int(target))
         await reply(update, "Removed." if ok else f"No source channel {target}.")
         return
+    try:
+        chosen = shelf_name(words[1]) if len(words) > 1 else ""
+    except ShelfNameError as exc:
+        await reply(update, f"Not a shelf name: {exc}.")
+        return
     chat = await administered_channel(update, context, target)
     if chat is None:
         return
+    shelf = chosen or channel_shelf(chat.id, chat.username or "")
+    linked = getattr(chat, "linked_chat_id", None)
     await asyncio.to_thread(
-        chats.add_channel, chat.id, chat_title(chat), chat.username or "", user_id(update) or 0
-    )
+        chats.add_channel, chat.id, chat_title(chat), chat.username or "", user_id(update) or 0,
+        shelf, linked,
+    )  # fmt: skip
+    group = (
+        " Its discussion group answers from that shelf as well as the public one."
+        if linked else ""
+    )  # fmt: skip
     await reply(
-        update, f"New and edited posts of {chat_title(chat)} will now be added as articles."
+        update,
+        f"New and edited posts of {chat_title(chat)} will now be added as articles, on the "
+        f"shelf {shelf}.{group} Other chats do not see them unless you bind them: "
+        f"/shelf @group add {shelf}",
     )
+
+
+def channel_shelf(chat_id: int, username: str) -> str:
+    """A channel's own shelf: after its @username, or its id for a private channel (a title can
+    be shared by two channels, an id cannot)."""
+    fallback = f"channel-{abs(chat_id)}"
+    return derived_shelf(username, fallback) if username else fallback
 
 
 async def administered_channel(
@@ -83,15 +110,19 @@ async def channel_post(update: Update, context: Context) -> None:
     if post is None:
         return
     svc = services(context)
-    if await asyncio.to_thread(svc.state.chats.channel, post.chat.id) is None:
+    registered = await asyncio.to_thread(svc.state.chats.channel, post.chat.id)
+    if registered is None:
         return
+    shelf = registered["shelf"] or PUBLIC_SHELF  # registered before shelves: public, as then
     record = post_record(post)
     if record is None:
         return
     folder = svc.settings.data_dir / "channels" / str(post.chat.id)
     path = folder / f"{post.message_id}.json"
     await asyncio.to_thread(_keep, path, record)  # survives a crash; a rerun of ingest picks it up
-    report = await in_ingest_thread(svc, lambda: ingest(svc.index, [str(path)], stop=svc.stopping))
+    report = await in_ingest_thread(
+        svc, lambda: ingest(svc.index, [str(path)], stop=svc.stopping, shelf=shelf)
+    )
     if report.stopped and report.unfinished:
         svc.unfinished.add(update.update_id)  # the next start ingests it
         return

@@ -51,9 +51,10 @@ async def digest_command(update: Any, context: Context) -> None:
     word = arg.lower()
     since = period(word if word in ("today", "week") else ("week" if arg else "today"), now)
     topic = "" if word in ("today", "week") else arg
-    result = await digest(svc.index, svc.answerer.llm, since, lang, topic, now)
+    shelves = await asyncio.to_thread(svc.state.chats.shelves_of, chat.id)
+    result = await digest(svc.index, svc.answerer.llm, since, lang, topic, now, shelves)
     for part in render_html(
-        with_source_links(result.as_answer(), svc.bot_username, svc.link_secret)
+        with_source_links(result.as_answer(), svc.bot_username, svc.link_secret, chat.id)
     ):
         await send_html(context.bot, chat.id, part)
 
@@ -173,13 +174,14 @@ async def _send_one(
     application: Any, svc: Services, chat_id: int, lang: str, prev: float, now: datetime
 ) -> int:
     since = datetime.fromtimestamp(prev, UTC) if prev else now - timedelta(hours=24)
-    result = await digest(svc.index, svc.answerer.llm, since, lang, "", now)
+    shelves = await asyncio.to_thread(svc.state.chats.shelves_of, chat_id)  # the chat's own
+    result = await digest(svc.index, svc.answerer.llm, since, lang, "", now, shelves)
     if not result.stories:
         log.info("digest for %s skipped: nothing new since %s", chat_id, since)
         return 0
     try:
         for part in render_html(
-            with_source_links(result.as_answer(), svc.bot_username, svc.link_secret)
+            with_source_links(result.as_answer(), svc.bot_username, svc.link_secret, chat_id)
         ):
             await send_html(application.bot, chat_id, part)
     except TelegramError as exc:

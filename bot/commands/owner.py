@@ -17,12 +17,23 @@ from telegram.error import TelegramError
 from bot.i18n import t
 from bot.services import Services, services
 from bot.tg import Context, argument, owner_only, reply, ui_lang, user_id
-from retrieval.api import FootnoteError, IngestReport, forget_article, index_stats, ingest, reindex
+from retrieval.api import (
+    PUBLIC_SHELF,
+    FootnoteError,
+    IngestReport,
+    ShelfNameError,
+    forget_article,
+    index_stats,
+    ingest,
+    reindex,
+    shelf_name,
+)
 
 log = logging.getLogger(__name__)
 
 FILE_TYPES = {".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl", ".pdf"}
 PROGRESS_EVERY = 3.0  # seconds between progress edits
+_CAPTION_SHELF = re.compile(r"^\s*shelf\s*[:=\s]\s*(\S+)\s*$", re.I)
 T = TypeVar("T")
 
 
@@ -66,15 +77,31 @@ def format_stats(index: dict[str, Any], s: dict[str, Any], channels: int) -> str
 
 @owner_only
 async def ingest_command(update: Update, context: Context) -> None:
-    """/ingest URL (in a private chat): fetch and add one article or collection."""
+    """/ingest URL [SHELF] (in a private chat): fetch and add one article or collection."""
     if update.effective_chat is None or update.effective_chat.type != ChatType.PRIVATE:
         await reply(update, t("private_only", ui_lang(update)))
         return
-    url = argument(update)
-    if not re.match(r"https?://\S+$", url):
-        await reply(update, "Usage: /ingest https://example.com/article (or send me a file)")
+    words = argument(update).split()
+    url = words[0] if words else ""
+    if not re.match(r"https?://\S+$", url) or len(words) > 2:
+        await reply(
+            update,
+            "Usage: /ingest https://example.com/article [shelf] (or send me a file, captioned "
+            "shelf: NAME to put it on a shelf other than public)",
+        )
         return
-    await run_ingest(update, context, [url], url)
+    shelf = await _shelf_or_say(update, words[1] if len(words) > 1 else "")
+    if shelf:
+        await run_ingest(update, context, [url], url, shelf)
+
+
+async def _shelf_or_say(update: Update, raw: str) -> str:
+    """The shelf an owner named for an upload (none: public), or "" after saying why not."""
+    try:
+        return shelf_name(raw.strip()) if raw.strip() else PUBLIC_SHELF
+    except ShelfNameError as exc:
+        await reply(update, f"Not a shelf name: {exc}. Nothing was added.")
+        return ""
 
 
 async def document(update: Update, context: Context) -> None:
@@ -87,6 +114,10 @@ async def document(update: Update, context: Context) -> None:
     if not svc.is_owner(user_id(update)):
         await msg.reply_text(t("owner_only_files", lang))
         return
+    named = _CAPTION_SHELF.match(msg.caption or "")  # "shelf: newsroom"; other captions: public
+    shelf = await _shelf_or_say(update, named.group(1) if named else "")
+    if not shelf:
+        return
     name = safe_filename(msg.document.file_name or "upload.txt")
     max_mb = svc.settings.max_file_mb
     too_big = (msg.document.file_size or 0) > max_mb * 1024 * 1024
@@ -98,7 +129,7 @@ async def document(update: Update, context: Context) -> None:
     path = folder / f"{msg.document.file_unique_id}-{name}"
     file = await msg.document.get_file()
     await file.download_to_drive(path)
-    await run_ingest(update, context, [str(path)], name)
+    await run_ingest(update, context, [str(path)], name, shelf)
 
 
 def safe_filename(name: str) -> str:
@@ -108,8 +139,11 @@ def safe_filename(name: str) -> str:
     return base[-120:]
 
 
-async def run_ingest(update: Update, context: Context, inputs: list[str], name: str) -> None:
-    """The core's ingest in its own thread, one at a time, with a progress message for long work."""
+async def run_ingest(
+    update: Update, context: Context, inputs: list[str], name: str, shelf: str = PUBLIC_SHELF
+) -> None:
+    """The core's ingest (onto `shelf`) in its own thread, one at a time, with a progress
+    message for long work."""
     svc = services(context)
     lang = ui_lang(update)
     if svc.ingest_lock.locked():
@@ -124,7 +158,7 @@ async def run_ingest(update: Update, context: Context, inputs: list[str], name: 
         loop = asyncio.get_running_loop()
         job = loop.run_in_executor(
             svc.ingest_pool,
-            lambda: ingest(svc.index, inputs, progress=on_progress, stop=svc.stopping),
+            lambda: ingest(svc.index, inputs, progress=on_progress, stop=svc.stopping, shelf=shelf),
         )
         shown = ""
         while True:

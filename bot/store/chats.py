@@ -10,7 +10,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.store.db import Database, access_t, channels_t, chat_settings_t
+from bot.store.db import Database, access_t, channels_t, chat_settings_t, chat_shelves_t
+from retrieval.api import PUBLIC_SHELF
 
 MODES = ("mention", "all")
 LENGTHS = ("short", "normal", "long")
@@ -91,10 +92,74 @@ class Chats:
                 is not None
             )
 
+    # --- shelves: what each chat answers from ---------------------------------------------------
+    def shelves_of(self, chat_id: int) -> tuple[str, ...]:
+        """The shelves `chat_id` sees: those an owner bound it to; else `public`, and for the
+        discussion group of source channels their shelves too. Read at every question, so a
+        change takes effect at the next one, in every process."""
+        t, ch = chat_shelves_t, channels_t
+        with self.engine.connect() as c:
+            bound = (
+                c.execute(sa.select(t.c.shelf).where(t.c.chat_id == chat_id).order_by(t.c.shelf))
+                .scalars()
+                .all()
+            )
+            if bound:
+                return tuple(bound)
+            linked = (
+                c.execute(
+                    sa.select(ch.c.shelf).where(ch.c.linked_chat_id == chat_id, ch.c.shelf != "")
+                )
+                .scalars()
+                .all()
+            )
+        return tuple(dict.fromkeys([PUBLIC_SHELF, *sorted(linked)]))
+
+    def bound(self, chat_id: int) -> bool:
+        """Whether an owner chose this chat's shelves (else it has the default)."""
+        t = chat_shelves_t
+        with self.engine.connect() as c:
+            return (
+                c.execute(sa.select(t.c.shelf).where(t.c.chat_id == chat_id).limit(1)).first()
+                is not None
+            )
+
+    def set_shelves(self, chat_id: int, shelves: Iterable[str], added_by: int) -> tuple[str, ...]:
+        """Bind `chat_id` to exactly `shelves` (checked names; at least one) in one transaction;
+        an empty set returns it to the default."""
+        wanted = list(dict.fromkeys(shelves))
+        t = chat_shelves_t
+        with self.engine.begin() as c:
+            c.execute(sa.delete(t).where(t.c.chat_id == chat_id))
+            if wanted:
+                now = time.time()
+                c.execute(sa.insert(t), [
+                    {"chat_id": chat_id, "shelf": s, "added_by": added_by, "added_at": now}
+                    for s in wanted
+                ])  # fmt: skip
+        return self.shelves_of(chat_id)
+
+    def chats_on(self, shelf: str) -> list[int]:
+        """The chats an owner bound to `shelf` (for `/shelf` in a private chat)."""
+        t = chat_shelves_t
+        with self.engine.connect() as c:
+            return [int(r) for r in c.execute(
+                sa.select(t.c.chat_id).where(t.c.shelf == shelf).order_by(t.c.chat_id)
+            ).scalars()]  # fmt: skip
+
     # --- source channels ------------------------------------------------------------------------
-    def add_channel(self, chat_id: int, title: str, username: str, added_by: int) -> None:
+    def add_channel(
+        self,
+        chat_id: int,
+        title: str,
+        username: str,
+        added_by: int,
+        shelf: str = "",
+        linked_chat_id: int | None = None,
+    ) -> None:
         values = {"chat_id": chat_id, "title": title, "username": username or "",
-                  "added_by": added_by, "added_at": time.time()}  # fmt: skip
+                  "added_by": added_by, "added_at": time.time(), "shelf": shelf,
+                  "linked_chat_id": linked_chat_id}  # fmt: skip
         with self.engine.begin() as c:
             self.db.upsert(c, channels_t, values, ["chat_id"])
 

@@ -23,7 +23,7 @@ from retrieval.api import (
     with_wal,
 )
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # SQLite autoincrements INTEGER only
 
 meta = sa.MetaData()
@@ -50,6 +50,15 @@ channels_t = sa.Table(
     sa.Column("chat_id", sa.BigInteger, primary_key=True),
     sa.Column("title", sa.Text, nullable=False),
     sa.Column("username", sa.Text, nullable=False, server_default=""),
+    sa.Column("added_by", sa.BigInteger, nullable=False),
+    sa.Column("added_at", sa.Float, nullable=False),
+    sa.Column("shelf", sa.Text, nullable=False, server_default=""),  # "" before shelves
+    sa.Column("linked_chat_id", sa.BigInteger),  # its discussion group, if it has one
+)  # fmt: skip
+chat_shelves_t = sa.Table(  # a chat bound by an owner; a chat without rows has the default
+    "chat_shelves", meta,
+    sa.Column("chat_id", sa.BigInteger, primary_key=True),
+    sa.Column("shelf", sa.String(40), primary_key=True),
     sa.Column("added_by", sa.BigInteger, nullable=False),
     sa.Column("added_at", sa.Float, nullable=False),
 )  # fmt: skip
@@ -133,6 +142,9 @@ MIGRATIONS = [
     Migration("bot-0002-answers-update-id", add_column("answers", "update_id", "BIGINT")),
     Migration("bot-0003-feedback-update-id",
               add_column("feedback", "update_id", "BIGINT NOT NULL DEFAULT 0")),
+    Migration("bot-0004-channel-shelf", add_column("channels", "shelf", "TEXT NOT NULL DEFAULT ''")),
+    Migration("bot-0005-channel-discussion", add_column("channels", "linked_chat_id", "BIGINT")),
+    Migration("bot-0006-chat-shelves", create_tables(meta)),
 ]  # fmt: skip
 
 

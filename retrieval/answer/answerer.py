@@ -149,8 +149,10 @@ class Answerer:
         on_delta: OnDelta | None = None,
         length: str = "normal",
         language: str = "",
+        shelves: Sequence[str] = (),
     ) -> Answer:
         """`language` forces the answer language (a group setting); otherwise it is detected.
+        `shelves` (empty: every shelf) are the only articles searched: a chat's.
         Steps, each a method below: detect, rewrite, retrieve (translated too, with a model),
         decide, ask, check."""
         start = time.perf_counter()
@@ -158,7 +160,7 @@ class Answerer:
         timings: dict[str, float] = {}
         lang = await self._detect(question, language_hint, language, timings)
         if question:
-            asked = await self._retrieve(question, history, lang, timings)
+            asked = await self._retrieve(question, history, lang, timings, tuple(shelves))
             ans = self._finish(await self._decide(asked, on_delta, length), asked)
         else:
             ans = Answer(question, text("empty_question", lang), lang, False, [], "extractive",
@@ -178,7 +180,12 @@ class Answerer:
         return normalize(forced or detected or hint or "en")
 
     async def _retrieve(
-        self, question: str, history: Sequence[Turn], lang: str, t: dict[str, float]
+        self,
+        question: str,
+        history: Sequence[Turn],
+        lang: str,
+        t: dict[str, float],
+        shelves: tuple[str, ...] = (),
     ) -> Asked:
         """The question as it stands alone, and the passages found for it: in its own words,
         then (with a model) in the corpus's languages too, before anything is refused."""
@@ -203,7 +210,7 @@ class Answerer:
             translating = self._translate_later(standalone, lang)
         mark = time.perf_counter()
         searched, result = await asyncio.to_thread(
-            self._search, question, standalone, by_rule, lang, numbers_of
+            self._search, question, standalone, by_rule, lang, numbers_of, shelves
         )
         t["search_ms"] = ms_since(mark)
         if translating is not None:
@@ -215,7 +222,7 @@ class Answerer:
             translations = await translating
             if translations:
                 result = await asyncio.to_thread(
-                    self.retrieve, searched, lang, translations, numbers_of
+                    self.retrieve, searched, lang, translations, numbers_of, shelves
                 )
             t["translate_ms"] = ms_since(mark)
         return Asked(question, searched, lang, result, t)
@@ -238,15 +245,21 @@ class Answerer:
         return (rewritten, False) if rewritten else (merged, merged != question)
 
     def _search(
-        self, question: str, standalone: str, by_rule: bool, lang: str, numbers_of: str
+        self,
+        question: str,
+        standalone: str,
+        by_rule: bool,
+        lang: str,
+        numbers_of: str,
+        shelves: tuple[str, ...] = (),
     ) -> tuple[str, SearchResult]:
         """A rule's merge with the previous question is a guess: a question the articles cover
         on its own is answered on its own."""
-        alone = self.retrieve(question, lang) if by_rule else None
+        alone = self.retrieve(question, lang, shelves=shelves) if by_rule else None
         if alone is not None and self.gate.covered(alone):
             found = (question, alone)
         else:
-            found = (standalone, self.retrieve(standalone, lang, asked=numbers_of))
+            found = (standalone, self.retrieve(standalone, lang, asked=numbers_of, shelves=shelves))
         return found
 
     def retrieve(
@@ -255,11 +268,12 @@ class Answerer:
         lang: str = "",
         translations: dict[str, str] | None = None,
         asked: str = "",
+        shelves: tuple[str, ...] = (),
     ) -> SearchResult:
-        """The search the answer stands on (search/passages.py)."""
+        """The search the answer stands on (search/passages.py), within `shelves` (empty: all)."""
         return find_passages(
             self.index, query, self.top_k, self.gate.covered, self.clock(), query_lang=lang,
-            translations=translations, asked=asked,
+            translations=translations, asked=asked, shelves=shelves,
         )  # fmt: skip
 
     def _translate_later(self, question: str, lang: str) -> asyncio.Task[dict[str, str]] | None:

@@ -21,6 +21,7 @@ from retrieval.languages import name as language_name
 from retrieval.llm.citations import check_citations, strip_reasoning
 from retrieval.llm.client import ChatModel, LLMError
 from retrieval.search.hybrid import Filters, search
+from retrieval.shelves import PUBLIC
 from retrieval.strings import text
 from retrieval.types import Answer, Citation
 
@@ -40,10 +41,11 @@ class Story:
     lang: str
     lead: str  # the first sentences, for the model
     also: list[dict[str, str]] = field(default_factory=list)
+    shelf: str = PUBLIC
 
     def to_json(self) -> dict[str, Any]:
         return {"number": self.number, "article_id": self.article_id, "title": self.title,
-                "url": self.url, "date": self.date, "lang": self.lang,
+                "url": self.url, "date": self.date, "lang": self.lang, "shelf": self.shelf,
                 "also_published": self.also}  # fmt: skip
 
 
@@ -72,7 +74,7 @@ class Digest:
         citations = [
             Citation(s.number, s.article_id, chunk_id(s.article_id, 0), s.title, s.url, s.date,
                      s.lead[:200],
-                     tuple((a["url"], a["title"]) for a in s.also))
+                     tuple((a["url"], a["title"]) for a in s.also), shelf=s.shelf)
             for s in self.stories
         ]  # fmt: skip
         return Answer(self.topic or "digest", body, self.language, bool(self.stories),
@@ -85,13 +87,18 @@ class Digest:
 
 
 def stories(
-    index: Index, since: datetime, until: datetime, topic: str = "", limit: int = MAX_STORIES
-) -> list[Story]:
+    index: Index, since: datetime, until: datetime, topic: str = "", limit: int = MAX_STORIES,
+    shelves: tuple[str, ...] = (),
+) -> list[Story]:  # fmt: skip
     """Stories published (or, undated, ingested) in [since, until], newest first; with a topic,
-    those of the period that search finds for it, best first."""
+    those of the period that search finds for it, best first. Only of `shelves`, when given."""
+    on_shelves, args = (
+        (" AND shelf IN :shelves", {"shelves": list(shelves)}) if shelves else ("", {})
+    )
     rows = index.catalog.query(
-        "SELECT article_id, title, url, date, lang, text, updated_at FROM articles "
-        "WHERE state='ready'"
+        "SELECT article_id, title, url, date, lang, text, updated_at, shelf FROM articles "
+        f"WHERE state='ready'{on_shelves}",
+        args,
     )
     placed = []
     for r in rows:
@@ -107,7 +114,9 @@ def stories(
             placed.append((moment, r))
     placed.sort(key=lambda p: p[0], reverse=True)
     if topic.strip() and placed:
-        f = Filters(date_from=since.date().isoformat(), date_to=until.date().isoformat())
+        f = Filters(
+            date_from=since.date().isoformat(), date_to=until.date().isoformat(), shelves=shelves
+        )
         hits = search(index, topic, max(limit, 5), filters=f).hits
         wanted = list(dict.fromkeys(h.chunk.article_id for h in hits))
         by_id = {r["article_id"]: (m, r) for m, r in placed}
@@ -121,7 +130,7 @@ def stories(
         also = [{k: c[k] for k in ("url", "title", "date")}  # the copy's text stays inside
                 for c in copies.get(r["article_id"], []) if says(c["text"], opening)]  # fmt: skip
         stories.append(Story(n, r["article_id"], r["title"], r["url"], r["date"], r["lang"],
-                             lead, also))  # fmt: skip
+                             lead, also, r["shelf"]))  # fmt: skip
     return stories
 
 
@@ -145,10 +154,13 @@ def period(name_or_since: str, now: datetime) -> datetime:
 
 async def digest(
     index: Index, llm: ChatModel | None, since: datetime, lang: str, topic: str = "",
-    now: datetime | None = None,
+    now: datetime | None = None, shelves: tuple[str, ...] = (),
 ) -> Digest:  # fmt: skip
+    """The digest of [since, now] (of `topic` within it), from `shelves` only when given."""
     now = now or datetime.now(UTC)
-    found = await asyncio.to_thread(stories, index, since, now, topic)  # search: off the loop
+    found = await asyncio.to_thread(
+        stories, index, since, now, topic, MAX_STORIES, shelves
+    )  # search: off the loop
     if not found:
         return Digest(since, now, lang, [], "", "list", topic)
     if llm is not None:

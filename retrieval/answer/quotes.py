@@ -40,7 +40,16 @@ def extractive_answer(
             order.append(s.hit)
             c = hits[s.hit].chunk
             citations.append(
-                Citation(len(order), c.article_id, c.chunk_id, c.title, c.url, c.date, s.text)
+                Citation(
+                    len(order),
+                    c.article_id,
+                    c.chunk_id,
+                    c.title,
+                    c.url,
+                    c.date,
+                    s.text,
+                    shelf=c.shelf,
+                )
             )
         lines.append(f"“{s.text}” [{order.index(s.hit) + 1}]")
     body = "\n".join(lines)
@@ -61,5 +70,7 @@ def cited(hits: Sequence[Hit], used: list[int], sentences: Sequence[Sentence]) -
     for number, original in enumerate(used, 1):
         c = hits[original - 1].chunk
         quote = best.get(original - 1, (0.0, c.text[:300]))[1]
-        out.append(Citation(number, c.article_id, c.chunk_id, c.title, c.url, c.date, quote))
+        out.append(
+            Citation(number, c.article_id, c.chunk_id, c.title, c.url, c.date, quote, shelf=c.shelf)
+        )
     return out

@@ -26,6 +26,21 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings.from_env(**overrides)
 
 
+def _shelf(raw: str) -> str:
+    """argparse's check of a `--shelf` value."""
+    from retrieval.shelves import ShelfNameError, shelf_name
+
+    try:
+        return shelf_name(raw)
+    except ShelfNameError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _shelves(args: argparse.Namespace) -> tuple[str, ...]:
+    """The `--shelf` values, each once (none: every shelf)."""
+    return tuple(dict.fromkeys(getattr(args, "shelf", None) or ()))
+
+
 def _index(args: argparse.Namespace) -> Any:
     from retrieval.index.parts import Index
 
@@ -40,7 +55,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     index = _index(args)
     with _progress(not args.json) as progress:
-        report = ingest(index, args.inputs, prune=args.prune, progress=progress)
+        report = ingest(index, args.inputs, prune=args.prune, progress=progress, shelf=args.shelf)
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     else:
@@ -67,7 +82,13 @@ def cmd_search(args: argparse.Namespace) -> int:
     from retrieval.search.hybrid import Filters, search
 
     index = _index(args)
-    filters = Filters(args.lang or "", args.date_from or "", args.date_to or "", args.article or "")
+    filters = Filters(
+        args.lang or "",
+        args.date_from or "",
+        args.date_to or "",
+        args.article or "",
+        _shelves(args),
+    )
 
     def run(q: str) -> None:
         hits = search(index, q, k=args.k, filters=filters, mode=args.mode).hits
@@ -131,7 +152,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
     import asyncio
 
     answerer = _answerer(args)
-    answer = asyncio.run(_ask_once(answerer, " ".join(args.question), args.lang or "", []))
+    answer = asyncio.run(
+        _ask_once(answerer, " ".join(args.question), args.lang or "", [], _shelves(args))
+    )
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
     else:
@@ -139,9 +162,15 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _ask_once(answerer: Any, question: str, hint: str, history: list[tuple[str, str]]) -> Any:
+async def _ask_once(
+    answerer: Any,
+    question: str,
+    hint: str,
+    history: list[tuple[str, str]],
+    shelves: tuple[str, ...] = (),
+) -> Any:
     try:
-        return await answerer.answer(question, history=history, language_hint=hint)
+        return await answerer.answer(question, history=history, language_hint=hint, shelves=shelves)
     finally:
         close = getattr(answerer.llm, "close", None)
         if close is not None and not history:
@@ -172,8 +201,9 @@ def cmd_chat(args: argparse.Namespace) -> int:
                 if not question:
                     return
                 answer = await answerer.answer(
-                    question, history=history, language_hint=args.lang or ""
-                )
+                    question, history=history, language_hint=args.lang or "",
+                    shelves=_shelves(args),
+                )  # fmt: skip
                 print(format_answer(answer), end="\n\n")
                 history = [*history, (answer.standalone_question or question, answer.text)][-4:]
         finally:
@@ -201,7 +231,9 @@ def cmd_digest(args: argparse.Namespace) -> int:
 
     async def run() -> Any:
         try:
-            return await digest(answerer.index, answerer.llm, since, args.lang, args.topic, now)
+            return await digest(
+                answerer.index, answerer.llm, since, args.lang, args.topic, now, _shelves(args)
+            )
         finally:
             close = getattr(answerer.llm, "close", None)
             if close is not None:
@@ -218,7 +250,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
 def cmd_sources(args: argparse.Namespace) -> int:
     from retrieval.index.inventory import sources
 
-    rows = sources(_index(args))
+    rows = sources(_index(args), _shelves(args))
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return 0
@@ -228,7 +260,21 @@ def cmd_sources(args: argparse.Namespace) -> int:
         print(
             f"{r['article_id']}  {r['lang'] or '??'}  {r['date'] or '          '}  {r['chunks']:>3} chunks  {r['title']}"
         )
-        print(f"{'':18}{r['url'] or r['source']}")
+        print(f"{'':18}{r['url'] or r['source']}" + (
+            f"  [{r['shelf']}]" if r["shelf"] != "public" else ""))  # fmt: skip
+    return 0
+
+
+def cmd_shelves(args: argparse.Namespace) -> int:
+    shelves = _index(args).catalog.shelves()
+    rows = [{"shelf": s, "articles": a, "chunks": c} for s, (a, c) in shelves.items()]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    if not rows:
+        print("No articles yet: `footnote ingest PATH_OR_URL [--shelf NAME]`.")
+    for r in rows:
+        print(f"{r['shelf']:<40} {r['articles']:>7} articles {r['chunks']:>8} chunks")
     return 0
 
 
@@ -289,6 +335,10 @@ def build_parser(extend: Callable[[Any], None] | None = None) -> argparse.Argume
     s.add_argument("inputs", nargs="+", metavar="PATH_OR_URL")
     s.add_argument("--prune", action="store_true", help="drop articles whose source is gone")
     s.add_argument("--json", action="store_true", help="print the report as JSON")
+    s.add_argument(
+        "--shelf", type=_shelf, default="public", metavar="NAME",
+        help="the shelf these articles go on (default: public; an article on another moves)",
+    )  # fmt: skip
     s.set_defaults(func=cmd_ingest)
 
     s = sub.add_parser("search", help="find passages (no question: interactive)")
@@ -304,16 +354,19 @@ def build_parser(extend: Callable[[Any], None] | None = None) -> argparse.Argume
     s.add_argument("--article", metavar="ARTICLE_ID", help="only this article")
     s.add_argument("--mode", choices=("hybrid", "dense", "keyword"), default="hybrid")
     s.add_argument("--json", action="store_true", help="print hits as JSON")
+    _shelf_option(s)
     s.set_defaults(func=cmd_search)
 
     s = sub.add_parser("ask", help="a cited answer in the question's language")
     s.add_argument("question", nargs="+")
     s.add_argument("--lang", help="language hint (ISO 639-1) for short or ambiguous questions")
     s.add_argument("--json", action="store_true", help="print the Answer as JSON")
+    _shelf_option(s)
     s.set_defaults(func=cmd_ask)
 
     s = sub.add_parser("chat", help="an interactive conversation (follow-ups work)")
     s.add_argument("--lang", help="language hint (ISO 639-1)")
+    _shelf_option(s)
     s.set_defaults(func=cmd_chat)
 
     s = sub.add_parser("digest", help="the new stories of a period, one line each, cited")
@@ -325,11 +378,17 @@ def build_parser(extend: Callable[[Any], None] | None = None) -> argparse.Argume
     s.add_argument("--lang", default="en", help="the digest's language (ISO 639-1)")
     s.add_argument("--topic", default="", help="only stories about this")
     s.add_argument("--json", action="store_true")
+    _shelf_option(s)
     s.set_defaults(func=cmd_digest)
 
     s = sub.add_parser("sources", help="list the indexed articles")
     s.add_argument("--json", action="store_true")
+    _shelf_option(s)
     s.set_defaults(func=cmd_sources)
+
+    s = sub.add_parser("shelves", help="the shelves and how many articles each holds")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_shelves)
 
     s = sub.add_parser("forget", help="remove one article from the index")
     s.add_argument("article_id")
@@ -348,6 +407,13 @@ def build_parser(extend: Callable[[Any], None] | None = None) -> argparse.Argume
     if extend is not None:
         extend(sub)
     return p
+
+
+def _shelf_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--shelf", type=_shelf, action="append", metavar="NAME",
+        help="only articles of this shelf (repeat for several; default: every shelf)",
+    )  # fmt: skip
 
 
 def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None = None) -> int:

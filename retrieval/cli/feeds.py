@@ -22,6 +22,10 @@ def add_feeds_command(sub: Any, index_of: Callable[[argparse.Namespace], Any]) -
         "--ignore-robots", action="store_true",
         help="fetch this feed's pages whatever the sites' robots.txt say (your own sites)",
     )  # fmt: skip
+    s.add_argument(
+        "--shelf", default="public", metavar="NAME",
+        help="the shelf its articles go on (default: public)",
+    )  # fmt: skip
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=lambda a: _add(a, index_of(a)))
 
@@ -46,7 +50,7 @@ def _feeds(index: Any) -> Any:
 
 
 def _add(args: argparse.Namespace, index: Any) -> int:
-    feed, new = _feeds(index).add(args.url, args.every, args.ignore_robots)
+    feed, new = _feeds(index).add(args.url, args.every, args.ignore_robots, args.shelf)
     if args.json:
         print(json.dumps({**feed.to_json(), "new": new}, ensure_ascii=False, indent=2))
         return 0
@@ -55,7 +59,7 @@ def _add(args: argparse.Namespace, index: Any) -> int:
         return 0
     found = "" if feed.url == args.url.strip() else f" (advertised by {args.url.strip()})"
     title = f' "{feed.title}"' if feed.title else ""
-    print(f"feed {feed.feed_id} added: {feed.url}{found}, {feed.kind}{title}")
+    print(f"feed {feed.feed_id} added: {feed.url}{found}, {feed.kind}{title}, shelf {feed.shelf}")
     print(f"polled every {feed.every_minutes} min by `footnote run`, or now: footnote feeds poll")
     return 0
 

@@ -25,6 +25,7 @@ from retrieval.errors import IndexBusyError, InputError
 from retrieval.index.feed_table import Failing, Feed, FeedStore
 from retrieval.index.ingest import ingest_documents
 from retrieval.index.parts import Index
+from retrieval.shelves import PUBLIC, shelf_name
 from retrieval.sources.feed import Entry, Parsed, parse
 from retrieval.sources.fetch import USER_AGENT, Fetched, fetch
 from retrieval.sources.load import LoadLimits, load_url
@@ -86,10 +87,16 @@ class Feeds:
 
     # --- add / list / remove --------------------------------------------------------------------
     def add(
-        self, url: str, every_minutes: int | None = None, ignore_robots: bool = False
+        self,
+        url: str,
+        every_minutes: int | None = None,
+        ignore_robots: bool = False,
+        shelf: str = PUBLIC,
     ) -> tuple[Feed, bool]:
         """Register a feed (or the feed a page advertises); (feed, newly added). With
-        `ignore_robots` its pages are fetched whatever the sites' robots.txt say."""
+        `ignore_robots` its pages are fetched whatever the sites' robots.txt say; its articles
+        go on `shelf`."""
+        shelf = shelf_name(shelf)
         every = every_minutes or self.settings.feed_every_minutes
         if every < 1:
             raise InputError("--every must be at least 1 minute")
@@ -106,7 +113,7 @@ class Feeds:
                 return existing, False
         if parsed.kind not in ("rss", "atom", "sitemap", "sitemapindex"):
             raise InputError(f"{url}: not an RSS/Atom feed, a sitemap, or a page advertising one")
-        feed = self.store.add(url, parsed.kind, parsed.title[:200], every, ignore_robots)
+        feed = self.store.add(url, parsed.kind, parsed.title[:200], every, ignore_robots, shelf)
         return feed, True
 
     def _advertised(self, page: str, parsed: Parsed) -> tuple[str, Parsed]:
@@ -215,6 +222,8 @@ class Feeds:
             if self.stop.is_set():
                 break
             item = self._article(feed, entry, res)
+            if isinstance(item, Document):
+                item = replace(item, shelf=feed.shelf)
             docs.append(item)
             if isinstance(item, Document):
                 by_source[item.source] = entry

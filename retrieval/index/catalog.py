@@ -98,10 +98,12 @@ class Catalog:
         rows = self._q("SELECT * FROM articles WHERE article_id=:a", {"a": article_id})
         return rows[0] if rows else None
 
-    def article_with_hash(self, content_hash: str) -> str | None:
+    def article_with_hash(self, content_hash: str, shelf: str) -> str | None:
+        """A ready article of `shelf` with this text (another shelf's copy is not this one's)."""
         rows = self._q(
-            "SELECT article_id FROM articles WHERE content_hash=:h AND state='ready' LIMIT 1",
-            {"h": content_hash},
+            "SELECT article_id FROM articles WHERE content_hash=:h AND state='ready' "
+            "AND shelf=:s LIMIT 1",
+            {"h": content_hash, "s": shelf},
         )
         return rows[0]["article_id"] if rows else None
 
@@ -170,7 +172,7 @@ class Catalog:
                 "article_id": article.article_id, "title": article.title, "url": article.url,
                 "source": article.source, "date": article.date, "lang": article.lang,
                 "content_hash": "", "text": "", "chunks": 0, "hwm": hwm, "state": "pending",
-                "updated_at": time.time(),
+                "updated_at": time.time(), "shelf": article.shelf,
             }  # fmt: skip
             self._tx([(f"INSERT INTO articles ({', '.join(row)}) "
                        f"VALUES ({', '.join(':' + k for k in row)})", row)])  # fmt: skip
@@ -216,14 +218,14 @@ class Catalog:
             "title": article.title, "url": article.url, "source": article.source,
             "date": article.date, "lang": article.lang, "content_hash": article.content_hash,
             "text": article.text, "chunks": len(chunks), "hwm": len(chunks),
-            "updated_at": time.time(), "a": article.article_id,
+            "updated_at": time.time(), "a": article.article_id, "shelf": article.shelf,
         }  # fmt: skip
         return [
             ("DELETE FROM chunks WHERE article_id=:a", {"a": article.article_id}),
             (
                 "UPDATE articles SET title=:title, url=:url, source=:source, date=:date, "
                 "lang=:lang, content_hash=:content_hash, text=:text, chunks=:chunks, hwm=:hwm, "
-                "state='ready', updated_at=:updated_at WHERE article_id=:a",
+                "state='ready', updated_at=:updated_at, shelf=:shelf WHERE article_id=:a",
                 ready,
             ),
             *rows,
@@ -247,9 +249,17 @@ class Catalog:
 
     def articles(self) -> list[Row]:
         return self._q(
-            "SELECT article_id, title, url, source, date, lang, chunks, state FROM articles "
+            "SELECT article_id, title, url, source, date, lang, chunks, state, shelf FROM articles "
             "ORDER BY date DESC, title"
         )
+
+    def shelves(self) -> dict[str, tuple[int, int]]:
+        """{shelf: (articles, chunks)} of the ready articles, by name."""
+        rows = self._q(
+            "SELECT shelf, COUNT(*) AS n, SUM(chunks) AS c FROM articles WHERE state='ready' "
+            "GROUP BY shelf ORDER BY shelf"
+        )
+        return {r["shelf"]: (int(r["n"]), int(r["c"] or 0)) for r in rows}
 
     def all_articles_full(self) -> Iterator[Row]:
         yield from self._q("SELECT * FROM articles WHERE state='ready' ORDER BY article_id")
@@ -258,7 +268,7 @@ class Catalog:
     def chunks_in(self, scope: Scope, limit: int) -> list[str]:
         """At most `limit` ids of chunks within `scope`, found by the articles' date index (a
         period) or the chunks' article index, not by a scan of every chunk."""
-        where, args = scope.sql()
+        where, args = scope.sql("s")
         return [r["chunk_id"] for r in self._q(
             "SELECT chunk_id FROM (SELECT c.chunk_id, c.lang, c.article_id, a.date FROM chunks c "
             f"JOIN articles a ON a.article_id = c.article_id) s WHERE 1 = 1{where} LIMIT :n",
@@ -269,7 +279,7 @@ class Catalog:
         out: dict[str, Chunk] = {}
         for i in range(0, len(ids), 500):
             for r in self._q(
-                "SELECT c.*, a.title, a.url, a.source, a.date FROM chunks c "
+                "SELECT c.*, a.title, a.url, a.source, a.date, a.shelf FROM chunks c "
                 "JOIN articles a USING (article_id) WHERE c.chunk_id IN :ids",
                 {"ids": ids[i : i + 500]},
             ):
@@ -280,7 +290,7 @@ class Catalog:
         return [
             _chunk(r)
             for r in self._q(
-                "SELECT c.*, a.title, a.url, a.source, a.date FROM chunks c "
+                "SELECT c.*, a.title, a.url, a.source, a.date, a.shelf FROM chunks c "
                 "JOIN articles a USING (article_id) WHERE c.article_id=:a ORDER BY number",
                 {"a": article_id},
             )
@@ -326,7 +336,7 @@ class Catalog:
         done, after = 0, ""
         while True:
             rows = self._q(
-                "SELECT c.*, a.title, a.url, a.source, a.date FROM chunks c "
+                "SELECT c.*, a.title, a.url, a.source, a.date, a.shelf FROM chunks c "
                 "JOIN articles a USING (article_id) WHERE a.state='ready' AND c.chunk_id > :after "
                 "ORDER BY c.chunk_id LIMIT :n",
                 {"after": after, "n": batch},
@@ -412,4 +422,5 @@ def _chunk(r: Row) -> Chunk:
         url=r["url"],
         source=r["source"],
         date=r["date"],
+        shelf=r["shelf"],
     )

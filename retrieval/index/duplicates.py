@@ -42,17 +42,20 @@ class DuplicateFinder:
     def __init__(self, catalog: Catalog, threshold: float = THRESHOLD) -> None:
         self.catalog = catalog
         self.threshold = threshold
-        self._run: set[str] = set()
+        self._run: dict[str, str] = {}  # article id -> its shelf, of this run's articles
         self.rows_read = 0  # signatures read from the catalog (a write costs its own size)
 
     def begin_run(self) -> None:
-        self._run = set()
+        self._run = {}
 
-    def _current(self, article_id: str) -> bool:
+    def _current(self, article_id: str, shelf: str) -> bool:
+        """A candidate of this run or a ready article, on `shelf`: a copy is stored as a link on
+        an article of its own shelf only (on another, one side's readers would lose it, or read
+        the other's)."""
         if article_id in self._run:
-            return True
+            return self._run[article_id] == shelf
         row = self.catalog.article(article_id)
-        return row is not None and row["state"] == "ready"
+        return row is not None and row["state"] == "ready" and row["shelf"] == shelf
 
     def find(self, article: Article) -> tuple[Copy | None, MinHash | None]:
         """The stored article this one nearly repeats (best match), and its signature."""
@@ -72,14 +75,14 @@ class DuplicateFinder:
             stored = MinHash(num_perm=NUM_PERM, seed=SEED, hashvalues=values, scheme=SCHEME)
             score = float(sig.jaccard(stored))
             better = score >= self.threshold and (best is None or score > best.similarity)
-            if better and self._current(row["article_id"]):
+            if better and self._current(row["article_id"], article.shelf):
                 best = Copy(row["article_id"], score)
         return best, sig
 
-    def remember(self, article_id: str, sig: MinHash | None) -> None:
+    def remember(self, article_id: str, sig: MinHash | None, shelf: str) -> None:
         if sig is None:
             return
-        self._run.add(article_id)
+        self._run[article_id] = shelf
         blob = np.asarray(sig.hashvalues, dtype=np.uint64).tobytes()
         gen = self.catalog.generation() + 1  # the generation this write will publish
         row = {"article_id": article_id, "sig": blob, "gen": gen}

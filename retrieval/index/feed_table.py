@@ -10,9 +10,11 @@ from typing import Any
 
 from retrieval.index.catalog import Catalog
 from retrieval.index.sql import upsert
+from retrieval.shelves import PUBLIC
 
 _FEEDS = (
-    "SELECT f.*, COALESCE(s.ignore_robots, 0) AS ignore_robots FROM feeds f "
+    "SELECT f.*, COALESCE(s.ignore_robots, 0) AS ignore_robots, "
+    "COALESCE(s.shelf, 'public') AS shelf FROM feeds f "
     "LEFT JOIN feed_settings s ON s.feed_id = f.feed_id"
 )
 RETRY_FIRST_S = 30 * 60  # an entry that failed is tried again after 30 min, then 1 h, 2 h...
@@ -46,6 +48,7 @@ class Feed:
     reported: int
     articles: int
     ignore_robots: int = 0  # the owner chose to fetch this feed's pages whatever robots.txt says
+    shelf: str = PUBLIC  # where its articles go
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -66,7 +69,13 @@ class FeedStore:
         self.catalog = catalog  # its tables are the catalog's (tables.py)
 
     def add(
-        self, url: str, kind: str, title: str, every_minutes: int, ignore_robots: bool = False
+        self,
+        url: str,
+        kind: str,
+        title: str,
+        every_minutes: int,
+        ignore_robots: bool = False,
+        shelf: str = PUBLIC,
     ) -> Feed:
         existing = self.by_url(url)
         if existing is not None:
@@ -88,10 +97,10 @@ class FeedStore:
         )
         feed = self.by_url(url)
         assert feed is not None
-        if ignore_robots:
-            row = {"feed_id": feed.feed_id, "ignore_robots": 1}
+        if ignore_robots or shelf != PUBLIC:
+            row = {"feed_id": feed.feed_id, "ignore_robots": int(ignore_robots), "shelf": shelf}
             self.catalog.transact([upsert("feed_settings", ["feed_id"], row)])
-            feed = replace(feed, ignore_robots=1)
+            feed = replace(feed, ignore_robots=int(ignore_robots), shelf=shelf)
         return feed
 
     def by_url(self, url: str) -> Feed | None:

@@ -23,6 +23,7 @@ from retrieval.index.ingest_steps import Ingestor, Progress, Work, delete_articl
 from retrieval.index.parts import Index
 from retrieval.index.query_center import update_query_center
 from retrieval.index.vectors import RAW
+from retrieval.shelves import PUBLIC, shelf_name
 from retrieval.types import Article, Document, Failure, IngestReport
 
 
@@ -32,11 +33,13 @@ def ingest(
     prune: bool = False,
     progress: Progress | None = None,
     stop: threading.Event | None = None,
+    shelf: str = PUBLIC,
 ) -> IngestReport:
-    """Add or update the articles in `inputs` (files, directories, URLs); with `prune`, drop
-    articles whose source is gone. One bad input is a Failure in the report, never a crash.
-    `stop` ends it early and consistently (`report.stopped`)."""
-    return Ingestor(index, progress, stop).run(inputs, prune=prune)
+    """Add or update the articles in `inputs` (files, directories, URLs) on `shelf` (an article
+    stored on another shelf moves); with `prune`, drop articles whose source is gone. One bad
+    input is a Failure in the report, never a crash. `stop` ends it early and consistently
+    (`report.stopped`)."""
+    return Ingestor(index, progress, stop).run(inputs, prune=prune, shelf=shelf_name(shelf))
 
 
 def ingest_documents(
@@ -69,7 +72,7 @@ def reindex(index: Index, progress: Progress | None = None) -> IngestReport:
             Work(
                 Article(
                     r["article_id"], r["title"], r["text"], r["url"], r["source"],
-                    r["date"], r["lang"], r["content_hash"],
+                    r["date"], r["lang"], r["content_hash"], shelf=r["shelf"],
                 ),
                 [(src, "") for src in index.catalog.sources_of(r["article_id"]) or [r["source"]]],
                 "updated",

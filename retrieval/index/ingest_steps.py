@@ -64,9 +64,10 @@ class Ingestor:
         inputs: list[str],
         prune: bool = False,
         documents: Iterable[Document | Failure] | None = None,
+        shelf: str = "",
     ) -> IngestReport:
         """Ingest `inputs` (paths, URLs) or, when given, `documents` already loaded (a feed's
-        entries)."""
+        entries, each on its own shelf). `shelf` puts every input on that shelf."""
         started = time.perf_counter()
         report = IngestReport()
         with (
@@ -82,6 +83,8 @@ class Ingestor:
             items = documents
             if items is None:
                 items = iter_inputs(inputs, LoadLimits.from_settings(self.index.settings))
+            if shelf:
+                items = (replace(i, shelf=shelf) if isinstance(i, Document) else i for i in items)
             work, seen = self._plan(items, report)
             self.embed_and_write(work, report)
             report.stopped = self.stop.is_set()
@@ -166,6 +169,7 @@ class Ingestor:
             existing is not None
             and existing["state"] == "ready"
             and existing["content_hash"] == article.content_hash
+            and existing["shelf"] == article.shelf
         ):
             cat.map_source(source, aid, fp)
             if prev and prev != aid:
@@ -180,11 +184,11 @@ class Ingestor:
             mine = replace(article, article_id=scoped_id(aid, origin(source)))
             self._classify(mine, fp, work, by_hash, report)
             return
-        dup = by_hash.get(article.content_hash)
+        dup = by_hash.get(f"{article.shelf}:{article.content_hash}")
         if dup:
             work[dup].sources.append((source, fp))
             return
-        dup = cat.article_with_hash(article.content_hash)
+        dup = cat.article_with_hash(article.content_hash, article.shelf)
         if dup and dup != aid:  # same text under another identity: store it once
             cat.map_source(source, dup, fp)
             if self.dups is not None and article.url:
@@ -200,12 +204,12 @@ class Ingestor:
                 self.dups.record_copy(source, article, copy)
                 report.duplicates.append(f"{source} = {copy.article_id}")
                 return
-            self.dups.remember(aid, sig)
+            self.dups.remember(aid, sig, article.shelf)
         w = Work(article, [(source, fp)], kind)
         if prev and prev != aid:
             w.replaces.add(prev)
         work[aid] = w
-        by_hash[article.content_hash] = aid
+        by_hash[f"{article.shelf}:{article.content_hash}"] = aid  # one shelf's copies merge
 
     def _own(self, article_id: str, source: str) -> bool:
         """An article is updated only from the origin (site or file) that stored it."""
@@ -322,9 +326,13 @@ class Ingestor:
 
     def _write(self, w: Work, have: dict[str, np.ndarray], report: IngestReport) -> None:
         a = w.article
+        before = self.catalog.article(a.article_id)
         hwm, existed = self.catalog.begin_article(a, len(w.chunks))
         if existed:  # a new article has no old sentences (a killed run's are cleared on restart)
-            self.store.delete_sentences_of(a.article_id)
+            self.store.delete_sentences_of(a.article_id, [a.shelf])
+        if before is not None and before["shelf"] != a.shelf:  # moved: off its old shelf first
+            self.store.delete([chunk_id(a.article_id, n) for n in range(hwm)], [before["shelf"]])
+            self.store.delete_sentences_of(a.article_id, [before["shelf"]])
         centering = self.index.centering
         vecs, norms = centering.apply(
             np.stack([have[h] for h in w.hashes]), [c.lang for c in w.chunks]
@@ -351,10 +359,10 @@ class Ingestor:
             svecs_c, snorms = centering.apply(np.stack(svecs), [m["lang"] for m in smeta])
             for m, norm in zip(smeta, snorms, strict=True):
                 m["cn"] = norm
-            self.store.upsert_sentences(sids, svecs_c, smeta)
+            self.store.upsert_sentences(sids, svecs_c, smeta, a.shelf)
         stale = [chunk_id(a.article_id, n) for n in range(len(w.chunks), hwm)]
         if stale:
-            self.store.delete(stale)
+            self.store.delete(stale, [a.shelf])
             report.chunks_removed += len(stale)
         self.catalog.commit_article(a, w.chunks, w.hashes, w.sentences)
         for source, fp in w.sources:

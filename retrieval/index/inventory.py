@@ -18,8 +18,8 @@ from retrieval.index.sql import schema_name
 from retrieval.strings import text
 
 
-def sources(index: Index) -> list[dict[str, Any]]:
-    """The ready articles (`footnote sources --json`)."""
+def sources(index: Index, shelves: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """The ready articles (`footnote sources --json`), of `shelves` when given."""
     return [
         {
             "article_id": r["article_id"],
@@ -29,9 +29,10 @@ def sources(index: Index) -> list[dict[str, Any]]:
             "chunks": r["chunks"],
             "url": r["url"],
             "source": r["source"],
+            "shelf": r["shelf"],
         }
         for r in index.catalog.articles()
-        if r["state"] == "ready"
+        if r["state"] == "ready" and (not shelves or r["shelf"] in shelves)
     ]
 
 

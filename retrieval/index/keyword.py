@@ -106,11 +106,15 @@ class Scope:
     date_from: str = ""
     date_to: str = ""
     article_id: str = ""
+    shelves: tuple[str, ...] = ()  # empty: every shelf
 
-    def sql(self) -> tuple[str, dict[str, Any]]:
-        """Conditions on the columns `lang`, `article_id` and `date`. A stored date may carry its
-        time ("2024-03-01T18:30:00+00:00"), so the last day ends before the next one begins."""
-        conds, args = [], {}
+    def sql(self, outer: str = "chunk_words") -> tuple[str, dict[str, Any]]:
+        """Conditions on the columns `lang`, `article_id` and `date` (of the table or alias
+        `outer`). A stored date may carry its time ("2024-03-01T18:30:00+00:00"), so the last day
+        ends before the next one begins. The shelves are the articles': looked up per row by the
+        articles' key, so that the cost follows the rows read, not the shelves' sizes."""
+        conds: list[str] = []
+        args: dict[str, Any] = {}
         end_op, end = "<=", self.date_to
         with contextlib.suppress(ValueError):
             end_op, end = (
@@ -126,6 +130,12 @@ class Scope:
                 args[name] = value
         if self.date_from or self.date_to:
             conds.append("date != ''")
+        if self.shelves:
+            conds.append(
+                "EXISTS (SELECT 1 FROM articles sh WHERE sh.article_id = "
+                f"{outer}.article_id AND sh.shelf IN :s_shelves)"
+            )
+            args["s_shelves"] = list(self.shelves)
         return "".join(f" AND {c}" for c in conds), args
 
     def narrowed(self, lang: str) -> Scope | None:
@@ -134,7 +144,7 @@ class Scope:
             return self
         if self.lang:
             return None
-        return Scope(lang, self.date_from, self.date_to, self.article_id)
+        return Scope(lang, self.date_from, self.date_to, self.article_id, self.shelves)
 
 
 class KeywordIndex:
@@ -226,7 +236,7 @@ class KeywordIndex:
         if within is None or not words:
             return []
         if local:
-            within = Scope("", within.date_from, within.date_to, within.article_id)
+            within = Scope("", within.date_from, within.date_to, within.article_id, within.shelves)
         counts = self.counts(words)
         total = counts.get(ROWS, 0)
         words = [w for w in words if counts.get(w, 0) > 0]

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from retrieval.errors import InputError
 from retrieval.ids import article_id, chunk_id, content_hash, site, text_hash
+from retrieval.shelves import PUBLIC
 from retrieval.sources.metadata import checked
 from retrieval.text.chunk import chunk_spans
 from retrieval.text.clean import clean_article, normalize
@@ -19,10 +20,13 @@ CLEANER_VERSION = "3"  # bump when cleaning or chunking changes, so unchanged fi
 
 
 def fingerprint(doc: Document) -> str:
-    """Identity of a raw document plus the code that cleans it: any change means re-clean."""
+    """Identity of a raw document plus the code that cleans it, and its shelf: any change means
+    re-clean (a move to another shelf is a write). The shelf `public` adds nothing, so that the
+    fingerprints of releases without shelves stay valid."""
+    moved = [] if doc.shelf == PUBLIC else [f"shelf={doc.shelf}"]
     return text_hash(
         "\x1f".join([CLEANER_VERSION, doc.text, doc.title, doc.url, doc.date, doc.lang, doc.key,
-                     str(doc.preclean), str(doc.markdown)])
+                     str(doc.preclean), str(doc.markdown), *moved])
     )  # fmt: skip
 
 
@@ -60,6 +64,7 @@ def prepare(doc: Document, detector: Any, warnings: list[str] | None = None) -> 
         lang=lang,
         content_hash=chash,
         named_lang=named,
+        shelf=doc.shelf,
     )
 
 
@@ -102,6 +107,7 @@ def make_chunks(article: Article, index: Index) -> list[Chunk]:
                 url=article.url,
                 source=article.source,
                 date=article.date,
+                shelf=article.shelf,
             )
         )
     return out

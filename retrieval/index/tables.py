@@ -43,6 +43,7 @@ sa.Table(
     _int("hwm", "0"),  # highest chunk count ever written to the store
     sa.Column("state", Text, nullable=False, server_default="pending"),  # 'pending' while writing
     _time("updated_at"),
+    sa.Column("shelf", Text, nullable=False, server_default="public"),  # shelves.py
     sa.Index("articles_hash", "content_hash"),
     # A write finds the few pending articles without a scan; partial, so that no query about
     # ready articles (all of them) is planned on it.
@@ -50,6 +51,7 @@ sa.Table(
              postgresql_where=sa.text("state = 'pending'")),
     # A search within a period finds the period's chunks without a scan (search/hybrid.py).
     sa.Index("articles_date", "date"),
+    sa.Index("articles_shelf", "shelf"),  # `footnote shelves`, a digest of some shelves
 )  # fmt: skip
 sa.Table(
     "sources", meta,
@@ -100,6 +102,7 @@ sa.Table(  # the entries already taken
 sa.Table(  # an owner's choices per feed
     "feed_settings", meta,
     sa.Column("feed_id", sa.Integer, primary_key=True), _int("ignore_robots", "0"),
+    sa.Column("shelf", Text, nullable=False, server_default="public"),
 )  # fmt: skip
 sa.Table(  # entries that could not be read, tried again later
     "feed_failures", meta,
@@ -142,6 +145,12 @@ def _date_index(c: Connection) -> None:
     c.exec_driver_sql("CREATE INDEX IF NOT EXISTS articles_date ON articles (date)")
 
 
+def _shelves(c: Connection) -> None:
+    """Every article stored so far is on the shelf `public`, as every chat saw it until now."""
+    add_column("articles", "shelf", "TEXT NOT NULL DEFAULT 'public'")(c)
+    c.exec_driver_sql("CREATE INDEX IF NOT EXISTS articles_shelf ON articles (shelf)")
+
+
 # In order, forever: a released name never changes (it is recorded in each catalog).
 MIGRATIONS = [
     Migration("catalog-0001-tables", create_tables(meta)),
@@ -155,4 +164,7 @@ MIGRATIONS = [
     Migration("catalog-0006-signature-bands", band_signatures),
     Migration("catalog-0007-articles-pending-index", _pending_index),
     Migration("catalog-0008-articles-date-index", _date_index),
+    Migration("catalog-0009-articles-shelf", _shelves),
+    Migration("catalog-0010-feed-shelf",
+              add_column("feed_settings", "shelf", "TEXT NOT NULL DEFAULT 'public'")),
 ]  # fmt: skip

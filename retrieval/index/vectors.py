@@ -1,11 +1,19 @@
 """Chunk vectors in Chroma: embedded on disk by default, a `chroma run` server when CHROMA_HOST is
-set. The only module that imports chromadb."""
+set. The only module that imports chromadb.
+
+Each shelf (shelves.py) has its own pair of collections (chunks, sentences): `public` the
+original names, any other `<name>__<shelf>`. A search within some shelves queries theirs only,
+at the speed of an unfiltered search of their size. One collection with the shelf in each
+chunk's metadata would have needed Chroma's `where`, which reads every stored chunk's metadata
+(about 1 ms per 1,000 chunks), or its `ids` restriction, slower still for a small shelf
+(bench/NOTES.md). Calls that name no shelves reach every shelf's collections."""
 
 from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +21,13 @@ import numpy as np
 
 from retrieval.errors import EmbedderMismatchError, StoreUnavailableError
 from retrieval.index.lock import ReadWriteLock
+from retrieval.shelves import PUBLIC
 from retrieval.types import Chunk
 
 EMBEDDER_KEY = "footnote_embedder"
 SPACE_KEY = "footnote_space"  # how the vectors are stored (centering.py); absent: "raw"
 RAW = "raw"
+SHELVES_FRESH = 10.0  # seconds a listing of the stored shelves is reused for "every shelf"
 
 
 class ChromaStore:
@@ -43,6 +53,7 @@ class ChromaStore:
         # reopen waits until calls in flight are done (they use the client it closes).
         self._lock = threading.RLock()
         self._calls = ReadWriteLock()
+        self._shelves: tuple[float, list[str]] | None = None  # (when listed, names)
 
     @property
     def space(self) -> str:
@@ -84,6 +95,35 @@ class ChromaStore:
     def sentences(self) -> Any:
         """Sentence-level vectors of the chunks (ids `<chunk_id>-s<n>`), for finer matching."""
         return self._collection(f"{self.collection_name}_sentences")
+
+    def _name(self, shelf: str, sentences: bool = False) -> str:
+        """A shelf's collection. Shelf names hold no "_", so no two shelves' names meet."""
+        base = self.collection_name if shelf == PUBLIC else f"{self.collection_name}__{shelf}"
+        return f"{base}_sentences" if sentences else base
+
+    def shelves(self, fresh: bool = False) -> list[str]:
+        """The shelves that have collections here (`public` always), listed at most every
+        SHELVES_FRESH seconds unless `fresh`."""
+        with self._lock:
+            now = time.monotonic()
+            if fresh or self._shelves is None or now - self._shelves[0] > SHELVES_FRESH:
+                prefix = f"{self.collection_name}__"
+                try:
+                    names = [c.name for c in self._client_or_connect().list_collections()]
+                except Exception as exc:
+                    if self.host and _is_connection_error(exc):
+                        self._client = None
+                        raise StoreUnavailableError(self._unavailable(exc)) from exc
+                    raise
+                found = {
+                    n[len(prefix) :] for n in names
+                    if n.startswith(prefix) and not n.endswith("_sentences")
+                }  # fmt: skip
+                self._shelves = (now, [PUBLIC, *sorted(found - {PUBLIC})])
+            return list(self._shelves[1])
+
+    def _among(self, shelves: Iterable[str] | None) -> list[str]:
+        return list(dict.fromkeys(shelves)) if shelves is not None else self.shelves()
 
     def _collection(self, name: str) -> Any:
         with self._lock:
@@ -134,8 +174,9 @@ class ChromaStore:
         """Rewrite every vector into this store's space without re-embedding:
         `transform(vectors, metadatas) -> (vectors, metadata updates)`. Returns vectors written."""
         written = 0
+        names = [self._name(sh, sent) for sh in self.shelves(fresh=True) for sent in (False, True)]
         with self._calls.writing(), self._lock:
-            for name in (self.collection_name, f"{self.collection_name}_sentences"):
+            for name in names:
                 col = self._open_collection(name, check_space=False)
                 offset = 0
                 while True:
@@ -162,6 +203,7 @@ class ChromaStore:
 
     def _close(self) -> None:
         self._cols = {}
+        self._shelves = None
         if self._client is not None:
             with contextlib.suppress(Exception):
                 self._client.close()
@@ -189,13 +231,15 @@ class ChromaStore:
 
     def _drop(self) -> None:
         client = self._client_or_connect()
-        for name in (self.collection_name, f"{self.collection_name}_sentences"):
+        names = [self._name(sh, sent) for sh in self.shelves(fresh=True) for sent in (False, True)]
+        for name in names:
             try:
                 client.delete_collection(name)
             except Exception as exc:
                 if not _is_missing(exc):
                     raise
         self._cols = {}
+        self._shelves = None
 
     # --- domain verbs -------------------------------------------------------------------------
     def upsert(
@@ -204,97 +248,133 @@ class ChromaStore:
         vectors: np.ndarray,
         extra: Sequence[dict[str, Any]] | None = None,
     ) -> None:
-        """Chunk vectors; `extra` adds to each chunk's metadata (e.g. how it was centered)."""
+        """Chunk vectors, each into its shelf's collection; `extra` adds to each chunk's
+        metadata (e.g. how it was centered)."""
         batch = self.max_batch()
         metas = [{**c.metadata(), **(extra[n] if extra else {})} for n, c in enumerate(chunks)]
-        for i in range(0, len(chunks), batch):
-            part = chunks[i : i + batch]
-            self._call(
-                "upsert",
-                ids=[c.chunk_id for c in part],
-                embeddings=np.asarray(vectors[i : i + batch], dtype=np.float32),
-                documents=[c.text for c in part],
-                metadatas=metas[i : i + batch],
-            )
+        by_shelf: dict[str, list[int]] = {}
+        for n, c in enumerate(chunks):
+            by_shelf.setdefault(c.shelf, []).append(n)
+        for shelf, rows in by_shelf.items():
+            for i in range(0, len(rows), batch):
+                part = rows[i : i + batch]
+                self._call(
+                    "upsert",
+                    shelf=shelf,
+                    ids=[chunks[r].chunk_id for r in part],
+                    embeddings=np.asarray(vectors[part], dtype=np.float32),
+                    documents=[chunks[r].text for r in part],
+                    metadatas=[metas[r] for r in part],
+                )
+        self._known(by_shelf)
 
-    def delete(self, ids: Sequence[str]) -> None:
+    def _known(self, shelves: Iterable[str]) -> None:
+        """Shelves this process has just written are listed from now on."""
+        with self._lock:
+            if self._shelves is not None and not set(shelves) <= set(self._shelves[1]):
+                self._shelves = None
+
+    def delete(self, ids: Sequence[str], shelves: Iterable[str] | None = None) -> None:
         ids = list(ids)
         batch = self.max_batch()
-        for i in range(0, len(ids), batch):
-            self._call("delete", ids=ids[i : i + batch])
+        for shelf in self._among(shelves):
+            for i in range(0, len(ids), batch):
+                self._call("delete", shelf=shelf, ids=ids[i : i + batch])
 
-    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
-        if not ids:
-            return {}
-        got = self._call("get", ids=list(ids), include=["embeddings"])
-        embs = got.get("embeddings")
-        if embs is None:
-            return {}
-        return {i: np.asarray(e, dtype=np.float32) for i, e in zip(got["ids"], embs, strict=True)}
+    def vectors(
+        self, ids: Sequence[str], shelves: Iterable[str] | None = None
+    ) -> dict[str, np.ndarray]:
+        return {i: v for i, (v, _) in self._get(ids, False, shelves, ["embeddings"]).items()}
+
+    def _get(
+        self, ids: Sequence[str], sentences: bool, shelves: Iterable[str] | None, include: list[str]
+    ) -> dict[str, tuple[np.ndarray, dict[str, Any]]]:
+        """id -> (vector, metadata) of the ids found in the shelves' collections."""
+        out: dict[str, tuple[np.ndarray, dict[str, Any]]] = {}
+        wanted = list(ids)
+        for shelf in self._among(shelves) if wanted else []:
+            got = self._call("get", sentences=sentences, shelf=shelf, ids=wanted, include=include)
+            embs = got.get("embeddings")
+            if embs is None:
+                continue
+            metas = got.get("metadatas") or [{}] * len(embs)
+            for i, e, m in zip(got["ids"], embs, metas, strict=True):
+                out[i] = (np.asarray(e, dtype=np.float32), m or {})
+            wanted = [i for i in wanted if i not in out]
+            if not wanted:
+                break
+        return out
 
     def query(
-        self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None
+        self,
+        vector: np.ndarray,
+        n: int,
+        where: dict[str, Any] | None = None,
+        shelves: Iterable[str] | None = None,
     ) -> list[tuple[str, float]]:
-        """(chunk_id, cosine similarity), best first."""
-        # chromadb 1.5 caps n_results at the collection size itself (measured): no count() first.
-        res = self._call(
-            "query",
-            query_embeddings=[np.asarray(vector, dtype=np.float32)],
-            n_results=n,
-            where=where or None,
-            include=["distances"],
-        )
-        return [
-            (i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)
-        ]
+        """(chunk_id, cosine similarity), best first, of the shelves' chunks."""
+        return self._nearest(False, vector, n, where, shelves)
+
+    def _nearest(
+        self,
+        sentences: bool,
+        vector: np.ndarray,
+        n: int,
+        where: dict[str, Any] | None,
+        shelves: Iterable[str] | None,
+    ) -> list[tuple[str, float]]:
+        found: list[tuple[str, float]] = []
+        for shelf in self._among(shelves):
+            # chromadb 1.5 caps n_results at the collection size itself (measured): no count().
+            res = self._call(
+                "query",
+                sentences=sentences,
+                shelf=shelf,
+                query_embeddings=[np.asarray(vector, dtype=np.float32)],
+                n_results=n,
+                where=where or None,
+                include=["distances"],
+            )
+            found += [
+                (i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)
+            ]
+        found.sort(key=lambda f: -f[1])
+        return found[:n]
 
     def upsert_sentences(
-        self, ids: Sequence[str], vectors: np.ndarray, metadatas: Sequence[dict[str, Any]]
+        self,
+        ids: Sequence[str],
+        vectors: np.ndarray,
+        metadatas: Sequence[dict[str, Any]],
+        shelf: str = PUBLIC,
     ) -> None:
-        self._write("upsert", True, ids, vectors, metadatas)
+        self._write("upsert", True, ids, vectors, metadatas, shelf)
+        self._known([shelf])
 
-    def delete_sentences_of(self, article_id: str) -> None:
+    def delete_sentences_of(self, article_id: str, shelves: Iterable[str] | None = None) -> None:
         """A `where` delete scans the collection: fine on the write path, never on a query."""
-        self._call("delete", sentences=True, where={"article_id": article_id})
+        for shelf in self._among(shelves):
+            self._call("delete", sentences=True, shelf=shelf, where={"article_id": article_id})
 
-    def sentence_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
-        if not ids:
-            return {}
-        got = self._call("get", sentences=True, ids=list(ids), include=["embeddings"])
-        embs = got.get("embeddings")
-        if embs is None:
-            return {}
-        return {i: np.asarray(e, dtype=np.float32) for i, e in zip(got["ids"], embs, strict=True)}
+    def sentence_vectors(
+        self, ids: Sequence[str], shelves: Iterable[str] | None = None
+    ) -> dict[str, np.ndarray]:
+        return {i: v for i, (v, _) in self._get(ids, True, shelves, ["embeddings"]).items()}
 
-    def query_sentences(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
-        """(sentence_id, cosine similarity), best first."""
-        res = self._call(
-            "query",
-            sentences=True,
-            query_embeddings=[np.asarray(vector, dtype=np.float32)],
-            n_results=n,
-            include=["distances"],
-        )
-        return [
-            (i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)
-        ]
+    def query_sentences(
+        self, vector: np.ndarray, n: int, shelves: Iterable[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """(sentence_id, cosine similarity), best first, of the shelves' sentences."""
+        return self._nearest(True, vector, n, None, shelves)
 
     def stored(
-        self, ids: Sequence[str], sentences: bool = False
+        self, ids: Sequence[str], sentences: bool = False, shelves: Iterable[str] | None = None
     ) -> dict[str, tuple[np.ndarray, float, str]]:
         """id -> (stored vector, its "cn", its language): what `Centering.raw` needs to recover
         the embedder's vector."""
-        if not ids:
-            return {}
-        got = self._call(
-            "get", sentences=sentences, ids=list(ids), include=["embeddings", "metadatas"]
-        )
-        embs = got.get("embeddings")
-        if embs is None:
-            return {}
+        got = self._get(ids, sentences, shelves, ["embeddings", "metadatas"])
         return {
-            i: (np.asarray(e, dtype=np.float32), float(m.get("cn", 1.0)), str(m.get("lang", "")))
-            for i, e, m in zip(got["ids"], embs, got["metadatas"], strict=True)
+            i: (v, float(m.get("cn", 1.0)), str(m.get("lang", ""))) for i, (v, m) in got.items()
         }
 
     def update(
@@ -303,9 +383,10 @@ class ChromaStore:
         vectors: np.ndarray,
         metadatas: Sequence[dict[str, Any]],
         sentences: bool = False,
+        shelf: str = PUBLIC,
     ) -> None:
         """New vectors for existing ids; `metadatas` are merged into what is stored."""
-        self._write("update", sentences, ids, vectors, metadatas)
+        self._write("update", sentences, ids, vectors, metadatas, shelf)
 
     def _write(
         self,
@@ -314,6 +395,7 @@ class ChromaStore:
         ids: Sequence[str],
         vectors: np.ndarray,
         metadatas: Sequence[dict[str, Any]],
+        shelf: str = PUBLIC,
     ) -> None:
         """`op` in batches the server accepts."""
         batch = self.max_batch()
@@ -321,6 +403,7 @@ class ChromaStore:
             self._call(
                 op,
                 sentences=sentences,
+                shelf=shelf,
                 ids=list(ids[i : i + batch]),
                 embeddings=np.asarray(vectors[i : i + batch], dtype=np.float32),
                 metadatas=list(metadatas[i : i + batch]),
@@ -328,21 +411,27 @@ class ChromaStore:
 
     def all_ids(self, sentences: bool = False) -> set[str]:
         ids: set[str] = set()
-        offset, page = 0, 5000
-        while True:
-            got = self._call("get", sentences=sentences, include=[], limit=page, offset=offset)
-            ids.update(got["ids"])
-            if len(got["ids"]) < page:
-                return ids
-            offset += page
+        for shelf in self.shelves(fresh=True):
+            offset, page = 0, 5000
+            while True:
+                got = self._call(
+                    "get", sentences=sentences, shelf=shelf, include=[], limit=page, offset=offset
+                )
+                ids.update(got["ids"])
+                if len(got["ids"]) < page:
+                    break
+                offset += page
+        return ids
 
     def count(self) -> int:
-        return int(self._call("count"))
+        return sum(int(self._call("count", shelf=s)) for s in self.shelves(fresh=True))
 
-    def _call(self, method: str, sentences: bool = False, **kwargs: Any) -> Any:
+    def _call(
+        self, method: str, sentences: bool = False, shelf: str = PUBLIC, **kwargs: Any
+    ) -> Any:
         with self._calls.reading():
             try:
-                col = self.sentences if sentences else self.collection
+                col = self._collection(self._name(shelf, sentences))
                 return getattr(col, method)(**kwargs)
             except (EmbedderMismatchError, StoreUnavailableError):
                 raise
@@ -350,6 +439,7 @@ class ChromaStore:
                 if self.host and _is_connection_error(exc):
                     with self._lock:
                         self._cols = {}
+                        self._shelves = None
                         self._client = None
                     raise StoreUnavailableError(self._unavailable(exc)) from exc
                 raise

@@ -28,6 +28,7 @@ def search_in_time(
     now: datetime,
     query_lang: str = "",
     translations: dict[str, str] | None = None,
+    shelves: tuple[str, ...] = (),
 ) -> SearchResult:
     # Embedded once, whether the question is searched once or twice (in a period and without).
     vectors = index.embedder.embed_queries([query, *(translations or {}).values()])
@@ -36,12 +37,12 @@ def search_in_time(
         return search(index, query, k, filters=filters, sentences=True, query_lang=query_lang,
                       translations=translations, raw_vectors=list(vectors))  # fmt: skip
 
-    plain = run()
+    plain = run(Filters(shelves=shelves))
     lang = query_lang or plain.query_lang
     result = plain
     window = find_window(query, lang, now)
     if window is not None:
-        timed = run(Filters(date_from=window.date_from, date_to=window.date_to))
+        timed = run(Filters(date_from=window.date_from, date_to=window.date_to, shelves=shelves))
         if timed.hits and (covered(timed) or not covered(plain)):
             result = replace(timed, window=window, period_only=not covered(timed))
     if wants_latest(query, lang):

@@ -10,9 +10,10 @@ much say as the best dense match: on a mixed-language corpus it cost 9 points of
 With translations of the question (translate.py), every version is searched in its own language
 and a chunk keeps its best score.
 
-Filters are applied to dense candidates after the fact (one keyed query to the catalog): a Chroma `where`
-filter scans every stored chunk (about 1 ms per 1,000), so it is only the fallback when the
-filter is so narrow that the unfiltered candidates hold too few matches.
+Shelves are where the vectors are: each shelf has its own collections (vectors.py), and a search
+within some shelves queries theirs only. Other filters are applied to dense candidates after the
+fact (one keyed query to the catalog): a Chroma `where` filter scans every stored chunk (about
+1 ms per 1,000), so a narrow filter's chunks are found by the catalog instead (`_dense_in_scope`).
 """
 
 from __future__ import annotations
@@ -46,10 +47,21 @@ WIDE = 1000
 @dataclass(frozen=True)
 class Filters(Scope):
     """The chunks a search may return: the catalog's keyword search reads them as a `Scope`, and
-    finds the chunks within them for the dense side (`_dense_in_scope`)."""
+    finds the chunks within them for the dense side (`_dense_in_scope`). `shelves` (empty: all)
+    choose the collections searched."""
 
     def __bool__(self) -> bool:
+        return bool(self.narrow or self.shelves)
+
+    @property
+    def narrow(self) -> bool:
+        """Narrower than the shelves' collections: the dense candidates are checked."""
         return bool(self.lang or self.date_from or self.date_to or self.article_id)
+
+    @property
+    def stores(self) -> tuple[str, ...] | None:
+        """The shelves whose collections are searched (None: every shelf's)."""
+        return self.shelves or None
 
 
 @dataclass(frozen=True)
@@ -134,9 +146,10 @@ def search(
                 [(query, query_lang), *((t, lang) for lang, t in (translations or {}).items())]
             )
         ]
+        within = filters or Filters()
         for v in versions:
-            _score(index, v, k, filters or Filters(), mode, candidates)
-        result = _select(index, versions, k, max_per_article)
+            _score(index, v, k, within, mode, candidates)
+        result = _select(index, versions, k, max_per_article, within.shelves)
         if sentences and versions[0].vector is not None:
             result.sentences, result.sentence_vectors = _score_sentences(
                 index, result.hits, versions[0].vector
@@ -154,14 +167,14 @@ def _score(
     sent_sim: dict[str, float] = {}
     if mode != "keyword":
         assert v.vector is not None
-        dense = index.store.query(v.vector, n)
+        dense = index.store.query(v.vector, n, shelves=filters.stores)
         v.background = index.background(v.vector)
         raw_sentences: list[tuple[str, float]] = []
         if mode != "dense_chunks" and index.settings.sentence_vectors:
-            raw_sentences = index.store.query_sentences(v.vector, 3 * n)
+            raw_sentences = index.store.query_sentences(v.vector, 3 * n, filters.stores)
         v.chunk_sims = [s for _, s in dense]
         v.sentence_sims = [s for _, s in raw_sentences]
-        if filters:
+        if filters.narrow:
             found = [*(c for c, _ in dense), *(chunk_of_sentence(s) for s, _ in raw_sentences)]
             allowed = index.keyword.allowed(list(dict.fromkeys(found)), scope)
             dense = [d for d in dense if d[0] in allowed]
@@ -209,7 +222,7 @@ def _dense_in_scope(
     their stored vectors; a larger scope is looked for among the WIDE nearest chunks of all."""
     inside = index.catalog.chunks_in(filters, EXACT + 1)
     if len(inside) <= EXACT:
-        stored = index.store.vectors(inside)
+        stored = index.store.vectors(inside, filters.stores)
         if not stored:
             return []
         ids = list(stored)
@@ -218,16 +231,21 @@ def _dense_in_scope(
         sims = matrix @ np.asarray(vector, dtype=np.float32) / np.maximum(norms, 1e-12)
         order = np.argsort(-sims)[:n]
         return [(ids[i], float(sims[i])) for i in order]
-    wide = index.store.query(vector, max(WIDE, n))
+    wide = index.store.query(vector, max(WIDE, n), shelves=filters.stores)
     allowed = index.keyword.allowed([c for c, _ in wide], filters)
     return [d for d in wide if d[0] in allowed][:n]
 
 
 def _select(
-    index: Index, versions: list[_Version], k: int, max_per_article: int | None
+    index: Index,
+    versions: list[_Version],
+    k: int,
+    max_per_article: int | None,
+    shelves: tuple[str, ...] = (),
 ) -> SearchResult:
     """The k best chunks over all versions, at most `max_per_article` of one article while
-    there are enough articles to choose from."""
+    there are enough articles to choose from; of `shelves` only, by the catalog's word (an
+    article moved to another shelf by a write still in progress is not shown)."""
     best: dict[str, tuple[float, _Version]] = {}
     for v in versions:
         for cid, score in v.scores.items():
@@ -235,7 +253,9 @@ def _select(
                 best[cid] = (score, v)
     ordered = sorted(best, key=lambda c: best[c][0], reverse=True)
     chunks = index.catalog.chunks_by_id(ordered[: max(k * 8, 80)])
-    ordered = [c for c in ordered if c in chunks]  # not yet in this view: an ingest in progress
+    ordered = [  # not yet in this view: an ingest in progress
+        c for c in ordered if c in chunks and (not shelves or chunks[c].shelf in shelves)
+    ]
     cap = index.settings.max_per_article if max_per_article is None else max_per_article
     if cap:
         # Diversity needs articles to diversify across: a corpus of two articles keeps the
@@ -290,11 +310,11 @@ def hit_sentence_vectors(index: Index, hits: list[Hit]) -> tuple[list[tuple[int,
         chunk_spans = spans.get(h.chunk.chunk_id) or sentence_units(h.chunk.text)
         for n, (a, b) in enumerate(chunk_spans):
             items.append((i, sentence_id(h.chunk.chunk_id, n), h.chunk.text[a:b].strip()))
-    stored = (
-        index.store.sentence_vectors([sid for _, sid, _ in items])
-        if index.settings.sentence_vectors
-        else {}
-    )
+    stored: dict[str, np.ndarray] = {}
+    if index.settings.sentence_vectors:
+        for shelf in {h.chunk.shelf for h in hits}:
+            mine = [sid for i, sid, _ in items if hits[i].chunk.shelf == shelf]
+            stored.update(index.store.sentence_vectors(mine, [shelf]))
     missing = [(t, hits[i].chunk.lang) for i, sid, t in items if sid not in stored]
     fresh = iter(())
     if missing:

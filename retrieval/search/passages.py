@@ -43,6 +43,7 @@ def find_passages(
     query_lang: str = "",
     translations: dict[str, str] | None = None,
     asked: str = "",
+    shelves: tuple[str, ...] = (),
 ) -> SearchResult:
     """`asked` (default: the query) is the text whose numbers a found article must mention.
     What is searched (embedded, read for time words) is at most `QUERY_CHARS` of it, its
@@ -50,7 +51,14 @@ def find_passages(
     (2,000 characters: 2.4 s). The model still reads the whole question."""
     query = searched_text(query)
     result = search_in_time(
-        index, query, k, covered, now, query_lang=query_lang, translations=translations
+        index,
+        query,
+        k,
+        covered,
+        now,
+        query_lang=query_lang,
+        translations=translations,
+        shelves=shelves,
     )
     ids = list(dict.fromkeys(h.chunk.article_id for h in result.hits))
     texts = chain((h.chunk.text for h in result.hits), _article_texts(index, ids))
