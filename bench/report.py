@@ -13,6 +13,7 @@ from bench.growth import render_growth
 from bench.news import render_duplicates, render_feeds
 from bench.real_llm import render_real_llm
 from bench.scaleout import render_scaleout
+from bench.shelves import render_shelves
 from bench.support import render_support
 from bench.traffic import render_traffic
 
@@ -401,6 +402,7 @@ SECTIONS: list[tuple[str, Callable[[dict[str, Any]], list[str]]]] = [
     ("growth", render_growth),
     ("cpu", render_cpu),
     ("traffic", render_traffic),
+    ("shelves", render_shelves),
     ("recovery", _recovery),
     ("duplicates", render_duplicates),
     ("feeds", render_feeds),

@@ -8,6 +8,7 @@ docs/BENCHMARKS.md.
     python -m bench.run --only scale --scale-chunks 100000
     python -m bench.run --only duplicates,feeds
     python -m bench.run --only scaleout,growth   # two hosts: PostgreSQL and Chroma only
+    python -m bench.run --only shelves           # search within a chat's shelves, 100,000 chunks
     python -m bench.run --report                # rewrite the report from bench/out/*.json
 
 Each section saves its figures to bench/out/<section>.json; the report shows every saved one.
@@ -22,7 +23,7 @@ from collections.abc import Callable
 from bench.common import SHARED, save
 from bench.report import write_report
 
-SECTIONS = "xquad,answers,coverage,scale,scale_server,ingest,bot,load,recovery,scaleout,growth,cpu,traffic,duplicates,feeds,support,real_llm"
+SECTIONS = "xquad,answers,coverage,scale,scale_server,ingest,bot,load,recovery,scaleout,growth,cpu,traffic,shelves,duplicates,feeds,support,real_llm"
 
 
 def _sections(args: argparse.Namespace) -> dict[str, Callable[[], None]]:
@@ -89,6 +90,11 @@ def _sections(args: argparse.Namespace) -> dict[str, Callable[[], None]]:
 
         save("traffic", bench_traffic())
 
+    def shelves() -> None:
+        from bench.shelves import bench_shelves
+
+        save("shelves", bench_shelves(args.shelves_chunks))
+
     def growth() -> None:
         from bench.growth import bench_growth
 
@@ -121,7 +127,7 @@ def _sections(args: argparse.Namespace) -> dict[str, Callable[[], None]]:
         "coverage": coverage,
         "xquad": xquad, "answers": answers, "ingest": ingest, "bot": bot, "load": load,
         "recovery": recovery, "scaleout": scaleout, "scale_server": scale_server, "scale": scale,
-        "growth": growth, "cpu": cpu, "traffic": traffic,
+        "growth": growth, "cpu": cpu, "traffic": traffic, "shelves": shelves,
     }  # fmt: skip
 
 
@@ -152,6 +158,7 @@ def main() -> int:
         default=100_000,
         help="cpu section: also a synthetic index of N chunks (0: sample corpus only)",
     )
+    p.add_argument("--shelves-chunks", type=int, default=100_000, help="shelves: index size")
     p.add_argument("--growth-sizes", default="10000,100000,1000000", help="growth section: chunks")
     p.add_argument("--growth-setups", default="embedded,shared", help="growth: embedded,shared")
     p.add_argument("--growth-section", default="growth", help="growth: bench/out/<this>.json")

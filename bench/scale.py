@@ -49,11 +49,13 @@ def write_synthetic(
     batch: int = 5000,
     start: int = 0,
     sentences: bool = False,
+    shelf_of: Any = None,
 ) -> None:
     """`n_chunks` word-salad chunks, 10 per article, through the real catalog and (with
     `vectors`) the store, with random unit vectors from `rng`; articles numbered from `start`.
     `sentences`: each chunk is also one sentence with a stored vector (its chunk's), as an
-    index with sentence vectors holds, so an offline answer embeds nothing but the question."""
+    index with sentence vectors holds, so an offline answer embeds nothing but the question.
+    `shelf_of(article number)` names each article's shelf (default: public)."""
     from retrieval.ids import sentence_id
     from retrieval.index.signatures import bucket_rows, signature
     from retrieval.index.sql import upsert
@@ -68,12 +70,15 @@ def write_synthetic(
         if vectors:
             index.store.upsert(chunks, vecs)
         if vectors and sentences:
-            index.store.upsert_sentences(
-                [sentence_id(c.chunk_id, 0) for c in chunks], vecs,
-                [{"article_id": c.article_id, "chunk_id": c.chunk_id, "lang": c.lang,
-                  "date_num": c.metadata()["date_num"], "start": 0, "end": len(c.text)}
-                 for c in chunks],
-            )  # fmt: skip
+            for shelf in dict.fromkeys(c.shelf for c in chunks):
+                rows = [i for i, c in enumerate(chunks) if c.shelf == shelf]
+                index.store.upsert_sentences(
+                    [sentence_id(chunks[i].chunk_id, 0) for i in rows], vecs[rows],
+                    [{"article_id": chunks[i].article_id, "chunk_id": chunks[i].chunk_id,
+                      "lang": chunks[i].lang, "date_num": chunks[i].metadata()["date_num"],
+                      "start": 0, "end": len(chunks[i].text)} for i in rows],
+                    shelf,
+                )  # fmt: skip
         # What ingest writes for each article (its row, chunks, words, near-duplicate buckets),
         # many articles per transaction: the index is only the scene of the measurement.
         statements = []
@@ -81,7 +86,7 @@ def write_synthetic(
             row = {"article_id": art.article_id, "title": art.title, "url": art.url,
                    "source": art.source, "date": art.date, "lang": art.lang,
                    "content_hash": "", "text": "", "chunks": 0, "hwm": len(cs),
-                   "state": "pending", "updated_at": 0.0}  # fmt: skip
+                   "state": "pending", "updated_at": 0.0, "shelf": art.shelf}  # fmt: skip
             statements.append(upsert("articles", ["article_id"], row))
             spans = [[(0, len(c.text))] for c in cs] if sentences else None
             statements += index.catalog.commit_statements(art, cs, [c.chunk_id for c in cs], spans)
@@ -97,11 +102,13 @@ def write_synthetic(
     for a in range(start, start + n_chunks // PER_ARTICLE):
         aid = f"synthetic{a:07d}"
         texts = [" ".join(rng.choice(WORDS, 60)) for _ in range(PER_ARTICLE)]
-        art = Article(aid, f"Article {a}", "\n\n".join(texts), "", "bench", "2024-01-01", "en", aid)
+        shelf = shelf_of(a) if shelf_of else "public"
+        art = Article(aid, f"Article {a}", "\n\n".join(texts), "", "bench", "2024-01-01", "en", aid,
+                      shelf=shelf)  # fmt: skip
         chunks, pos = [], 0
         for k, t in enumerate(texts):
             chunks.append(Chunk(f"{aid}-{k:04d}", aid, k, t, pos, pos + len(t), "en", art.title, "",
-                                "bench", art.date))  # fmt: skip
+                                "bench", art.date, shelf))  # fmt: skip
             pos += len(t) + 2
         pending.append((art, chunks))
         if len(pending) * PER_ARTICLE >= batch:

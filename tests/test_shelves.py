@@ -115,3 +115,21 @@ def test_the_cli_puts_articles_on_shelves_and_lists_them(run: Any, tmp_path: Pat
     with pytest.raises(SystemExit) as bad:
         run("ingest", memo, "--shelf", "no_such")
     assert bad.value.code == 2, "argparse refuses a name that cannot be a shelf's"
+
+
+async def test_not_covered_tells_the_holdings_of_the_shelves_searched_only(
+    index: Index, tmp_path: Path
+) -> None:
+    """"Articles I have: N · dates · languages" in a public chat counts no private article."""
+    from retrieval.answer.answerer import Answerer
+    from retrieval.search.gate import Gate
+
+    ingest(index, [_write(tmp_path, "council", PUBLIC_TEXT, "Council budget")])
+    for n in range(3):
+        ingest(index, [_write(tmp_path, f"memo{n}", f"{MEMO} Note {n}.", f"Memo {n}")],
+               shelf="newsroom")  # fmt: skip
+    refusing = Answerer(index, None, gate=Gate(10.0, 10.0, off_topic_score=10.0))
+    public = await refusing.answer("Who won the match?", shelves=("public",))
+    everything = await refusing.answer("Who won the match?")
+    assert public.coverage == everything.coverage == "not_covered"
+    assert "Articles I have: 1 " in public.text and "Articles I have: 4 " in everything.text

@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from cachetools import LRUCache
+
 from retrieval.answer.quotes import cited, extractive_answer
 from retrieval.answer.support import check_support
 from retrieval.index.duplicates import with_copies
@@ -103,6 +105,7 @@ class Asked:
     lang: str
     result: SearchResult
     timings: dict[str, float]
+    shelves: tuple[str, ...] = ()  # searched (empty: every shelf)
 
 
 @dataclass(frozen=True)
@@ -135,7 +138,8 @@ class Answerer:
         self.gate = gate or Gate(
             s.gate_min_score, s.gate_min_similarity, s.gate_confident_score, s.gate_off_topic_score
         )
-        self._held: tuple[int, Holdings] | None = None
+        # (generation, holdings) per set of shelves, for the few sets the chats are bound to
+        self._held: LRUCache[tuple[str, ...], tuple[int, Holdings]] = LRUCache(64)
         self.top_k = top_k or index.settings.top_k
         if translate is None:
             translate = index.settings.translate_queries
@@ -225,7 +229,7 @@ class Answerer:
                     self.retrieve, searched, lang, translations, numbers_of, shelves
                 )
             t["translate_ms"] = ms_since(mark)
-        return Asked(question, searched, lang, result, t)
+        return Asked(question, searched, lang, result, t, shelves)
 
     async def _standalone(
         self, question: str, history: Sequence[Turn], lang: str
@@ -298,7 +302,7 @@ class Answerer:
             numbers = asked.result.unmatched_numbers
             note = f"no found article mentions {', '.join(numbers)}" if numbers else (
                 "retrieval found nothing relevant")  # fmt: skip
-            ans = await self._not_covered(asked.question, asked.lang, note)
+            ans = await self._not_covered(asked, note)
         elif self.llm is None:
             ans = self._quotes(asked, verdict, "offline_header", "no language model configured")
         else:
@@ -370,9 +374,7 @@ class Answerer:
                                "the model found no answer; the passages are close to the "
                                "question")  # fmt: skip
         else:
-            ans = await self._not_covered(
-                asked.question, asked.lang, note="the model found no answer in the sources"
-            )
+            ans = await self._not_covered(asked, note="the model found no answer in the sources")
         return ans
 
     async def _written(self, asked: Asked, verdict: str, reply: Reply) -> Answer:
@@ -447,10 +449,12 @@ class Answerer:
         return checked
 
     # --- not covered ----------------------------------------------------------------------------
-    async def _not_covered(self, question: str, lang: str, note: str) -> Answer:
+    async def _not_covered(self, asked: Asked, note: str) -> Answer:
         """Said plainly, with what the articles do cover (how many, from when, in which
-        languages), so the asker knows whether to rephrase or to look elsewhere."""
-        held = await asyncio.to_thread(self._holdings)
+        languages: of the shelves searched), so the asker knows whether to rephrase or to look
+        elsewhere."""
+        question, lang = asked.question, asked.lang
+        held = await asyncio.to_thread(self._holdings, asked.shelves)
         body = text("not_covered", lang)
         if held.articles:
             body = f"{body}\n\n{held.describe(lang)}"
@@ -458,9 +462,11 @@ class Answerer:
                       model=self.llm.name if self.llm else "", note=note,
                       coverage=NOT_COVERED)  # fmt: skip
 
-    def _holdings(self) -> Holdings:
+    def _holdings(self, shelves: tuple[str, ...]) -> Holdings:
         """Read again only when the catalog changed (its generation moves with every write)."""
         generation = self.index.catalog.generation()
-        if self._held is None or self._held[0] != generation:
-            self._held = (generation, holdings(self.index))
-        return self._held[1]
+        key = tuple(sorted(shelves))
+        held = self._held.get(key)
+        if held is None or held[0] != generation:
+            held = self._held[key] = (generation, holdings(self.index, key))
+        return held[1]

