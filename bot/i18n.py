@@ -241,9 +241,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "uk": "Не можу відкрити це посилання: його зробив не я, або воно старше за мої підписані посилання. Відкрийте джерело ще раз із відповіді.",
     },
     "feed_usage": {
-        "en": "Usage: /feed add URL [MINUTES] [ignore-robots] · /feed remove ID · /feeds lists them.",
-        "de": "So geht’s: /feed add URL [MINUTEN] [ignore-robots] · /feed remove ID · /feeds zeigt alle.",
-        "ru": "Так: /feed add URL [МИНУТЫ] [ignore-robots] · /feed remove ID · /feeds — список.",
+        "en": "Usage: /feed add URL [MINUTES] [ignore-robots] [shelf=NAME] · /feed remove ID · /feeds lists them.",
+        "de": "So geht’s: /feed add URL [MINUTEN] [ignore-robots] [shelf=NAME] · /feed remove ID · /feeds zeigt alle.",
+        "ru": "Так: /feed add URL [МИНУТЫ] [ignore-robots] [shelf=NAME] · /feed remove ID · /feeds — список.",
     },
     "feed_added": {
         "en": "Feed {id} added: {url} ({kind}), checked every {every} min. The first poll starts now.",

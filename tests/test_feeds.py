@@ -245,8 +245,8 @@ def test_feeds_on_the_command_line(site: Site, run, monkeypatch, tmp_path: Path)
     monkeypatch.setenv("FOOTNOTE_ALLOW_PRIVATE_URLS", "true")
     monkeypatch.setenv("FOOTNOTE_FEED_HOST_DELAY", "0")
     build_site(site)
-    code, out, _ = run("feeds", "add", f"{site.base}/rss.xml", "--every", "15")
-    assert code == 0 and out.startswith("feed 1 added:")
+    code, out, _ = run("feeds", "add", f"{site.base}/rss.xml", "--every", "15", "--shelf", "wire")
+    assert code == 0 and out.startswith("feed 1 added:") and "shelf wire" in out
     code, out, _ = run("feeds", "poll", "--json")
     (polled,) = json.loads(out)
     assert code == 0 and polled["status"] == "ok" and polled["added"] == 2
@@ -254,6 +254,9 @@ def test_feeds_on_the_command_line(site: Site, run, monkeypatch, tmp_path: Path)
     code, out, _ = run("feeds", "list", "--json")
     (listed,) = json.loads(out)
     assert listed["every_minutes"] == 15 and listed["articles"] == 2 and listed["errors"] == 0
+    assert listed["shelf"] == "wire"
+    code, out, _ = run("shelves", "--json")
+    assert [s["shelf"] for s in json.loads(out)] == ["wire"], "its articles went on its shelf"
     assert listed["last_success"].endswith("Z")
     code, out, _ = run("feeds", "remove", "1")
     assert code == 0 and "removed" in out

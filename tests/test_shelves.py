@@ -70,6 +70,7 @@ def test_an_article_ingested_onto_another_shelf_moves_there_whole(
     ingest(index, [memo], shelf="newsroom")
     report = ingest(index, [memo])  # the owner publishes it
     assert report.updated and index.catalog.shelves() == {"public": (1, 1)}
+    assert report.texts_embedded == 0, "its vectors move; nothing is embedded again"
     question = "Kestrel Works night shift on the Harbourview bridge"
     assert "Bridge memo" in _articles_found(index, question, ("public",))
     assert "Bridge memo" not in _articles_found(index, question, ("newsroom",))
@@ -120,7 +121,7 @@ def test_the_cli_puts_articles_on_shelves_and_lists_them(run: Any, tmp_path: Pat
 async def test_not_covered_tells_the_holdings_of_the_shelves_searched_only(
     index: Index, tmp_path: Path
 ) -> None:
-    """"Articles I have: N · dates · languages" in a public chat counts no private article."""
+    """ "Articles I have: N · dates · languages" in a public chat counts no private article."""
     from retrieval.answer.answerer import Answerer
     from retrieval.search.gate import Gate
 

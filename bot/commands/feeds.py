@@ -15,7 +15,7 @@ from bot.commands.owner import in_ingest_thread
 from bot.i18n import t
 from bot.services import Services, services
 from bot.tg import Context, argument, owner_only, reply, ui_lang
-from retrieval.api import FootnoteError, IndexBusyError
+from retrieval.api import PUBLIC_SHELF, FootnoteError, IndexBusyError
 from retrieval.api import describe_feed as describe
 
 log = logging.getLogger(__name__)
@@ -25,18 +25,21 @@ POLL_CHECK_SECONDS = 60.0  # how often the bot looks for due feeds
 
 @owner_only
 async def feed_command(update: Any, context: Context) -> None:
-    """/feed add URL [MINUTES] [ignore-robots] · /feed remove ID."""
+    """/feed add URL [MINUTES] [ignore-robots] [shelf=NAME] · /feed remove ID."""
     svc = services(context)
     lang = ui_lang(update)
     words = argument(update).split()
     ignore_robots = "ignore-robots" in words[2:]
     if ignore_robots:
         words = [w for w in words if w != "ignore-robots"]
+    shelves = [w.split("=", 1)[1] for w in words[2:] if w.lower().startswith("shelf=")]
+    words = [w for w in words if not w.lower().startswith("shelf=")]
+    shelf = shelves[-1] if shelves else PUBLIC_SHELF
     if len(words) in (2, 3) and words[0] == "add" and re.match(r"https?://\S+$", words[1]):
         every = int(words[2]) if len(words) == 3 and words[2].isdigit() else None
         try:
             feed, new = await in_ingest_thread(
-                svc, lambda: svc.feed_poller().add(words[1], every, ignore_robots)
+                svc, lambda: svc.feed_poller().add(words[1], every, ignore_robots, shelf)
             )
         except FootnoteError as exc:
             await reply(update, str(exc))

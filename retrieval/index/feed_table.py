@@ -206,7 +206,7 @@ def describe_feed(f: Feed) -> str:
     last = f"last success {_when(f.last_success)}" if f.last_success else "not polled yet"
     line = (
         f"{f.feed_id}  {f.kind}  every {f.every_minutes} min  {last}  "
-        f"{f.articles} articles  {f.url}"
+        f"{f.articles} articles  {f.url}" + (f"  shelf {f.shelf}" if f.shelf != PUBLIC else "")
     )
     if f.errors:
         line += f"\n   failing ({f.errors}x, next try {_when(f.next_poll)}): {f.error}"

@@ -122,8 +122,10 @@ class ChromaStore:
                 self._shelves = (now, [PUBLIC, *sorted(found - {PUBLIC})])
             return list(self._shelves[1])
 
-    def _among(self, shelves: Iterable[str] | None) -> list[str]:
-        return list(dict.fromkeys(shelves)) if shelves is not None else self.shelves()
+    def _among(self, shelves: Iterable[str] | None, fresh: bool = False) -> list[str]:
+        """`shelves`, each once; None: every shelf (listed now when `fresh`: a delete must not
+        miss a shelf another host has just made)."""
+        return list(dict.fromkeys(shelves)) if shelves is not None else self.shelves(fresh)
 
     def _collection(self, name: str) -> Any:
         with self._lock:
@@ -262,7 +264,7 @@ class ChromaStore:
                     "upsert",
                     shelf=shelf,
                     ids=[chunks[r].chunk_id for r in part],
-                    embeddings=np.asarray(vectors[part], dtype=np.float32),
+                    embeddings=np.asarray(vectors, dtype=np.float32)[part],
                     documents=[chunks[r].text for r in part],
                     metadatas=[metas[r] for r in part],
                 )
@@ -277,7 +279,7 @@ class ChromaStore:
     def delete(self, ids: Sequence[str], shelves: Iterable[str] | None = None) -> None:
         ids = list(ids)
         batch = self.max_batch()
-        for shelf in self._among(shelves):
+        for shelf in self._among(shelves, fresh=True):
             for i in range(0, len(ids), batch):
                 self._call("delete", shelf=shelf, ids=ids[i : i + batch])
 
@@ -353,7 +355,7 @@ class ChromaStore:
 
     def delete_sentences_of(self, article_id: str, shelves: Iterable[str] | None = None) -> None:
         """A `where` delete scans the collection: fine on the write path, never on a query."""
-        for shelf in self._among(shelves):
+        for shelf in self._among(shelves, fresh=True):
             self._call("delete", sentences=True, shelf=shelf, where={"article_id": article_id})
 
     def sentence_vectors(

@@ -17,7 +17,12 @@ from retrieval.index.parts import Index
 from testing.telegram_server import FakeTelegram, user
 from tests.bot.conftest import OWNER, OWNER_USER, bot_settings, command, running, until
 
-BRIEFINGS = {"id": -100321, "type": "channel", "title": "Staff briefings", "linked_chat_id": -100322}
+BRIEFINGS = {
+    "id": -100321,
+    "type": "channel",
+    "title": "Staff briefings",
+    "linked_chat_id": -100322,
+}
 STAFF = {"id": -100322, "type": "supergroup", "title": "Staff"}
 READERS = {"id": -100323, "type": "supergroup", "title": "Readers"}
 MEMBER, STRANGER = user(811, "en", "Mia"), user(812, "en", "Sam")
