@@ -17,7 +17,9 @@ from telegram.ext import (
     Application,
     CallbackQueryHandler,
     ChatMemberHandler,
+    ChosenInlineResultHandler,
     CommandHandler,
+    InlineQueryHandler,
     MessageHandler,
     MessageReactionHandler,
     TypeHandler,
@@ -26,7 +28,7 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from bot import access, handlers
-from bot.commands import channels, digests, group_settings, owner, reactions, shelves
+from bot.commands import channels, digests, group_settings, inline, owner, reactions, shelves
 from bot.commands import feeds as feed_commands
 from bot.commands.source_links import link_secret
 from bot.error_handler import on_error
@@ -290,6 +292,8 @@ def add_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CallbackQueryHandler(handlers.feedback, pattern=r"^fb:[01]$"))
     app.add_handler(MessageReactionHandler(reactions.on_reaction))
     app.add_handler(CallbackQueryHandler(handlers.sources_page, pattern=r"^src:\d+$"))
+    app.add_handler(InlineQueryHandler(inline.inline_query))
+    app.add_handler(ChosenInlineResultHandler(inline.chosen_result))
     app.add_handler(CallbackQueryHandler(group_settings.settings_button, pattern=r"^set:"))
     app.add_handler(ChatMemberHandler(channels.my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_error_handler(on_error)

@@ -21,38 +21,44 @@ STRINGS: dict[str, dict[str, str]] = {
         "• In a private chat, just write your question.\n"
         "• In a group, mention me (@{bot}), reply to one of my answers, or use /ask question.\n"
         "• /sources lists the articles I know.\n"
+        "• In any other chat, type @{bot} and a question: the cited answer comes as a card to send.\n"
         "• Group admins: /settings chooses when I answer, how long and in which language.",
         "de": "Fragen Sie in einer beliebigen Sprache – ich antworte in Ihrer, mit nummerierten Links zu den Artikeln.\n\n"
         "• Im privaten Chat schreiben Sie einfach Ihre Frage.\n"
         "• In einer Gruppe erwähnen Sie mich (@{bot}), antworten auf eine meiner Antworten oder nutzen /ask Frage.\n"
         "• /sources zeigt die Artikel, die ich kenne.\n"
+        "• In jedem anderen Chat tippen Sie @{bot} und eine Frage: Die belegte Antwort kommt als Karte zum Senden.\n"
         "• Gruppenadmins: /settings legt fest, wann, wie ausführlich und in welcher Sprache ich antworte.",
         "ru": "Спрашивайте на любом языке — я отвечу на вашем, с нумерованными ссылками на статьи.\n\n"
         "• В личном чате просто напишите вопрос.\n"
         "• В группе упомяните меня (@{bot}), ответьте на мой ответ или используйте /ask вопрос.\n"
         "• /sources — список известных мне статей.\n"
+        "• В любом другом чате наберите @{bot} и вопрос: ответ с источниками придёт карточкой, которую можно отправить.\n"
         "• Админы группы: /settings — когда, насколько подробно и на каком языке я отвечаю.",
         "es": "Pregunta en cualquier idioma y responderé en el tuyo, con enlaces numerados a los artículos.\n\n"
         "• En un chat privado, escribe tu pregunta.\n"
         "• En un grupo, mencióname (@{bot}), responde a una de mis respuestas o usa /ask pregunta.\n"
         "• /sources muestra los artículos que conozco.\n"
+        "• En cualquier otro chat, escribe @{bot} y una pregunta: la respuesta con fuentes llega como una tarjeta para enviar.\n"
         "• Administradores del grupo: /settings elige cuándo respondo, con qué extensión y en qué idioma.",
         "fr": "Posez votre question dans n’importe quelle langue : je réponds dans la vôtre, avec des liens numérotés vers les articles.\n\n"
         "• En privé, écrivez simplement votre question.\n"
         "• Dans un groupe, mentionnez-moi (@{bot}), répondez à l’une de mes réponses ou utilisez /ask question.\n"
         "• /sources liste les articles que je connais.\n"
+        "• Dans n’importe quelle autre discussion, tapez @{bot} et une question : la réponse sourcée arrive sous forme de carte à envoyer.\n"
         "• Admins du groupe : /settings choisit quand je réponds, la longueur et la langue.",
         "uk": "Питайте будь-якою мовою — я відповім вашою, з нумерованими посиланнями на статті.\n\n"
         "• В особистому чаті просто напишіть запитання.\n"
         "• У групі згадайте мене (@{bot}), дайте відповідь на мою відповідь або скористайтеся /ask запитання.\n"
         "• /sources — список статей, які я знаю.\n"
+        "• У будь-якому іншому чаті наберіть @{bot} і запитання: відповідь із джерелами прийде карткою, яку можна надіслати.\n"
         "• Адміни групи: /settings — коли, наскільки докладно й якою мовою я відповідаю.",
     },
     "owner_help": {
         "en": "Owner commands: /stats, /ingest URL (or send a file), /forget ARTICLE_ID, /reindex, "
-        "/source @channel, /allow ID…, /deny ID…",
+        "/source @channel, /shelf, /allow ID…, /deny ID…",
         "de": "Befehle für Betreiber: /stats, /ingest URL (oder eine Datei senden), /forget ARTIKEL_ID, "
-        "/reindex, /source @kanal, /allow ID…, /deny ID…",
+        "/reindex, /source @kanal, /shelf, /allow ID…, /deny ID…",
     },
     "ask_usage": {
         "en": "Write your question after the command, e.g. /ask What happened in Berlin?",
@@ -93,6 +99,54 @@ STRINGS: dict[str, dict[str, str]] = {
         "es": "Solo los propietarios del bot pueden usar este comando.",
         "fr": "Seuls les propriétaires du bot peuvent utiliser cette commande.",
         "uk": "Ця команда доступна лише власникам бота.",
+    },
+    "inline_hint": {
+        "en": "Type a question about the news",
+        "de": "Stellen Sie eine Frage zu den Nachrichten",
+        "ru": "Задайте вопрос о новостях",
+        "es": "Escribe una pregunta sobre las noticias",
+        "fr": "Posez une question sur l’actualité",
+        "uk": "Поставте запитання про новини",
+    },
+    "inline_answer": {
+        "en": "Answer with sources",
+        "de": "Antwort mit Quellen",
+        "ru": "Ответ с источниками",
+        "es": "Respuesta con fuentes",
+        "fr": "Réponse avec sources",
+        "uk": "Відповідь із джерелами",
+    },
+    "inline_uncertain": {
+        "en": "Closest passages (not confirmed)",
+        "de": "Nächste Textstellen (nicht bestätigt)",
+        "ru": "Ближайшие фрагменты (не подтверждено)",
+        "es": "Pasajes más cercanos (sin confirmar)",
+        "fr": "Passages les plus proches (non confirmé)",
+        "uk": "Найближчі фрагменти (не підтверджено)",
+    },
+    "inline_not_covered": {
+        "en": "Not in the articles",
+        "de": "Nicht in den Artikeln",
+        "ru": "В статьях этого нет",
+        "es": "No está en los artículos",
+        "fr": "Pas dans les articles",
+        "uk": "У статтях цього немає",
+    },
+    "inline_writing": {
+        "en": "✍️ A fuller answer is on its way…",
+        "de": "✍️ Eine ausführlichere Antwort folgt…",
+        "ru": "✍️ Более полный ответ уже в пути…",
+        "es": "✍️ Una respuesta más completa está en camino…",
+        "fr": "✍️ Une réponse plus complète arrive…",
+        "uk": "✍️ Повніша відповідь уже в дорозі…",
+    },
+    "inline_open": {
+        "en": "Ask me more",
+        "de": "Mehr fragen",
+        "ru": "Спросить ещё",
+        "es": "Preguntar más",
+        "fr": "En demander plus",
+        "uk": "Запитати ще",
     },
     "shelves_here": {
         "en": "{chat} answers from these shelves of articles: {shelves}.",

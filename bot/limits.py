@@ -8,6 +8,8 @@ from collections.abc import Callable
 from enum import Enum
 from typing import Protocol
 
+INLINE_SHARE = 5
+
 
 class Verdict(Enum):
     OK = "ok"
@@ -33,6 +35,12 @@ class RateLimiter:
         self.store = store
         self.per_user, self.per_chat, self.window = per_user, per_chat, window
         self.clock = clock
+
+    def check_inline(self, user_id: int) -> Verdict:
+        """Inline queries come as the user types: a budget of their own, INLINE_SHARE times the
+        user's questions (choosing a result with a model counts as a question)."""
+        key = (f"inline:{user_id}", self.per_user * INLINE_SHARE)
+        return Verdict(self.store.rate_check([key], self.window, self.clock()))
 
     def check(self, user_id: int | None, chat_id: int) -> Verdict:
         keys = [(f"chat:{chat_id}", self.per_chat)]

@@ -10,8 +10,27 @@ from typing import Any
 from .telegram_html import LIMIT, ApiError, parse_html, utf16_len
 from .telegram_state import Sent, TelegramState
 
+INLINE_ANSWER_SECONDS = 10.0
+
 
 class BotApiMethods(TelegramState):
+    def _edit_inline(self, inline_id: str, raw: str, visible: str, p: dict[str, Any]) -> Any:
+        """An edit of a message a user posted through the bot's inline result: True, as the
+        Bot API answers for those."""
+        with self._cv:
+            sent = self.inline_messages.get(inline_id)
+            if sent is None:
+                raise ApiError(400, "Bad Request: MESSAGE_ID_INVALID")
+            if raw == sent.raw and p.get("reply_markup") == sent.reply_markup:
+                raise ApiError(400, "Bad Request: message is not modified")
+            sent.history.append(sent.text)
+            sent.text, sent.raw, sent.parse_mode = visible, raw, p.get("parse_mode")
+            sent.reply_markup = p.get("reply_markup")
+            sent.edits += 1
+            sent.final_at = time.monotonic()
+            self._cv.notify_all()
+        return True
+
     # --- Bot API methods --------------------------------------------------------------------------
     def api_getMe(self, p: dict[str, Any]) -> Any:
         return self.bot
@@ -153,8 +172,38 @@ class BotApiMethods(TelegramState):
             self._cv.notify_all()
         return True
 
+    def api_answerInlineQuery(self, p: dict[str, Any]) -> Any:
+        """Telegram's rules: at most 50 results with unique ids of at most 64 bytes, each with
+        content to post; a query is answerable for about 10 seconds."""
+        with self._cv:
+            asked = self.inline_queries.get(str(p.get("inline_query_id")))
+        if asked is None or time.monotonic() - asked[1] > INLINE_ANSWER_SECONDS:
+            raise ApiError(400, "Bad Request: query is too old and response timeout expired "
+                                "or query ID is invalid")  # fmt: skip
+        results = p.get("results") or []
+        if isinstance(results, str):
+            results = json.loads(results)
+        ids = [str(r.get("id", "")) for r in results]
+        if len(results) > 50 or len(set(ids)) != len(ids):
+            raise ApiError(400, "Bad Request: RESULTS_TOO_MUCH or duplicate result id")
+        for r in results:
+            if not r.get("id") or len(str(r["id"]).encode()) > 64:
+                raise ApiError(400, "Bad Request: RESULT_ID_INVALID")
+            content = r.get("input_message_content") or {}
+            self._check_text({"text": content.get("message_text", ""),
+                              "parse_mode": content.get("parse_mode")})  # fmt: skip
+        with self._cv:
+            self.inline_answers.append(
+                {**p, "results": results, "answered_after": time.monotonic() - asked[1],
+                 "query": asked[0]["query"]}
+            )  # fmt: skip
+            self._cv.notify_all()
+        return True
+
     def api_editMessageText(self, p: dict[str, Any]) -> Any:
         raw, visible = self._check_text(p)
+        if p.get("inline_message_id"):
+            return self._edit_inline(str(p["inline_message_id"]), raw, visible, p)
         key = (int(p["chat_id"]), int(p["message_id"]))
         with self._cv:
             sent = self.sent.get(key)

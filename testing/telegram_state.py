@@ -64,6 +64,11 @@ class TelegramState:
         self.draft_times: dict[int, list[float]] = {}  # chat -> when each draft arrived
         self.drafts_supported = True  # False: an older Bot API without sendMessageDraft
         self.reactions: dict[tuple[int, int], list[list[str]]] = {}  # the bot's, in order
+        # Inline mode: queries asked (id -> (query, when)), the bot's answers to them in order,
+        # and the messages users posted by choosing a result (inline_message_id -> Sent).
+        self.inline_queries: dict[str, tuple[dict[str, Any], float]] = {}
+        self.inline_answers: list[dict[str, Any]] = []
+        self.inline_messages: dict[str, Sent] = {}
         self._ids = itertools.count(1)
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._user_message_ids = itertools.count(100)

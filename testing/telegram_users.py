@@ -17,6 +17,45 @@ class UserActions(TelegramState):
             self.usernames[chat["username"].lower()] = chat["id"]
         return chat
 
+    def inline_query(self, user: dict[str, Any], query: str) -> str:
+        """`@bot query` typed in some chat: the inline query's id."""
+        qid = str(next(self._ids) + 900_000)
+        update = {"id": qid, "from": user, "query": query, "offset": "", "chat_type": "sender"}
+        with self._cv:
+            self.inline_queries[qid] = (update, time.monotonic())
+        self.push(inline_query=update)
+        return qid
+
+    def inline_answer(self, qid: str) -> dict[str, Any] | None:
+        """The bot's answerInlineQuery for the query `qid`, once it came."""
+        with self._cv:
+            return next((a for a in self.inline_answers if str(a["inline_query_id"]) == qid), None)
+
+    def choose_inline(self, user: dict[str, Any], qid: str, result_id: str) -> str:
+        """The user picks a result: it is posted (in a chat the bot does not see), and the bot
+        gets a chosen_inline_result with an inline_message_id when the result has a keyboard
+        (with inline feedback enabled at @BotFather). Returns that id ("" without a keyboard)."""
+        answer = self.inline_answer(qid)
+        assert answer is not None, "choose a result of a query the bot answered"
+        result = next(r for r in answer["results"] if str(r["id"]) == result_id)
+        content = result["input_message_content"]
+        inline_id = ""
+        chosen: dict[str, Any] = {"result_id": result_id, "from": user,
+                                  "query": answer["query"]}  # fmt: skip
+        if result.get("reply_markup"):
+            inline_id = f"inl{next(self._ids)}"
+            from .telegram_html import parse_html
+
+            raw = content["message_text"]
+            visible = parse_html(raw) if str(content.get("parse_mode")).upper() == "HTML" else raw
+            with self._cv:
+                self.inline_messages[inline_id] = Sent(
+                    0, 0, visible, raw, content.get("parse_mode"), result.get("reply_markup")
+                )
+            chosen["inline_message_id"] = inline_id
+        self.push(chosen_inline_result=chosen)
+        return inline_id
+
     def private_chat(self, user: dict[str, Any]) -> dict[str, Any]:
         return self.add_chat(
             {"id": user["id"], "type": "private", "first_name": user["first_name"]}
