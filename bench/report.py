@@ -10,6 +10,7 @@ from bench.common import ROOT, load
 from bench.coverage import render_coverage
 from bench.cpu import render_cpu
 from bench.growth import render_growth
+from bench.inline import render_inline
 from bench.news import render_duplicates, render_feeds
 from bench.real_llm import render_real_llm
 from bench.scaleout import render_scaleout
@@ -403,6 +404,7 @@ SECTIONS: list[tuple[str, Callable[[dict[str, Any]], list[str]]]] = [
     ("cpu", render_cpu),
     ("traffic", render_traffic),
     ("shelves", render_shelves),
+    ("inline", render_inline),
     ("recovery", _recovery),
     ("duplicates", render_duplicates),
     ("feeds", render_feeds),

@@ -9,6 +9,7 @@ docs/BENCHMARKS.md.
     python -m bench.run --only duplicates,feeds
     python -m bench.run --only scaleout,growth   # two hosts: PostgreSQL and Chroma only
     python -m bench.run --only shelves           # search within a chat's shelves, 100,000 chunks
+    python -m bench.run --only inline            # inline queries answered, cards replaced
     python -m bench.run --report                # rewrite the report from bench/out/*.json
 
 Each section saves its figures to bench/out/<section>.json; the report shows every saved one.
@@ -23,7 +24,7 @@ from collections.abc import Callable
 from bench.common import SHARED, save
 from bench.report import write_report
 
-SECTIONS = "xquad,answers,coverage,scale,scale_server,ingest,bot,load,recovery,scaleout,growth,cpu,traffic,shelves,duplicates,feeds,support,real_llm"
+SECTIONS = "xquad,answers,coverage,scale,scale_server,ingest,bot,load,recovery,scaleout,growth,cpu,traffic,shelves,inline,duplicates,feeds,support,real_llm"
 
 
 def _sections(args: argparse.Namespace) -> dict[str, Callable[[], None]]:
@@ -95,6 +96,11 @@ def _sections(args: argparse.Namespace) -> dict[str, Callable[[], None]]:
 
         save("shelves", bench_shelves(args.shelves_chunks))
 
+    def inline() -> None:
+        from bench.inline import bench_inline
+
+        save("inline", bench_inline())
+
     def growth() -> None:
         from bench.growth import bench_growth
 
@@ -128,6 +134,7 @@ def _sections(args: argparse.Namespace) -> dict[str, Callable[[], None]]:
         "xquad": xquad, "answers": answers, "ingest": ingest, "bot": bot, "load": load,
         "recovery": recovery, "scaleout": scaleout, "scale_server": scale_server, "scale": scale,
         "growth": growth, "cpu": cpu, "traffic": traffic, "shelves": shelves,
+        "inline": inline,
     }  # fmt: skip
 
 

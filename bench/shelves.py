@@ -122,6 +122,20 @@ def render_shelves(sh: dict[str, Any]) -> list[str]:
             f"| {name} | {r['p50_ms']} | {r['p95_ms']} | {r.get('p95_vs_baseline', '')} | "
             f"{r['cpu_ms']} |"
         )
+    every, public = (
+        cases.get("ten shelves: all ten (the CLI without --shelf)"),
+        cases.get("ten shelves: public (55%)"),
+    )
+    if every and public:
+        per = (every["p50_ms"] - public["p50_ms"]) / 9
+        lines += [
+            "",
+            f"What a shelf costs: each shelf searched is two Chroma queries (chunks, sentences), "
+            f"about {per:.1f} ms per shelf beyond the first at this size (p50). A chat bound to "
+            "one or two shelves stays within the target; a search of all ten shelves (the "
+            "operator's CLI without `--shelf`, or a chat bound to all of them) costs "
+            f"{every['p95_vs_baseline']}× the unfiltered p95.",
+        ]
     lines += [
         "",
         "The designs not taken, on the same kind of index (bench/NOTES.md, issue 26): Chroma's "
