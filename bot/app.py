@@ -28,7 +28,16 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from bot import access, handlers
-from bot.commands import channels, digests, group_settings, inline, owner, reactions, shelves
+from bot.commands import (
+    channels,
+    digests,
+    group_settings,
+    inline,
+    owner,
+    reactions,
+    shelves,
+    voice,
+)
 from bot.commands import feeds as feed_commands
 from bot.commands.source_links import link_secret
 from bot.error_handler import on_error
@@ -101,6 +110,7 @@ def build_application(
         answers=asyncio.Semaphore(settings.max_answers),
         owns_core=owns_core,
         metrics=Metrics(tokens=_token_reader(answerer)),
+        transcriber=_transcriber(settings),
     )
     ctx = ssl.create_default_context()  # one CA bundle load for both clients
     app = (
@@ -247,6 +257,19 @@ def schedule_inbox_watch(app: Application[Any, Any, Any, Any, Any, Any]) -> None
     app.job_queue.run_repeating(watch_inbox, interval=every, first=every, name="inbox-watch")
 
 
+def _transcriber(settings: BotSettings) -> Any:
+    """The speech-to-text endpoint for voice questions, when one is configured."""
+    if not settings.voice:
+        return None
+    from bot.transcribe import OpenAITranscriber
+
+    return OpenAITranscriber(
+        settings.transcribe_base_url,
+        settings.transcribe_api_key.get_secret_value(),
+        settings.transcribe_model,
+    )
+
+
 def _token_reader(answerer: Answerer) -> Any:
     tokens = getattr(answerer.llm, "tokens", None)
     return (lambda: dict(tokens)) if isinstance(tokens, dict) else None
@@ -278,6 +301,13 @@ def add_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         ("unsubscribe", digests.unsubscribe_command),
     ]:
         app.add_handler(CommandHandler(name, callback, filters=new & (private | groups)))
+    # Before the caption handler: a voice message captioned "@bot" is a voice question.
+    app.add_handler(
+        MessageHandler(
+            new & (private | groups) & (filters.VOICE | filters.AUDIO | filters.VIDEO_NOTE),
+            voice.voice_message,
+        )
+    )
     app.add_handler(MessageHandler(new & private & filters.Document.ALL, owner.document))
     app.add_handler(
         MessageHandler(new & private & filters.TEXT & ~filters.COMMAND, handlers.private_message)
@@ -341,6 +371,8 @@ async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None
     close = getattr(svc.answerer.llm, "close", None)
     if close is not None and svc.owns_core:
         await close()
+    if svc.transcriber is not None:
+        await svc.transcriber.close()
 
     def release() -> None:  # waits for a running ingest: off the event loop
         svc.ingest_pool.shutdown(wait=True)

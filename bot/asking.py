@@ -32,8 +32,10 @@ async def answer_message(
     question: str,
     history: list[tuple[str, str]],
     prefs: ChatSettings | None = None,
+    admitted_already: bool = False,
 ) -> None:
-    """Rate limits, then the core's answer delivered to the chat, then the log."""
+    """Rate limits (unless the caller passed them: a voice question, before transcribing),
+    then the core's answer delivered to the chat, then the log."""
     msg = update.effective_message
     chat = update.effective_chat
     if msg is None or chat is None:
@@ -41,7 +43,7 @@ async def answer_message(
     started = time.perf_counter()
     svc = services(context)
     lang = ui_lang(update)
-    if not await admitted(update, context):
+    if not admitted_already and not await admitted(update, context):
         return
     svc.metrics.questions.labels(chat.type).inc()
     question = question.strip()[:MAX_QUESTION_CHARS]

@@ -52,6 +52,22 @@ class BotSettings(Settings):
     log_text: bool = field(default=False, metadata={"env": "FOOTNOTE_LOG_TEXT"})
     metrics_port: int = field(default=0, metadata={"env": "FOOTNOTE_METRICS_PORT"})
     metrics_listen: str = field(default="127.0.0.1", metadata={"env": "FOOTNOTE_METRICS_LISTEN"})
+    # Voice questions: an OpenAI-compatible /audio/transcriptions endpoint. Set up when a base URL
+    # (a local faster-whisper or whisper.cpp server) or a key (OpenAI's own) is given.
+    transcribe_base_url: str = field(default="", metadata={"env": "FOOTNOTE_TRANSCRIBE_BASE_URL"})
+    transcribe_api_key: SecretStr = field(
+        default=SecretStr(""), metadata={"env": "FOOTNOTE_TRANSCRIBE_API_KEY", "secret": True}
+    )
+    transcribe_model: str = field(
+        default="whisper-1", metadata={"env": "FOOTNOTE_TRANSCRIBE_MODEL"}
+    )
+    voice_max_seconds: int = field(default=120, metadata={"env": "FOOTNOTE_VOICE_MAX_SECONDS"})
+    voice_max_mb: float = field(default=10.0, metadata={"env": "FOOTNOTE_VOICE_MAX_MB"})
+
+    @property
+    def voice(self) -> bool:
+        """Whether voice questions are set up (a transcription endpoint is configured)."""
+        return bool(self.transcribe_base_url or self.transcribe_api_key.get_secret_value())
 
     def validate(self) -> None:
         super().validate()

@@ -1,4 +1,5 @@
-"""A fake OpenAI-compatible server on 127.0.0.1 that the real `openai` client talks to over HTTP.
+"""A fake OpenAI-compatible server on 127.0.0.1 that the real `openai` client talks to over HTTP:
+chat completions, embeddings and audio transcriptions (multipart, as the real endpoint takes).
 
 Replies are scripted per endpoint: a queue of actions (reply, status with headers, hang) is
 consumed in order; every request body is recorded for assertions.
@@ -65,6 +66,10 @@ class FakeOpenAI:
         (a function of the request's body that gives the reply's content)."""
         self.script.setdefault(endpoint, deque()).append(action)
 
+    def transcriptions(self) -> list[dict[str, Any]]:
+        """The fields of the transcription requests received (the file as its bytes)."""
+        return [r["body"] for r in self.requests if r["path"].endswith("/audio/transcriptions")]
+
     def chats(self) -> list[dict[str, Any]]:
         """Bodies of the chat requests received, in order."""
         return [r["body"] for r in self.requests if r["path"].endswith("/chat/completions")]
@@ -93,8 +98,13 @@ class FakeOpenAI:
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
-                body = json.loads(self.rfile.read(length) or b"{}")
-                endpoint = "embeddings" if self.path.endswith("/embeddings") else "chat"
+                raw = self.rfile.read(length)
+                if self.path.endswith("/audio/transcriptions"):
+                    body = multipart_fields(self.headers.get("Content-Type", ""), raw)
+                    endpoint = "transcriptions"
+                else:
+                    body = json.loads(raw or b"{}")
+                    endpoint = "embeddings" if self.path.endswith("/embeddings") else "chat"
                 fake.requests.append(
                     {
                         "path": self.path,
@@ -116,6 +126,12 @@ class FakeOpenAI:
                         "error": {"message": "scripted error", "type": "server_error"}
                     }
                     self._send(action["status"], err, action.get("headers"))
+                    return
+                if endpoint == "transcriptions":
+                    if not body.get("file") or not body.get("model"):
+                        self._send(400, {"error": {"message": "file and model are required"}})
+                        return
+                    self._send(200, {"text": action.get("content", "")})
                     return
                 if endpoint == "embeddings":
                     inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
@@ -188,3 +204,29 @@ def chat_model_for(index: Any, fake_openai: Any, timeout: float) -> Any:
     llm = make_llm(settings)
     assert llm is not None
     return llm
+
+
+def multipart_fields(content_type: str, body: bytes) -> dict[str, Any]:
+    """A multipart/form-data body as {name: text}, a file as {name: bytes, name + "_name":
+    its filename}: read by the standard library's MIME parser, as a server would."""
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    message = BytesParser(policy=HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + body
+    )
+    fields: dict[str, Any] = {}
+    if not message.is_multipart():
+        return fields
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not name:
+            continue
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
+        filename = part.get_filename()
+        if filename is not None:
+            fields[str(name)], fields[f"{name}_name"] = data, filename
+        else:
+            fields[str(name)] = data.decode("utf-8", "replace")
+    return fields

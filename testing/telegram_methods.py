@@ -107,8 +107,9 @@ class BotApiMethods(TelegramState):
 
     def api_getFile(self, p: dict[str, Any]) -> Any:
         fid = p["file_id"]
-        path = f"documents/{fid}"
-        if path not in self.files:
+        # Telegram's folders: documents/, voice/, music/, video_notes/ (where a test put it)
+        path = next((f for f in self.files if f.rsplit("/", 1)[-1] == fid), "")
+        if not path:
             raise ApiError(400, "Bad Request: invalid file_id")
         return {
             "file_id": fid,
