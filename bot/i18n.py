@@ -22,36 +22,42 @@ STRINGS: dict[str, dict[str, str]] = {
         "• In a group, mention me (@{bot}), reply to one of my answers, or use /ask question.\n"
         "• /sources lists the articles I know.\n"
         "• In any other chat, type @{bot} and a question: the cited answer comes as a card to send.\n"
+        "• You can also ask by voice message, if voice is set up here.\n"
         "• Group admins: /settings chooses when I answer, how long and in which language.",
         "de": "Fragen Sie in einer beliebigen Sprache – ich antworte in Ihrer, mit nummerierten Links zu den Artikeln.\n\n"
         "• Im privaten Chat schreiben Sie einfach Ihre Frage.\n"
         "• In einer Gruppe erwähnen Sie mich (@{bot}), antworten auf eine meiner Antworten oder nutzen /ask Frage.\n"
         "• /sources zeigt die Artikel, die ich kenne.\n"
         "• In jedem anderen Chat tippen Sie @{bot} und eine Frage: Die belegte Antwort kommt als Karte zum Senden.\n"
+        "• Sie können auch per Sprachnachricht fragen, wenn Sprache hier eingerichtet ist.\n"
         "• Gruppenadmins: /settings legt fest, wann, wie ausführlich und in welcher Sprache ich antworte.",
         "ru": "Спрашивайте на любом языке — я отвечу на вашем, с нумерованными ссылками на статьи.\n\n"
         "• В личном чате просто напишите вопрос.\n"
         "• В группе упомяните меня (@{bot}), ответьте на мой ответ или используйте /ask вопрос.\n"
         "• /sources — список известных мне статей.\n"
         "• В любом другом чате наберите @{bot} и вопрос: ответ с источниками придёт карточкой, которую можно отправить.\n"
+        "• Можно спросить и голосовым сообщением, если это здесь настроено.\n"
         "• Админы группы: /settings — когда, насколько подробно и на каком языке я отвечаю.",
         "es": "Pregunta en cualquier idioma y responderé en el tuyo, con enlaces numerados a los artículos.\n\n"
         "• En un chat privado, escribe tu pregunta.\n"
         "• En un grupo, mencióname (@{bot}), responde a una de mis respuestas o usa /ask pregunta.\n"
         "• /sources muestra los artículos que conozco.\n"
         "• En cualquier otro chat, escribe @{bot} y una pregunta: la respuesta con fuentes llega como una tarjeta para enviar.\n"
+        "• También puedes preguntar con un mensaje de voz, si la voz está configurada aquí.\n"
         "• Administradores del grupo: /settings elige cuándo respondo, con qué extensión y en qué idioma.",
         "fr": "Posez votre question dans n’importe quelle langue : je réponds dans la vôtre, avec des liens numérotés vers les articles.\n\n"
         "• En privé, écrivez simplement votre question.\n"
         "• Dans un groupe, mentionnez-moi (@{bot}), répondez à l’une de mes réponses ou utilisez /ask question.\n"
         "• /sources liste les articles que je connais.\n"
         "• Dans n’importe quelle autre discussion, tapez @{bot} et une question : la réponse sourcée arrive sous forme de carte à envoyer.\n"
+        "• Vous pouvez aussi poser votre question par message vocal, si la voix est configurée ici.\n"
         "• Admins du groupe : /settings choisit quand je réponds, la longueur et la langue.",
         "uk": "Питайте будь-якою мовою — я відповім вашою, з нумерованими посиланнями на статті.\n\n"
         "• В особистому чаті просто напишіть запитання.\n"
         "• У групі згадайте мене (@{bot}), дайте відповідь на мою відповідь або скористайтеся /ask запитання.\n"
         "• /sources — список статей, які я знаю.\n"
         "• У будь-якому іншому чаті наберіть @{bot} і запитання: відповідь із джерелами прийде карткою, яку можна надіслати.\n"
+        "• Можна запитати й голосовим повідомленням, якщо це тут налаштовано.\n"
         "• Адміни групи: /settings — коли, наскільки докладно й якою мовою я відповідаю.",
     },
     "owner_help": {

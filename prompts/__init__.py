@@ -12,7 +12,7 @@ _VAR = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}")
 
 
 # Tags the templates use to fence data: a value can neither open nor close one of them.
-_FENCE_TAG = re.compile(r"<\s*/?\s*(?:source|story|question|conversation)\b", re.I)
+_FENCE_TAG = re.compile(r"<\s*/?\s*(?:source|story|question|conversation|post|claims)\b", re.I)
 
 
 class Trusted(str):
