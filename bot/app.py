@@ -30,6 +30,7 @@ from telegram.request import HTTPXRequest
 from bot import access, handlers
 from bot.commands import (
     channels,
+    check,
     digests,
     group_settings,
     inline,
@@ -63,6 +64,9 @@ PUBLIC_COMMANDS = {
                "(oder: week, ein Thema)", "ru": "Новости за сегодня (или: week, тема)"},
     "subscribe": {"en": "Daily digest here (admins)", "de": "Tägliche Übersicht hier (Admins)",
                   "ru": "Ежедневная сводка здесь (админы)"},
+    "check": {"en": "Check a post's claims (a link, a text, or in reply)",
+              "de": "Behauptungen eines Beitrags prüfen (Link, Text oder als Antwort)",
+              "ru": "Проверить утверждения поста (ссылка, текст или ответом)"},
 }  # fmt: skip
 OWNER_COMMANDS = {
     "stats": "Corpus and answer statistics",
@@ -292,6 +296,7 @@ def add_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         ("reindex", owner.reindex_command),
         ("source", channels.source),
         ("shelf", shelves.shelf_command),
+        ("check", check.check_command),
         ("allow", owner.allow),
         ("deny", owner.deny),
         ("feed", feed_commands.feed_command),
@@ -306,6 +311,12 @@ def add_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         MessageHandler(
             new & (private | groups) & (filters.VOICE | filters.AUDIO | filters.VIDEO_NOTE),
             voice.voice_message,
+        )
+    )
+    # A post forwarded into the private chat is checked against the archive, not asked.
+    app.add_handler(
+        MessageHandler(
+            new & private & filters.FORWARDED & (filters.TEXT | filters.CAPTION), check.forwarded
         )
     )
     app.add_handler(MessageHandler(new & private & filters.Document.ALL, owner.document))

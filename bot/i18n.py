@@ -23,6 +23,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "• /sources lists the articles I know.\n"
         "• In any other chat, type @{bot} and a question: the cited answer comes as a card to send.\n"
         "• You can also ask by voice message, if voice is set up here.\n"
+        "• Forward me a post, or use /check with a link, to see what the articles say about its claims.\n"
         "• Group admins: /settings chooses when I answer, how long and in which language.",
         "de": "Fragen Sie in einer beliebigen Sprache – ich antworte in Ihrer, mit nummerierten Links zu den Artikeln.\n\n"
         "• Im privaten Chat schreiben Sie einfach Ihre Frage.\n"
@@ -30,6 +31,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "• /sources zeigt die Artikel, die ich kenne.\n"
         "• In jedem anderen Chat tippen Sie @{bot} und eine Frage: Die belegte Antwort kommt als Karte zum Senden.\n"
         "• Sie können auch per Sprachnachricht fragen, wenn Sprache hier eingerichtet ist.\n"
+        "• Leiten Sie mir einen Beitrag weiter oder nutzen Sie /check mit einem Link: Ich zeige, was die Artikel zu seinen Behauptungen sagen.\n"
         "• Gruppenadmins: /settings legt fest, wann, wie ausführlich und in welcher Sprache ich antworte.",
         "ru": "Спрашивайте на любом языке — я отвечу на вашем, с нумерованными ссылками на статьи.\n\n"
         "• В личном чате просто напишите вопрос.\n"
@@ -37,6 +39,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "• /sources — список известных мне статей.\n"
         "• В любом другом чате наберите @{bot} и вопрос: ответ с источниками придёт карточкой, которую можно отправить.\n"
         "• Можно спросить и голосовым сообщением, если это здесь настроено.\n"
+        "• Перешлите мне пост или используйте /check со ссылкой — покажу, что говорят статьи о его утверждениях.\n"
         "• Админы группы: /settings — когда, насколько подробно и на каком языке я отвечаю.",
         "es": "Pregunta en cualquier idioma y responderé en el tuyo, con enlaces numerados a los artículos.\n\n"
         "• En un chat privado, escribe tu pregunta.\n"
@@ -44,6 +47,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "• /sources muestra los artículos que conozco.\n"
         "• En cualquier otro chat, escribe @{bot} y una pregunta: la respuesta con fuentes llega como una tarjeta para enviar.\n"
         "• También puedes preguntar con un mensaje de voz, si la voz está configurada aquí.\n"
+        "• Reenvíame una publicación o usa /check con un enlace para ver qué dicen los artículos de sus afirmaciones.\n"
         "• Administradores del grupo: /settings elige cuándo respondo, con qué extensión y en qué idioma.",
         "fr": "Posez votre question dans n’importe quelle langue : je réponds dans la vôtre, avec des liens numérotés vers les articles.\n\n"
         "• En privé, écrivez simplement votre question.\n"
@@ -51,6 +55,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "• /sources liste les articles que je connais.\n"
         "• Dans n’importe quelle autre discussion, tapez @{bot} et une question : la réponse sourcée arrive sous forme de carte à envoyer.\n"
         "• Vous pouvez aussi poser votre question par message vocal, si la voix est configurée ici.\n"
+        "• Transférez-moi un message, ou utilisez /check avec un lien, pour voir ce que disent les articles de ses affirmations.\n"
         "• Admins du groupe : /settings choisit quand je réponds, la longueur et la langue.",
         "uk": "Питайте будь-якою мовою — я відповім вашою, з нумерованими посиланнями на статті.\n\n"
         "• В особистому чаті просто напишіть запитання.\n"
@@ -58,6 +63,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "• /sources — список статей, які я знаю.\n"
         "• У будь-якому іншому чаті наберіть @{bot} і запитання: відповідь із джерелами прийде карткою, яку можна надіслати.\n"
         "• Можна запитати й голосовим повідомленням, якщо це тут налаштовано.\n"
+        "• Перешліть мені допис або скористайтеся /check із посиланням — покажу, що кажуть статті про його твердження.\n"
         "• Адміни групи: /settings — коли, наскільки докладно й якою мовою я відповідаю.",
     },
     "owner_help": {
@@ -185,6 +191,22 @@ STRINGS: dict[str, dict[str, str]] = {
         "es": "No oí palabras en esa grabación.",
         "fr": "Je n’ai entendu aucun mot dans cet enregistrement.",
         "uk": "У цьому записі я не почув слів.",
+    },
+    "check_usage": {
+        "en": "Send /check with a link or a text, or reply /check to the message to check. In a private chat, forwarding a post to me checks it too.",
+        "de": "Senden Sie /check mit einem Link oder Text, oder antworten Sie mit /check auf die zu prüfende Nachricht. Im privaten Chat prüfe ich auch weitergeleitete Beiträge.",
+        "ru": "Отправьте /check со ссылкой или текстом или ответьте /check на сообщение, которое нужно проверить. В личном чате можно просто переслать мне пост.",
+        "es": "Envía /check con un enlace o un texto, o responde /check al mensaje que quieras comprobar. En un chat privado, reenviarme una publicación también la comprueba.",
+        "fr": "Envoyez /check avec un lien ou un texte, ou répondez /check au message à vérifier. En privé, me transférer un message le vérifie aussi.",
+        "uk": "Надішліть /check із посиланням або текстом чи відповідайте /check на повідомлення, яке треба перевірити. В особистому чаті можна просто переслати мені допис.",
+    },
+    "check_failed": {
+        "en": "I could not check that: {reason}",
+        "de": "Das konnte ich nicht prüfen: {reason}",
+        "ru": "Не удалось проверить: {reason}",
+        "es": "No pude comprobarlo: {reason}",
+        "fr": "Je n’ai pas pu vérifier cela : {reason}",
+        "uk": "Не вдалося перевірити: {reason}",
     },
     "shelves_here": {
         "en": "{chat} answers from these shelves of articles: {shelves}.",

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the same names, for type checkers (a test keeps both lists equal)
     from retrieval.answer.answerer import Answerer as Answerer
+    from retrieval.answer.check import check_post as check_post
+    from retrieval.answer.check import post_of as post_of
     from retrieval.answer.digest import digest as digest
     from retrieval.answer.digest import period as period
     from retrieval.cli.commands import build_parser as build_parser
@@ -58,6 +60,8 @@ if TYPE_CHECKING:  # the same names, for type checkers (a test keeps both lists 
 _WHERE: dict[str, tuple[str, str]] = {
     "Answer": ("retrieval.types", "Answer"),
     "Answerer": ("retrieval.answer.answerer", "Answerer"),
+    "check_post": ("retrieval.answer.check", "check_post"),
+    "post_of": ("retrieval.answer.check", "post_of"),
     "PUBLIC_SHELF": ("retrieval.shelves", "PUBLIC"),
     "ShelfNameError": ("retrieval.shelves", "ShelfNameError"),
     "derived_shelf": ("retrieval.shelves", "derived_shelf"),

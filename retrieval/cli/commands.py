@@ -247,6 +247,33 @@ def cmd_digest(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    """A post (text or URL) checked against the archive: its claims and what the articles say."""
+    import asyncio
+
+    from retrieval.answer.check import check_post, post_of
+
+    answerer = _answerer(args)
+    post = post_of(answerer.index, " ".join(args.post))
+
+    async def run() -> Any:
+        try:
+            return await check_post(
+                answerer.index, answerer.llm, post, _shelves(args), args.lang or ""
+            )
+        finally:
+            close = getattr(answerer.llm, "close", None)
+            if close is not None:
+                await close()
+
+    result = asyncio.run(run())
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(format_answer(result.as_answer()))
+    return 0
+
+
 def cmd_sources(args: argparse.Namespace) -> int:
     from retrieval.index.inventory import sources
 
@@ -380,6 +407,13 @@ def build_parser(extend: Callable[[Any], None] | None = None) -> argparse.Argume
     s.add_argument("--json", action="store_true")
     _shelf_option(s)
     s.set_defaults(func=cmd_digest)
+
+    s = sub.add_parser("check", help="check a post's claims against the articles (text or URL)")
+    s.add_argument("post", nargs="+", metavar="TEXT_OR_URL")
+    s.add_argument("--lang", help="the post's language (ISO 639-1), if detection may miss it")
+    s.add_argument("--json", action="store_true")
+    _shelf_option(s)
+    s.set_defaults(func=cmd_check)
 
     s = sub.add_parser("sources", help="list the indexed articles")
     s.add_argument("--json", action="store_true")

@@ -1,0 +1,221 @@
+"""Check a post against the archive: its main claims (at most five), each with what the articles
+say: supported, contradicted, or not in the articles, with dated citations.
+
+With a model: one call lists the claims, each claim's passages are searched, one call judges them
+all. A verdict stands only on a passage it cites, and a "supported" claim must find its numbers
+and names in that passage (support.missing_facts), as any cited sentence must: a changed number
+is never confirmed by the passage that holds the real one. Offline no verdict is made: each
+sentence of the post gets its closest passages, under a header that says so."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from prompts import Trusted, render
+from retrieval.answer.support import missing_facts
+from retrieval.errors import InputError
+from retrieval.index.parts import Index
+from retrieval.llm.citations import strip_reasoning
+from retrieval.llm.client import ChatModel, LLMError
+from retrieval.llm.prompts import format_sources
+from retrieval.search.hybrid import Filters, SearchResult, search
+from retrieval.search.passages import searched_text
+from retrieval.strings import text
+from retrieval.text.sentences import sentence_units
+from retrieval.types import ANSWERED, NOT_COVERED, Answer, Citation, Hit
+
+log = logging.getLogger(__name__)
+
+MAX_CLAIMS = 5
+PER_CLAIM = 3  # passages searched per claim
+OFFLINE_CLOSEST = 2  # shown per sentence when no verdict is made
+POST_CHARS = 4000  # what of a post is read
+SUPPORTED, CONTRADICTED, NOT_FOUND = "supported", "contradicted", "not_in_articles"
+_VERDICT = re.compile(r"^\s*(\d+)[.)]\s*(SUPPORTED|CONTRADICTED|NOT_FOUND)\b(.*)$", re.I | re.M)
+_CITE = re.compile(r"\[(\d+)\]")
+_KEYS = {SUPPORTED: "supported", CONTRADICTED: "contradicted", NOT_FOUND: "not_found"}
+_CLAIM = re.compile(r"^\s*(\d+)[.)]\s+(.+?)\s*$", re.M)
+
+
+@dataclass
+class ClaimCheck:
+    claim: str
+    verdict: str  # SUPPORTED, CONTRADICTED, NOT_FOUND; "" offline (closest passages only)
+    citations: list[Citation] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "claim": self.claim,
+            "verdict": self.verdict or None,
+            "citations": [c.to_json() for c in self.citations],
+        }
+
+
+@dataclass
+class CheckResult:
+    post: str
+    language: str
+    mode: str  # "llm" (verdicts) or "offline" (closest passages, no verdict)
+    claims: list[ClaimCheck]
+    note: str = ""
+
+    def as_answer(self, language: str = "") -> Answer:
+        """The check in the shape every front end renders: one line per claim with its verdict
+        and citations [n] (numbered over all claims), then the sources; the fixed words in
+        `language` (the asker's; default the post's)."""
+        lang = language or self.language
+        head = text("check_header" if self.mode == "llm" else "check_offline_header", lang)
+        lines: list[str] = [head]
+        citations: list[Citation] = []
+        for i, c in enumerate(self.claims, 1):
+            marks = ""
+            for cite in c.citations:
+                citations.append(replace(cite, number=len(citations) + 1))
+                marks += f"[{len(citations)}]"
+            verdict = f" — {text(f'verdict_{_KEYS[c.verdict]}', lang)}" if c.verdict else ""
+            lines.append(f"{i}. “{c.claim}”{verdict} {marks}".rstrip())
+        found = any(c.citations for c in self.claims)
+        return Answer(self.post, "\n\n".join(lines), lang, found, citations,
+                      "llm" if self.mode == "llm" else "extractive", note=self.note,
+                      coverage=ANSWERED if found else NOT_COVERED)  # fmt: skip
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "post": self.post,
+            "language": self.language,
+            "mode": self.mode,
+            "claims": [c.to_json() for c in self.claims],
+            "note": self.note,
+        }
+
+
+async def check_post(
+    index: Index,
+    llm: ChatModel | None,
+    post: str,
+    shelves: tuple[str, ...] = (),
+    language: str = "",
+) -> CheckResult:
+    """The claims of `post` and what the archive (its `shelves`) says of each."""
+    post = post.strip()[:POST_CHARS]
+    lang = language or await asyncio.to_thread(index.detector.detect, post[:1500])
+    if llm is not None:
+        try:
+            claims = await _claims(llm, post)
+            if claims:
+                found = await asyncio.to_thread(_search_all, index, claims, shelves)
+                return CheckResult(post, lang, "llm", await _judged(llm, claims, found, lang))
+        except LLMError as exc:
+            log.warning("check without the model: %s", exc)
+    claims = _sentences(post)
+    found = await asyncio.to_thread(_search_all, index, claims, shelves)
+    return CheckResult(
+        post, lang, "offline",
+        [ClaimCheck(c, "", _closest(r)[:OFFLINE_CLOSEST]) for c, r in zip(claims, found, strict=True)],
+        note="no language model configured: closest passages, no verdict",
+    )  # fmt: skip
+
+
+def post_of(index: Index, text_or_url: str) -> str:
+    """The post to check: the text itself, or the article at a URL, fetched through the guarded
+    fetcher and cleaned as ingest would, but never stored."""
+    from retrieval.index.prepare import prepare
+    from retrieval.sources.load import LoadLimits, is_url, load_url
+    from retrieval.types import Document
+
+    value = text_or_url.strip()
+    if not is_url(value) or " " in value:
+        return value
+    for item in load_url(value, LoadLimits.from_settings(index.settings)):
+        if isinstance(item, Document):
+            article = prepare(item, index.detector)
+            return f"{article.title}\n\n{article.text}".strip()
+    raise InputError(f"{value}: the page holds no article")
+
+
+def _sentences(post: str) -> list[str]:
+    """Offline, the post's sentences stand for its claims: the longest ones, in order."""
+    spans = sentence_units(post)
+    units = [post[a:b].strip() for a, b in spans] or [post]
+    units = [u for u in units if len(u.split()) >= 3 or len(u) >= 12] or units
+    keep = set(sorted(range(len(units)), key=lambda i: -len(units[i]))[:MAX_CLAIMS])
+    return [u for i, u in enumerate(units) if i in keep]
+
+
+def _search_all(index: Index, claims: list[str], shelves: tuple[str, ...]) -> list[SearchResult]:
+    within = Filters(shelves=shelves)
+    return [
+        search(index, searched_text(c), PER_CLAIM, filters=within, sentences=True) for c in claims
+    ]
+
+
+def _closest(result: SearchResult, only: list[int] | None = None) -> list[Citation]:
+    """Citations of the result's hits (`only`: those indexes), each with its sentence closest
+    to the claim."""
+    best: dict[int, tuple[float, str]] = {}
+    for s in result.sentences:
+        if s.hit not in best or s.similarity > best[s.hit][0]:
+            best[s.hit] = (s.similarity, s.text)
+    picked = only if only is not None else list(range(len(result.hits)))
+    out = []
+    for number, i in enumerate(picked, 1):
+        c = result.hits[i].chunk
+        quote = best.get(i, (0.0, c.text[:300]))[1]
+        out.append(Citation(number, c.article_id, c.chunk_id, c.title, c.url, c.date, quote,
+                            shelf=c.shelf))  # fmt: skip
+    return out
+
+
+async def _claims(llm: ChatModel, post: str) -> list[str]:
+    prompt = render("check_claims", post=post, max_claims=MAX_CLAIMS)
+    reply = strip_reasoning(await llm.complete([{"role": "user", "content": prompt}], 400))
+    claims = [m.group(2).strip() for m in _CLAIM.finditer(reply)]
+    return [c for c in dict.fromkeys(claims) if c][:MAX_CLAIMS]
+
+
+async def _judged(
+    llm: ChatModel, claims: list[str], found: list[SearchResult], lang: str
+) -> list[ClaimCheck]:
+    """One call judges every claim against all the passages found (numbered once)."""
+    hits: list[Hit] = []
+    where: list[tuple[int, int]] = []  # passage number - 1 -> (claim index, hit index)
+    for ci, result in enumerate(found):
+        for hi, h in enumerate(result.hits):
+            if h.chunk.chunk_id not in {x.chunk.chunk_id for x in hits}:
+                hits.append(h)
+                where.append((ci, hi))
+    numbered = "\n".join(f"{i}. {html.escape(c)}" for i, c in enumerate(claims, 1))
+    prompt = render("check_verdicts", sources=Trusted(format_sources(hits)), claims=numbered)
+    reply = strip_reasoning(await llm.complete([{"role": "user", "content": prompt}], 300))
+    verdicts: dict[int, tuple[str, list[int]]] = {}
+    for m in _VERDICT.finditer(reply):
+        cited = [int(n) for n in _CITE.findall(m.group(3)) if 1 <= int(n) <= len(hits)]
+        verdicts.setdefault(int(m.group(1)), (m.group(2).upper(), cited))
+    out = []
+    for i, claim in enumerate(claims, 1):
+        verdict, cited = verdicts.get(i, ("NOT_FOUND", []))
+        kept = [n for n in cited if verdict != "SUPPORTED" or _holds(claim, hits[n - 1], lang)]
+        if verdict == "NOT_FOUND" or not kept:
+            out.append(ClaimCheck(claim, NOT_FOUND, []))
+            continue
+        citations = []
+        for number, n in enumerate(dict.fromkeys(kept), 1):
+            ci, hi = where[n - 1]
+            cite = _closest(found[ci], [hi])[0]
+            citations.append(
+                Citation(number, cite.article_id, cite.chunk_id, cite.title, cite.url, cite.date,
+                         cite.quote, shelf=cite.shelf)
+            )  # fmt: skip
+        out.append(ClaimCheck(claim, SUPPORTED if verdict == "SUPPORTED" else CONTRADICTED,
+                              citations))  # fmt: skip
+    return out
+
+
+def _holds(claim: str, hit: Hit, lang: str) -> bool:
+    """A passage confirms a claim only if it holds the claim's numbers and names."""
+    return int(missing_facts(claim, "", [hit], lang)[0]) == 0
