@@ -32,6 +32,7 @@ from bot.commands import (
     channels,
     check,
     digests,
+    follows,
     group_settings,
     inline,
     owner,
@@ -64,6 +65,8 @@ PUBLIC_COMMANDS = {
                "(oder: week, ein Thema)", "ru": "Новости за сегодня (или: week, тема)"},
     "subscribe": {"en": "Daily digest here (admins)", "de": "Tägliche Übersicht hier (Admins)",
                   "ru": "Ежедневная сводка здесь (админы)"},
+    "follow": {"en": "Tell me when there is news of a story", "de": "Bei Neuem zu einem Thema Bescheid geben",
+               "ru": "Сообщать о новостях по теме"},
     "check": {"en": "Check a post's claims (a link, a text, or in reply)",
               "de": "Behauptungen eines Beitrags prüfen (Link, Text oder als Antwort)",
               "ru": "Проверить утверждения поста (ссылка, текст или ответом)"},
@@ -297,6 +300,9 @@ def add_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         ("source", channels.source),
         ("shelf", shelves.shelf_command),
         ("check", check.check_command),
+        ("follow", follows.follow_command),
+        ("following", follows.following_command),
+        ("unfollow", follows.unfollow_command),
         ("allow", owner.allow),
         ("deny", owner.deny),
         ("feed", feed_commands.feed_command),
@@ -355,6 +361,7 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     schedule_inbox_watch(app)
     feed_commands.schedule(app)
     digests.schedule(app)
+    follows.schedule(app)
     # Models load in the background; a question arriving meanwhile waits in its worker thread.
     svc.warming = asyncio.get_running_loop().run_in_executor(None, svc.index.warm)
 

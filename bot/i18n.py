@@ -24,6 +24,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "• In any other chat, type @{bot} and a question: the cited answer comes as a card to send.\n"
         "• You can also ask by voice message, if voice is set up here.\n"
         "• Forward me a post, or use /check with a link, to see what the articles say about its claims.\n"
+        "• /follow words: I tell you when new articles of that story arrive (/following, /unfollow N).\n"
         "• Group admins: /settings chooses when I answer, how long and in which language.",
         "de": "Fragen Sie in einer beliebigen Sprache – ich antworte in Ihrer, mit nummerierten Links zu den Artikeln.\n\n"
         "• Im privaten Chat schreiben Sie einfach Ihre Frage.\n"
@@ -32,6 +33,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "• In jedem anderen Chat tippen Sie @{bot} und eine Frage: Die belegte Antwort kommt als Karte zum Senden.\n"
         "• Sie können auch per Sprachnachricht fragen, wenn Sprache hier eingerichtet ist.\n"
         "• Leiten Sie mir einen Beitrag weiter oder nutzen Sie /check mit einem Link: Ich zeige, was die Artikel zu seinen Behauptungen sagen.\n"
+        "• /follow Stichworte: Ich melde mich, wenn neue Artikel zu dieser Geschichte kommen (/following, /unfollow N).\n"
         "• Gruppenadmins: /settings legt fest, wann, wie ausführlich und in welcher Sprache ich antworte.",
         "ru": "Спрашивайте на любом языке — я отвечу на вашем, с нумерованными ссылками на статьи.\n\n"
         "• В личном чате просто напишите вопрос.\n"
@@ -40,6 +42,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "• В любом другом чате наберите @{bot} и вопрос: ответ с источниками придёт карточкой, которую можно отправить.\n"
         "• Можно спросить и голосовым сообщением, если это здесь настроено.\n"
         "• Перешлите мне пост или используйте /check со ссылкой — покажу, что говорят статьи о его утверждениях.\n"
+        "• /follow слова: сообщу, когда появятся новые статьи по этой теме (/following, /unfollow N).\n"
         "• Админы группы: /settings — когда, насколько подробно и на каком языке я отвечаю.",
         "es": "Pregunta en cualquier idioma y responderé en el tuyo, con enlaces numerados a los artículos.\n\n"
         "• En un chat privado, escribe tu pregunta.\n"
@@ -48,6 +51,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "• En cualquier otro chat, escribe @{bot} y una pregunta: la respuesta con fuentes llega como una tarjeta para enviar.\n"
         "• También puedes preguntar con un mensaje de voz, si la voz está configurada aquí.\n"
         "• Reenvíame una publicación o usa /check con un enlace para ver qué dicen los artículos de sus afirmaciones.\n"
+        "• /follow palabras: te aviso cuando lleguen artículos nuevos de esa historia (/following, /unfollow N).\n"
         "• Administradores del grupo: /settings elige cuándo respondo, con qué extensión y en qué idioma.",
         "fr": "Posez votre question dans n’importe quelle langue : je réponds dans la vôtre, avec des liens numérotés vers les articles.\n\n"
         "• En privé, écrivez simplement votre question.\n"
@@ -56,6 +60,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "• Dans n’importe quelle autre discussion, tapez @{bot} et une question : la réponse sourcée arrive sous forme de carte à envoyer.\n"
         "• Vous pouvez aussi poser votre question par message vocal, si la voix est configurée ici.\n"
         "• Transférez-moi un message, ou utilisez /check avec un lien, pour voir ce que disent les articles de ses affirmations.\n"
+        "• /follow mots : je vous préviens quand de nouveaux articles de cette histoire arrivent (/following, /unfollow N).\n"
         "• Admins du groupe : /settings choisit quand je réponds, la longueur et la langue.",
         "uk": "Питайте будь-якою мовою — я відповім вашою, з нумерованими посиланнями на статті.\n\n"
         "• В особистому чаті просто напишіть запитання.\n"
@@ -64,6 +69,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "• У будь-якому іншому чаті наберіть @{bot} і запитання: відповідь із джерелами прийде карткою, яку можна надіслати.\n"
         "• Можна запитати й голосовим повідомленням, якщо це тут налаштовано.\n"
         "• Перешліть мені допис або скористайтеся /check із посиланням — покажу, що кажуть статті про його твердження.\n"
+        "• /follow слова: повідомлю, коли з’являться нові статті на цю тему (/following, /unfollow N).\n"
         "• Адміни групи: /settings — коли, наскільки докладно й якою мовою я відповідаю.",
     },
     "owner_help": {
@@ -207,6 +213,70 @@ STRINGS: dict[str, dict[str, str]] = {
         "es": "No pude comprobarlo: {reason}",
         "fr": "Je n’ai pas pu vérifier cela : {reason}",
         "uk": "Не вдалося перевірити: {reason}",
+    },
+    "follow_usage": {
+        "en": "Follow a story: /follow Xiaomi 17 launch. /following lists what this chat follows, /unfollow N stops one.",
+        "de": "Einer Geschichte folgen: /follow Xiaomi 17 Marktstart. /following zeigt, was dieser Chat verfolgt, /unfollow N beendet eine.",
+        "ru": "Следить за темой: /follow запуск Xiaomi 17. /following — за чем следит чат, /unfollow N — перестать.",
+        "es": "Seguir una historia: /follow lanzamiento del Xiaomi 17. /following muestra lo que sigue este chat, /unfollow N deja una.",
+        "fr": "Suivre une histoire : /follow lancement du Xiaomi 17. /following liste ce que suit cette discussion, /unfollow N en arrête une.",
+        "uk": "Стежити за темою: /follow запуск Xiaomi 17. /following — за чим стежить чат, /unfollow N — припинити.",
+    },
+    "follow_added": {
+        "en": "Following “{words}”: I will tell this chat when new articles about it arrive.",
+        "de": "Ich folge „{words}“: Sobald neue Artikel dazu kommen, sage ich hier Bescheid.",
+        "ru": "Слежу за «{words}»: сообщу в этот чат, когда появятся новые статьи.",
+        "es": "Sigo «{words}»: avisaré en este chat cuando lleguen artículos nuevos.",
+        "fr": "Je suis « {words} » : je préviendrai ici dès que de nouveaux articles arriveront.",
+        "uk": "Стежу за «{words}»: повідомлю в цей чат, коли з’являться нові статті.",
+    },
+    "follow_too_many": {
+        "en": "This chat already follows 20 stories: /unfollow one first.",
+        "de": "Dieser Chat verfolgt schon 20 Geschichten: Beenden Sie zuerst eine mit /unfollow.",
+        "ru": "Этот чат уже следит за 20 темами: сначала уберите одну через /unfollow.",
+        "es": "Este chat ya sigue 20 historias: deja una primero con /unfollow.",
+        "fr": "Cette discussion suit déjà 20 histoires : arrêtez-en d’abord une avec /unfollow.",
+        "uk": "Цей чат уже стежить за 20 темами: спершу приберіть одну через /unfollow.",
+    },
+    "follow_none": {
+        "en": "This chat follows no story yet: /follow words.",
+        "de": "Dieser Chat verfolgt noch keine Geschichte: /follow Stichworte.",
+        "ru": "Этот чат пока ни за чем не следит: /follow слова.",
+        "es": "Este chat aún no sigue ninguna historia: /follow palabras.",
+        "fr": "Cette discussion ne suit encore aucune histoire : /follow mots.",
+        "uk": "Цей чат поки ні за чим не стежить: /follow слова.",
+    },
+    "following": {
+        "en": "Stories this chat follows (/unfollow N stops one):",
+        "de": "Geschichten, denen dieser Chat folgt (/unfollow N beendet eine):",
+        "ru": "Темы, за которыми следит чат (/unfollow N — перестать):",
+        "es": "Historias que sigue este chat (/unfollow N deja una):",
+        "fr": "Histoires suivies par cette discussion (/unfollow N en arrête une) :",
+        "uk": "Теми, за якими стежить чат (/unfollow N — припинити):",
+    },
+    "unfollowed": {
+        "en": "No longer following “{words}”.",
+        "de": "„{words}“ wird nicht mehr verfolgt.",
+        "ru": "Больше не слежу за «{words}».",
+        "es": "Ya no sigo «{words}».",
+        "fr": "Je ne suis plus « {words} ».",
+        "uk": "Більше не стежу за «{words}».",
+    },
+    "follow_alert": {
+        "en": "News of “{words}”:",
+        "de": "Neues zu „{words}“:",
+        "ru": "Новое по теме «{words}»:",
+        "es": "Novedades de «{words}»:",
+        "fr": "Du nouveau sur « {words} » :",
+        "uk": "Нове за темою «{words}»:",
+    },
+    "follow_more": {
+        "en": "…and {n} more articles of the stories this chat follows today (the day's limit of alerts is reached): /digest lists them.",
+        "de": "…und {n} weitere Artikel zu den verfolgten Geschichten heute (das Tageslimit der Hinweise ist erreicht): /digest zeigt sie.",
+        "ru": "…и ещё {n} статей по темам этого чата за сегодня (дневной лимит уведомлений исчерпан): /digest покажет их.",
+        "es": "…y {n} artículos más de las historias que sigue este chat hoy (se alcanzó el límite diario de avisos): /digest los muestra.",
+        "fr": "…et {n} autres articles des histoires suivies aujourd’hui (la limite quotidienne d’alertes est atteinte) : /digest les liste.",
+        "uk": "…і ще {n} статей за темами цього чату сьогодні (денний ліміт сповіщень вичерпано): /digest покаже їх.",
     },
     "shelves_here": {
         "en": "{chat} answers from these shelves of articles: {shelves}.",

@@ -61,6 +61,7 @@ class BotSettings(Settings):
     transcribe_model: str = field(
         default="whisper-1", metadata={"env": "FOOTNOTE_TRANSCRIBE_MODEL"}
     )
+    follow_daily: int = field(default=10, metadata={"env": "FOOTNOTE_FOLLOW_DAILY"})
     voice_max_seconds: int = field(default=120, metadata={"env": "FOOTNOTE_VOICE_MAX_SECONDS"})
     voice_max_mb: float = field(default=10.0, metadata={"env": "FOOTNOTE_VOICE_MAX_MB"})
 

@@ -43,6 +43,9 @@ if TYPE_CHECKING:  # the same names, for type checkers (a test keeps both lists 
     from retrieval.languages import pick as pick
     from retrieval.llm.client import make_llm as make_llm
     from retrieval.llm.prompts import NOT_FOUND as NOT_FOUND
+    from retrieval.search.follow import score as follow_score  # noqa: F401
+    from retrieval.search.follow import story as follow_story  # noqa: F401
+    from retrieval.search.follow import written as follow_written  # noqa: F401
     from retrieval.settings import Settings as Settings
     from retrieval.shelves import PUBLIC as PUBLIC_SHELF  # noqa: F401
     from retrieval.shelves import ShelfNameError as ShelfNameError
@@ -62,6 +65,9 @@ _WHERE: dict[str, tuple[str, str]] = {
     "Answerer": ("retrieval.answer.answerer", "Answerer"),
     "check_post": ("retrieval.answer.check", "check_post"),
     "post_of": ("retrieval.answer.check", "post_of"),
+    "follow_score": ("retrieval.search.follow", "score"),
+    "follow_story": ("retrieval.search.follow", "story"),
+    "follow_written": ("retrieval.search.follow", "written"),
     "PUBLIC_SHELF": ("retrieval.shelves", "PUBLIC"),
     "ShelfNameError": ("retrieval.shelves", "ShelfNameError"),
     "derived_shelf": ("retrieval.shelves", "derived_shelf"),

@@ -23,7 +23,7 @@ from retrieval.api import (
     with_wal,
 )
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # SQLite autoincrements INTEGER only
 
 meta = sa.MetaData()
@@ -61,6 +61,24 @@ chat_shelves_t = sa.Table(  # a chat bound by an owner; a chat without rows has 
     sa.Column("shelf", sa.String(40), primary_key=True),
     sa.Column("added_by", sa.BigInteger, nullable=False),
     sa.Column("added_at", sa.Float, nullable=False),
+)  # fmt: skip
+follows_t = sa.Table(  # stories a chat follows (/follow)
+    "follows", meta,
+    sa.Column("id", ID, primary_key=True, autoincrement=True),
+    sa.Column("chat_id", sa.BigInteger, nullable=False, index=True),
+    sa.Column("words", sa.Text, nullable=False),
+    sa.Column("lang", sa.String(16), nullable=False, server_default=""),
+    sa.Column("added_by", sa.BigInteger, nullable=False),
+    sa.Column("added_at", sa.Float, nullable=False),
+)  # fmt: skip
+follow_alerts_t = sa.Table(  # an article told to a chat, once (the claim that makes it once)
+    "follow_alerts", meta,
+    sa.Column("chat_id", sa.BigInteger, primary_key=True),
+    sa.Column("article_id", sa.String(64), primary_key=True),
+    sa.Column("follow_id", sa.BigInteger, nullable=False),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("sent", sa.Boolean, nullable=False),  # false: over the day's cap, folded
+    sa.Index("follow_alerts_chat_at", "chat_id", "at"),
 )  # fmt: skip
 answers_t = sa.Table(
     "answers", meta,
@@ -145,6 +163,7 @@ MIGRATIONS = [
     Migration("bot-0004-channel-shelf", add_column("channels", "shelf", "TEXT NOT NULL DEFAULT ''")),
     Migration("bot-0005-channel-discussion", add_column("channels", "linked_chat_id", "BIGINT")),
     Migration("bot-0006-chat-shelves", create_tables(meta)),
+    Migration("bot-0007-follows", create_tables(meta)),
 ]  # fmt: skip
 
 

@@ -1,5 +1,5 @@
 """The bot's state, opened once: one database and the stores that own its tables (chats, the
-answer log, the update inbox, rate windows). A box of parts; the verbs are the stores'."""
+answer log, the update inbox, rate windows, digests, follows). A box of parts; the verbs are the stores'."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 from bot.store.answer_log import AnswerLog
 from bot.store.chats import Chats
 from bot.store.db import Database, database_url
+from bot.store.follows import Follows
 from bot.store.inbox import Inbox
 from bot.store.rate_windows import RateWindows
 from bot.store.subscriptions import Subscriptions
@@ -25,13 +26,14 @@ class State:
     inbox: Inbox
     windows: RateWindows
     subscriptions: Subscriptions
+    follows: Follows
     _pruned_at: float = field(default=float("-inf"), repr=False)
 
     @classmethod
     def open(cls, url: str, log_text: bool = False) -> State:
         db = Database(url)
         return cls(db, Chats(db), AnswerLog(db, log_text), Inbox(db), RateWindows(db),
-                   Subscriptions(db))  # fmt: skip
+                   Subscriptions(db), Follows(db))  # fmt: skip
 
     @classmethod
     def for_settings(cls, settings: Any) -> State:

@@ -253,6 +253,15 @@ class Catalog:
             "ORDER BY date DESC, title"
         )
 
+    def ready_since(self, moment: float, limit: int = 500) -> list[Row]:
+        """Articles written (added or updated) after `moment` (a time.time()), oldest first,
+        found by the index on `updated_at`: what a follow round has not seen."""
+        return self._q(
+            "SELECT article_id, title, url, date, lang, shelf, updated_at, chunks FROM articles "
+            "WHERE updated_at > :m AND state='ready' ORDER BY updated_at LIMIT :n",
+            {"m": moment, "n": limit},
+        )
+
     def shelves(self) -> dict[str, tuple[int, int]]:
         """{shelf: (articles, chunks)} of the ready articles, by name."""
         rows = self._q(

@@ -52,6 +52,7 @@ sa.Table(
     # A search within a period finds the period's chunks without a scan (search/hybrid.py).
     sa.Index("articles_date", "date"),
     sa.Index("articles_shelf", "shelf"),  # `footnote shelves`, a digest of some shelves
+    sa.Index("articles_updated", "updated_at"),  # what is new since a moment (followed stories)
 )  # fmt: skip
 sa.Table(
     "sources", meta,
@@ -145,6 +146,10 @@ def _date_index(c: Connection) -> None:
     c.exec_driver_sql("CREATE INDEX IF NOT EXISTS articles_date ON articles (date)")
 
 
+def _updated_index(c: Connection) -> None:
+    c.exec_driver_sql("CREATE INDEX IF NOT EXISTS articles_updated ON articles (updated_at)")
+
+
 def _shelves(c: Connection) -> None:
     """Every article stored so far is on the shelf `public`, as every chat saw it until now."""
     add_column("articles", "shelf", "TEXT NOT NULL DEFAULT 'public'")(c)
@@ -167,4 +172,5 @@ MIGRATIONS = [
     Migration("catalog-0009-articles-shelf", _shelves),
     Migration("catalog-0010-feed-shelf",
               add_column("feed_settings", "shelf", "TEXT NOT NULL DEFAULT 'public'")),
+    Migration("catalog-0011-articles-updated-index", _updated_index),
 ]  # fmt: skip

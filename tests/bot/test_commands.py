@@ -33,6 +33,7 @@ async def test_start_help_in_the_users_language_and_commands_registered(
         "digest",
         "subscribe",
         "check",
+        "follow",
     }
     owner_cmds = {c["command"] for c in scopes["chat"]["commands"]}
     assert {"stats", "ingest", "forget", "reindex", "source", "allow", "deny", "feed",

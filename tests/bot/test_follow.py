@@ -1,0 +1,73 @@
+"""Following a story through the real Application: /follow, then articles written later are
+told once (two rounds racing, a near-duplicate copy, a second round), only those of the story,
+only from the chat's shelves, and past the day's cap folded into one note."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from pathlib import Path
+
+from bot.commands.follows import tell_new
+from retrieval.answer.answerer import Answerer
+from retrieval.index.ingest import ingest_documents
+from retrieval.index.parts import Index
+from retrieval.types import Document
+from testing.telegram_server import FakeTelegram
+from tests.bot.conftest import OWNER, OWNER_USER, bot_settings, command, running, until
+
+BRIDGE = ("The Harbourview bridge closes for eleven days in March while Kestrel Works replaces "
+          "its deck; ferries run every twenty minutes during the works on the Harbourview bridge.")  # fmt: skip
+OTHER = "The city council grows the parks budget by four percent and opens a new library."
+
+
+def doc(n: int, text: str, shelf: str = "public") -> Document:
+    return Document(f"feed:item{n}", f"{text} Report {n}.", f"Story {n}", f"https://news.example/{n}",
+                    "2026-12-07", preclean=True, shelf=shelf)  # fmt: skip
+
+
+async def test_a_followed_story_is_told_once_per_new_article_within_the_days_cap(
+    tmp_path: Path, tg: FakeTelegram, index: Index
+) -> None:
+    index.settings = replace(index.settings, follow_threshold=0.25)  # the hash embedder's scale
+    answerer = Answerer(index, None)
+    async with running(bot_settings(tmp_path, tg, follow_daily=2), answerer, tg) as bot:
+        text = "/follow Harbourview bridge works"
+        tg.send_text(tg.chats[OWNER], OWNER_USER, text, entities=command(text))
+        await until(lambda: tg.messages_to(OWNER))
+        assert "Harbourview bridge works" in tg.messages_to(OWNER)[-1].text
+        assert await tell_new(bot.app) == 0  # the first round starts the clock: no old news
+        await asyncio.sleep(0.01)
+        copy = replace(doc(1, BRIDGE), source="feed:copy", url="https://other.example/1")
+        report = ingest_documents(index, [doc(1, BRIDGE), doc(2, OTHER), copy,
+                                          doc(3, BRIDGE.replace("March", "April"), "newsroom")])  # fmt: skip
+        assert len(report.added) == 3, "the copy from another outlet is stored as a link on it"
+        told = await asyncio.gather(tell_new(bot.app), tell_new(bot.app))
+        assert sum(told) == 1, "two rounds at once (two processes): told once"
+        assert await tell_new(bot.app) == 0, "and not again"
+        alerts = [m for m in tg.messages_to(OWNER) if m.text.startswith("🔔")]
+        assert len(alerts) == 1 and "Story 1" in alerts[0].text and "eleven days" in alerts[0].text
+
+        ingest_documents(index, [doc(n, BRIDGE.replace("eleven", f"{n} more")) for n in (4, 5, 6)])
+        await tell_new(bot.app)
+        await tell_new(bot.app)
+    alerts = [m for m in tg.messages_to(OWNER) if m.text.startswith("🔔")]
+    notes = [m for m in tg.messages_to(OWNER) if m.text.startswith("…and")]
+    assert len(alerts) == 2, "the day's cap: two alerts"
+    assert len(notes) == 1 and "2 more" in notes[0].text, "the rest folded into one note"
+    assert not any("Story 2" in m.text or "Story 3" in m.text for m in tg.messages_to(OWNER)), (
+        "not the other story, and not an article of a shelf this chat does not see"
+    )
+
+
+async def test_following_and_unfollowing(tmp_path: Path, tg: FakeTelegram, index: Index) -> None:
+    async with running(bot_settings(tmp_path, tg), Answerer(index, None), tg):
+        for text in ("/follow Xiaomi 17 launch", "/follow Harbourview bridge", "/following",
+                     "/unfollow 1", "/following", "/unfollow 9"):  # fmt: skip
+            n = len(tg.messages_to(OWNER))
+            tg.send_text(tg.chats[OWNER], OWNER_USER, text, entities=command(text))
+            await until(lambda n=n: len(tg.messages_to(OWNER)) > n)  # type: ignore[misc]
+    said = [m.text for m in tg.messages_to(OWNER)]
+    assert "1. Xiaomi 17 launch\n2. Harbourview bridge" in said[2]
+    assert "Xiaomi 17 launch" in said[3] and "1. Harbourview bridge" in said[4]
+    assert "/follow" in said[5], "an unknown number gets the usage"
