@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from bench.check import render_check
 from bench.common import ROOT, load
 from bench.coverage import render_coverage
 from bench.cpu import render_cpu
+from bench.follow import render_follow
 from bench.growth import render_growth
 from bench.inline import render_inline
 from bench.news import render_duplicates, render_feeds
@@ -405,6 +407,8 @@ SECTIONS: list[tuple[str, Callable[[dict[str, Any]], list[str]]]] = [
     ("traffic", render_traffic),
     ("shelves", render_shelves),
     ("inline", render_inline),
+    ("check", render_check),
+    ("follow", render_follow),
     ("recovery", _recovery),
     ("duplicates", render_duplicates),
     ("feeds", render_feeds),

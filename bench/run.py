@@ -24,7 +24,7 @@ from collections.abc import Callable
 from bench.common import SHARED, save
 from bench.report import write_report
 
-SECTIONS = "xquad,answers,coverage,scale,scale_server,ingest,bot,load,recovery,scaleout,growth,cpu,traffic,shelves,inline,duplicates,feeds,support,real_llm"
+SECTIONS = "xquad,answers,coverage,scale,scale_server,ingest,bot,load,recovery,scaleout,growth,cpu,traffic,shelves,inline,follow,check,duplicates,feeds,support,real_llm"
 
 
 def _sections(args: argparse.Namespace) -> dict[str, Callable[[], None]]:
@@ -101,6 +101,16 @@ def _sections(args: argparse.Namespace) -> dict[str, Callable[[], None]]:
 
         save("inline", bench_inline())
 
+    def follow() -> None:
+        from bench.follow import bench_follow
+
+        save("follow", bench_follow())
+
+    def check() -> None:
+        from bench.check import bench_check
+
+        save("check", bench_check())
+
     def growth() -> None:
         from bench.growth import bench_growth
 
@@ -134,7 +144,7 @@ def _sections(args: argparse.Namespace) -> dict[str, Callable[[], None]]:
         "xquad": xquad, "answers": answers, "ingest": ingest, "bot": bot, "load": load,
         "recovery": recovery, "scaleout": scaleout, "scale_server": scale_server, "scale": scale,
         "growth": growth, "cpu": cpu, "traffic": traffic, "shelves": shelves,
-        "inline": inline,
+        "inline": inline, "follow": follow, "check": check,
     }  # fmt: skip
 
 
