@@ -268,7 +268,7 @@ def _transcriber(settings: BotSettings) -> Any:
     """The speech-to-text endpoint for voice questions, when one is configured."""
     if not settings.voice:
         return None
-    from bot.transcribe import OpenAITranscriber
+    from retrieval.api import OpenAITranscriber
 
     return OpenAITranscriber(
         settings.transcribe_base_url,

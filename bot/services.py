@@ -71,7 +71,7 @@ class Services:
     stopping: threading.Event = field(default_factory=threading.Event)  # set at shutdown
     feeds: Any = None  # retrieval.api.Feeds, built on first use
     quick_answerer: Any = None  # an Answerer without a model, for inline results (built on use)
-    transcriber: Any = None  # bot.transcribe.Transcriber when voice questions are set up
+    transcriber: Any = None  # retrieval.api.OpenAITranscriber when voice questions are set up
     no_drafts: set[int] = field(default_factory=set)  # private chats that refused drafts
     queue: Queue = field(default_factory=Queue)
     # Updates run concurrently: presses on one chat's settings panel are applied and shown one

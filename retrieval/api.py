@@ -43,6 +43,8 @@ if TYPE_CHECKING:  # the same names, for type checkers (a test keeps both lists 
     from retrieval.languages import pick as pick
     from retrieval.llm.client import make_llm as make_llm
     from retrieval.llm.prompts import NOT_FOUND as NOT_FOUND
+    from retrieval.llm.transcribe import OpenAITranscriber as OpenAITranscriber
+    from retrieval.llm.transcribe import TranscriptionError as TranscriptionError
     from retrieval.search.follow import score as follow_score  # noqa: F401
     from retrieval.search.follow import story as follow_story  # noqa: F401
     from retrieval.search.follow import written as follow_written  # noqa: F401
@@ -97,6 +99,8 @@ _WHERE: dict[str, tuple[str, str]] = {
     "ingest": ("retrieval.index.ingest", "ingest"),
     "list_sources": ("retrieval.index.inventory", "sources"),
     "make_llm": ("retrieval.llm.client", "make_llm"),
+    "OpenAITranscriber": ("retrieval.llm.transcribe", "OpenAITranscriber"),
+    "TranscriptionError": ("retrieval.llm.transcribe", "TranscriptionError"),
     "percentile": ("retrieval.timing", "percentile"),
     "Migration": ("retrieval.index.migrations", "Migration"),
     "add_column": ("retrieval.index.migrations", "add_column"),

@@ -1,5 +1,5 @@
 """Voice questions: a voice message, an audio file or a video note is transcribed through the
-configured endpoint (bot/transcribe.py), the transcript shown ("🎤 …", so that a mishearing is
+configured endpoint (retrieval/llm/transcribe.py), the transcript shown ("🎤 …", so that a mishearing is
 visible) and then answered like a typed question. In groups only when it speaks to the bot: a
 reply to one of its messages, or the bot mentioned in its caption."""
 
@@ -16,7 +16,7 @@ from bot.i18n import t
 from bot.rules import addressed
 from bot.services import services
 from bot.tg import Context, is_group, ui_lang
-from bot.transcribe import TranscriptionError
+from retrieval.api import TranscriptionError
 
 log = logging.getLogger(__name__)
 
