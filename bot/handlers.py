@@ -13,7 +13,7 @@ from bot.asking import answer_message
 from bot.commands.source_links import show_source
 from bot.formatting import safe_url
 from bot.i18n import t
-from bot.rules import addressed, command_argument, looks_like_question, message_text
+from bot.rules import addressed, argument_or_reply, looks_like_question, message_text
 from bot.services import Services, services
 from bot.tg import Context, ui_lang, user_id
 from retrieval.api import list_sources
@@ -53,9 +53,7 @@ async def ask_command(update: Update, context: Context) -> None:
     msg = update.effective_message
     if msg is None:
         return
-    question = command_argument(message_text(msg))
-    if not question and msg.reply_to_message is not None:
-        question = message_text(msg.reply_to_message)  # "/ask" in reply to someone's question
+    question = argument_or_reply(msg)
     if not question:
         await msg.reply_text(t("ask_usage", ui_lang(update)))
         return

@@ -53,3 +53,12 @@ def command_argument(text: str) -> str:
     """The text after `/ask` or `/ask@botname`."""
     parts = text.split(maxsplit=1)
     return parts[1].strip() if len(parts) > 1 else ""
+
+
+def argument_or_reply(message: Message) -> str:
+    """A command's argument; without one, the text of the message it replies to ("/ask" or
+    "/check" in reply to someone's message)."""
+    text = command_argument(message_text(message))
+    if not text and message.reply_to_message is not None:
+        text = message_text(message.reply_to_message)
+    return text.strip()

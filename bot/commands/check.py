@@ -15,7 +15,7 @@ from bot.asking import admitted
 from bot.commands.source_links import with_source_links
 from bot.formatting import render_html
 from bot.i18n import t
-from bot.rules import command_argument, message_text
+from bot.rules import argument_or_reply, message_text
 from bot.services import services
 from bot.tg import Context, is_group, ui_lang
 from retrieval.api import FootnoteError, check_post, post_of
@@ -28,10 +28,8 @@ async def check_command(update: Update, context: Context) -> None:
     msg = update.effective_message
     if msg is None:
         return
-    post = command_argument(message_text(msg))
-    if not post and msg.reply_to_message is not None:
-        post = message_text(msg.reply_to_message)
-    if not post.strip():
+    post = argument_or_reply(msg)
+    if not post:
         await msg.reply_text(t("check_usage", ui_lang(update)))
         return
     await check(update, context, post)

@@ -216,7 +216,6 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
-    import asyncio
     from datetime import UTC, datetime
 
     from retrieval.answer.digest import digest, period
@@ -229,11 +228,20 @@ def cmd_digest(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
+    return _print_result(
+        args, answerer,
+        digest(answerer.index, answerer.llm, since, args.lang, args.topic, now, _shelves(args)),
+    )  # fmt: skip
+
+
+def _print_result(args: argparse.Namespace, answerer: Any, work: Any) -> int:
+    """Await `work` (a digest, a check) with the model's client closed after, then print its
+    JSON or, for a reader, its rendering as an answer."""
+    import asyncio
+
     async def run() -> Any:
         try:
-            return await digest(
-                answerer.index, answerer.llm, since, args.lang, args.topic, now, _shelves(args)
-            )
+            return await work
         finally:
             close = getattr(answerer.llm, "close", None)
             if close is not None:
@@ -249,29 +257,14 @@ def cmd_digest(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """A post (text or URL) checked against the archive: its claims and what the articles say."""
-    import asyncio
-
     from retrieval.answer.check import check_post, post_of
 
     answerer = _answerer(args)
     post = post_of(answerer.index, " ".join(args.post))
-
-    async def run() -> Any:
-        try:
-            return await check_post(
-                answerer.index, answerer.llm, post, _shelves(args), args.lang or ""
-            )
-        finally:
-            close = getattr(answerer.llm, "close", None)
-            if close is not None:
-                await close()
-
-    result = asyncio.run(run())
-    if args.json:
-        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
-    else:
-        print(format_answer(result.as_answer()))
-    return 0
+    return _print_result(
+        args, answerer,
+        check_post(answerer.index, answerer.llm, post, _shelves(args), args.lang or ""),
+    )  # fmt: skip
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
