@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (a test keeps both lists 
     from retrieval.answer.check import post_of as post_of
     from retrieval.answer.digest import digest as digest
     from retrieval.answer.digest import period as period
+    from retrieval.answer.digest import whats_new as whats_new
     from retrieval.cli.commands import build_parser as build_parser
     from retrieval.cli.commands import cmd_chat as cmd_chat
     from retrieval.cli.commands import main as cli_main  # noqa: F401
@@ -109,6 +110,7 @@ _WHERE: dict[str, tuple[str, str]] = {
     "pg_lock": ("retrieval.index.migrations", "pg_lock"),
     "with_wal": ("retrieval.index.sql", "with_wal"),
     "period": ("retrieval.answer.digest", "period"),
+    "whats_new": ("retrieval.answer.digest", "whats_new"),
     "pick": ("retrieval.languages", "pick"),
     "reindex": ("retrieval.index.ingest", "reindex"),
     "ui_text": ("retrieval.strings", "text"),

@@ -27,7 +27,7 @@ from bot.i18n import t
 from bot.services import Services, services
 from bot.store.follows import Follow
 from bot.tg import Context, argument, reply, ui_lang, user_id
-from retrieval.api import describe_date, follow_score, follow_story, follow_written
+from retrieval.api import describe_date, follow_score, follow_story, follow_written, whats_new
 
 log = logging.getLogger(__name__)
 
@@ -179,8 +179,13 @@ async def _tell(bot: Any, svc: Services, follow: Follow, row: Any) -> bool:
     title = html.escape(article["title"] or article["article_id"])
     head = f'<a href="{html.escape(url, quote=True)}">{title}</a>' if url else f"<b>{title}</b>"
     when = describe_date(article["date"], lang)
-    lead = " ".join(article["text"].split())[:300]
-    lead = lead.split(". ")[0] + ("." if ". " in lead else "")
+    lead = ""
+    if svc.answerer.llm is not None:  # one cited sentence of what is new, in the chat's language
+        lead = await whats_new(svc.answerer.llm, follow.words, article["title"], article["text"],
+                               lang)  # fmt: skip
+    if not lead:
+        lead = " ".join(article["text"].split())[:300]
+        lead = lead.split(". ")[0] + ("." if ". " in lead else "")
     text = (f"🔔 {html.escape(t('follow_alert', lang, words=follow.words))}\n{head}"
             + (f" · {html.escape(when)}" if when else "")
             + f"\n<blockquote>{html.escape(lead)}</blockquote>")  # fmt: skip

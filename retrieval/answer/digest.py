@@ -194,3 +194,20 @@ def headline_list(found: list[Story], lang: str, now: datetime) -> str:
         when = describe_date(s.date, lang, now)
         lines.append(f"• {s.title}" + (f" · {when}" if when else "") + f" [{s.number}]")
     return "\n".join(lines)
+
+
+async def whats_new(llm: ChatModel, story: str, title: str, text: str, lang: str) -> str:
+    """One sentence, in `lang`, of what an article adds to a followed story, cited [1]; "" when
+    the model gives no cited sentence (the caller shows the article's opening instead)."""
+    block = (f'<source n="1" title="{html.escape(" ".join(title.split()))}">'
+             f"{html.escape(text[:3000])}</source>")  # fmt: skip
+    prompt = render("whats_new", story=story, language_name=language_name(lang),
+                    language_code=lang, source=Trusted(block))  # fmt: skip
+    try:
+        reply = strip_reasoning(await llm.complete([{"role": "user", "content": prompt}], 160))
+    except LLMError as exc:
+        log.info("what is new, without the model: %s", exc)
+        return ""
+    checked = check_citations(reply, 1)
+    sentence = " ".join(checked.text.split())
+    return sentence if checked.used and len(sentence) <= 400 else ""

@@ -13,6 +13,7 @@ from retrieval.answer.answerer import Answerer
 from retrieval.index.ingest import ingest_documents
 from retrieval.index.parts import Index
 from retrieval.types import Document
+from testing.openai_server import FakeOpenAI, chat_model_for
 from testing.telegram_server import FakeTelegram
 from tests.bot.conftest import OWNER, OWNER_USER, bot_settings, command, running, until
 
@@ -71,3 +72,30 @@ async def test_following_and_unfollowing(tmp_path: Path, tg: FakeTelegram, index
     assert "1. Xiaomi 17 launch\n2. Harbourview bridge" in said[2]
     assert "Xiaomi 17 launch" in said[3] and "1. Harbourview bridge" in said[4]
     assert "/follow" in said[5], "an unknown number gets the usage"
+
+
+async def test_with_a_model_the_alert_says_what_is_new_in_one_cited_sentence(
+    tmp_path: Path, tg: FakeTelegram, index: Index, fake_openai: FakeOpenAI
+) -> None:
+    index.settings = replace(index.settings, follow_threshold=0.25)
+    llm = chat_model_for(index, fake_openai, timeout=5.0)
+    fake_openai.queue(
+        "chat", content="The deck of the Harbourview bridge is replaced in March [1]."
+    )
+    try:
+        async with running(
+            bot_settings(tmp_path, tg), Answerer(index, llm, translate=False), tg
+        ) as bot:
+            text = "/follow Harbourview bridge works"
+            tg.send_text(tg.chats[OWNER], OWNER_USER, text, entities=command(text))
+            await until(lambda: tg.messages_to(OWNER))
+            await tell_new(bot.app)
+            await asyncio.sleep(0.01)
+            ingest_documents(index, [doc(7, BRIDGE)])
+            assert await tell_new(bot.app) == 1
+    finally:
+        await llm.close()
+    [alert] = [m for m in tg.messages_to(OWNER) if m.text.startswith("🔔")]
+    assert "The deck of the Harbourview bridge is replaced in March" in alert.text
+    prompt = fake_openai.chats()[-1]["messages"][-1]["content"]
+    assert '"Harbourview bridge works"' in prompt and '<source n="1"' in prompt
