@@ -103,6 +103,45 @@ def bench_check() -> dict[str, Any]:
     return out
 
 
+REAL = (0, 1, 8, 11, 14)  # two true claims, two altered (a number, a name), one not covered
+
+
+def bench_check_real(base_url: str) -> dict[str, Any]:
+    """Five of the claims with a real OpenAI-compatible server (`../shared/tools/real-llm.sh`):
+    the verdicts that stand and what the model replied. By hand only: never in CI."""
+    from dataclasses import replace
+
+    from pydantic import SecretStr
+
+    from retrieval.answer.check import check_post
+    from retrieval.index.ingest import ingest
+    from retrieval.index.parts import Index
+    from retrieval.llm.client import make_llm
+
+    claims = [json.loads(x) for x in CLAIMS.read_text(encoding="utf-8").splitlines() if x.strip()]
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "news.jsonl"
+        path.write_text("\n".join(json.dumps(r, ensure_ascii=False)
+                                  for r in news_records(ARTICLES)), encoding="utf-8")  # fmt: skip
+        index = Index(settings(Path(tmp) / "data"))
+        assert ingest(index, [str(path)]).ok
+        llm = make_llm(replace(index.settings, openai_base_url=base_url, llm_model="local",
+                               openai_api_key=SecretStr("local"), llm_timeout=300.0,
+                               llm_retries=0))  # fmt: skip
+        assert llm is not None
+        for i in REAL:
+            c = claims[i]
+            result = asyncio.run(check_post(index, llm, c["claim"], language="de"))
+            rows.append({"kind": c["kind"], "claim": c["claim"], "expected": EXPECTED[c["kind"]],
+                         "claims_listed": [x.claim for x in result.claims],
+                         "verdicts": [x.verdict for x in result.claims]})  # fmt: skip
+            print(json.dumps(rows[-1], ensure_ascii=False), flush=True)
+        asyncio.run(llm.close())
+        index.close()
+    return {"claims": rows}
+
+
 def _tally(rows: list[dict[str, str]]) -> dict[str, Any]:
     by_kind: dict[str, dict[str, int]] = {}
     for r in rows:
