@@ -104,7 +104,7 @@ def _sections(args: argparse.Namespace) -> dict[str, Callable[[], None]]:
     def follow() -> None:
         from bench.follow import bench_follow
 
-        save("follow", bench_follow())
+        save("follow", bench_follow(args.follow_data_dir))
 
     def check() -> None:
         from bench.check import bench_check
@@ -175,6 +175,7 @@ def main() -> int:
         default=100_000,
         help="cpu section: also a synthetic index of N chunks (0: sample corpus only)",
     )
+    p.add_argument("--follow-data-dir", default="", help="follow: keep/reuse the news-de index")
     p.add_argument("--shelves-chunks", type=int, default=100_000, help="shelves: index size")
     p.add_argument("--growth-sizes", default="10000,100000,1000000", help="growth section: chunks")
     p.add_argument("--growth-setups", default="embedded,shared", help="growth: embedded,shared")
