@@ -176,8 +176,44 @@ def render_check(ch: dict[str, Any]) -> list[str]:
         row("careless_model", "says SUPPORTED whenever on topic"),
         "",
         f"Offline (no verdict; closest passages): the claim's own article first for "
-        f"{ch['offline_right_article_first']} of the true and altered claims. A real model "
-        "(`../shared/tools/real-llm.sh`) was not run on these claims in this session. Rerun: "
+        f"{ch['offline_right_article_first']} of the true and altered claims. Rerun: "
         "`python -m bench.run --only check`.",
         "",
+        *_real(ch.get("real_model")),
     ]
+
+
+def _real(real: dict[str, Any] | None) -> list[str]:
+    if not real:
+        return [
+            "A real model (`../shared/tools/real-llm.sh`) has not been run on these claims.",
+            "",
+        ]
+    lines = [
+        f"A real model on five of the claims ({real.get('model', '')}, measured "
+        f'{real.get("measured_at", "")}; `python -c "from bench.check import main_real; '
+        'main_real()"` with the server of `../shared/tools/real-llm.sh` running):',
+        "",
+        "| claim | expected | claims the model listed | verdicts that stand |",
+        "|---|---|---|---|",
+    ]
+    for r in real["claims"]:
+        listed = " / ".join(r["claims_listed"]) or "–"
+        verdicts = ", ".join(v or "none" for v in r["verdicts"]) or "–"
+        lines.append(f"| {r['claim']} | {r['expected']} | {listed} | {verdicts} |")
+    return [*lines, ""]
+
+
+def main_real(base_url: str = "http://127.0.0.1:18431/v1") -> None:
+    """Run the five claims against a real server and keep them with the check figures (the
+    fake models' figures keep their own date)."""
+    import time
+
+    from bench.common import OUT, load
+
+    figures = load("check") or {}
+    real = bench_check_real(base_url)
+    real["model"] = "Qwen2.5-Coder-1.5B-Instruct Q4_K_M, llama.cpp"
+    real["measured_at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    figures["real_model"] = real
+    (OUT / "check.json").write_text(json.dumps(figures, indent=2), encoding="utf-8")
