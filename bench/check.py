@@ -130,14 +130,19 @@ def bench_check_real(base_url: str) -> dict[str, Any]:
                                openai_api_key=SecretStr("local"), llm_timeout=300.0,
                                llm_retries=0))  # fmt: skip
         assert llm is not None
-        for i in REAL:
-            c = claims[i]
-            result = asyncio.run(check_post(index, llm, c["claim"], language="de"))
-            rows.append({"kind": c["kind"], "claim": c["claim"], "expected": EXPECTED[c["kind"]],
-                         "claims_listed": [x.claim for x in result.claims],
-                         "verdicts": [x.verdict for x in result.claims]})  # fmt: skip
-            print(json.dumps(rows[-1], ensure_ascii=False), flush=True)
-        asyncio.run(llm.close())
+
+        async def all_five() -> None:  # one event loop: the client's connections live in it
+            for i in REAL:
+                c = claims[i]
+                result = await check_post(index, llm, c["claim"], language="de")
+                rows.append({"kind": c["kind"], "claim": c["claim"],
+                             "expected": EXPECTED[c["kind"]],
+                             "claims_listed": [x.claim for x in result.claims],
+                             "verdicts": [x.verdict for x in result.claims]})  # fmt: skip
+                print(json.dumps(rows[-1], ensure_ascii=False), flush=True)
+            await llm.close()
+
+        asyncio.run(all_five())
         index.close()
     return {"claims": rows}
 
