@@ -38,6 +38,23 @@ def _numbers(text: str) -> set[str]:
     return set(re.findall(r"\d+(?:[.,]\d+)?", text))
 
 
+def _claims() -> list[dict[str, Any]]:
+    return [json.loads(x) for x in CLAIMS.read_text(encoding="utf-8").splitlines() if x.strip()]
+
+
+def _indexed(tmp: Path) -> Any:
+    """The first ARTICLES news-de articles, indexed in `tmp` with the bundled embedder."""
+    from retrieval.index.ingest import ingest
+    from retrieval.index.parts import Index
+
+    path = tmp / "news.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False)
+                              for r in news_records(ARTICLES)), encoding="utf-8")  # fmt: skip
+    index = Index(settings(tmp / "data"))
+    assert ingest(index, [str(path)]).ok
+    return index
+
+
 def judge(careful: bool) -> Any:
     """A fake model for the verdict prompt (the claims prompt is answered with the claim)."""
 
@@ -64,18 +81,12 @@ def judge(careful: bool) -> Any:
 def bench_check() -> dict[str, Any]:
     from retrieval.answer.check import check_post
     from retrieval.ids import article_id
-    from retrieval.index.ingest import ingest
-    from retrieval.index.parts import Index
     from testing.openai_server import FakeOpenAI, chat_model_for
 
-    claims = [json.loads(x) for x in CLAIMS.read_text(encoding="utf-8").splitlines() if x.strip()]
+    claims = _claims()
     out: dict[str, Any] = {"claims": len(claims), "articles": ARTICLES}
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "news.jsonl"
-        path.write_text("\n".join(json.dumps(r, ensure_ascii=False)
-                                  for r in news_records(ARTICLES)), encoding="utf-8")  # fmt: skip
-        index = Index(settings(Path(tmp) / "data"))
-        assert ingest(index, [str(path)]).ok
+        index = _indexed(Path(tmp))
         for name, careful in (("following_model", True), ("careless_model", False)):
             fake = FakeOpenAI().start()
             fake.default["chat"] = {"respond": judge(careful)}
@@ -114,18 +125,12 @@ def bench_check_real(base_url: str) -> dict[str, Any]:
     from pydantic import SecretStr
 
     from retrieval.answer.check import check_post
-    from retrieval.index.ingest import ingest
-    from retrieval.index.parts import Index
     from retrieval.llm.client import make_llm
 
-    claims = [json.loads(x) for x in CLAIMS.read_text(encoding="utf-8").splitlines() if x.strip()]
+    claims = _claims()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "news.jsonl"
-        path.write_text("\n".join(json.dumps(r, ensure_ascii=False)
-                                  for r in news_records(ARTICLES)), encoding="utf-8")  # fmt: skip
-        index = Index(settings(Path(tmp) / "data"))
-        assert ingest(index, [str(path)]).ok
+        index = _indexed(Path(tmp))
         llm = make_llm(replace(index.settings, openai_base_url=base_url, llm_model="local",
                                openai_api_key=SecretStr("local"), llm_timeout=300.0,
                                llm_retries=0))  # fmt: skip
