@@ -26,7 +26,8 @@ CLAIMS = [
 
 def judge(body: dict[str, Any]) -> str:
     """A model that follows the verdict prompt: it reads the passages it was given and cites
-    the one that names the claim's subject (and wrongly calls the changed number supported)."""
+    the one that names the claim's subject, and wrongly calls the changed number and the Moon
+    factory supported (a passage that names Xiaomi, and nothing else of the claim)."""
     prompt = body["messages"][-1]["content"]
     passages = dict(re.findall(r'<source n="(\d+)"[^>]*>\n(.*?)\n</source>', prompt, re.S))
 
@@ -35,7 +36,7 @@ def judge(body: dict[str, Any]) -> str:
 
     return (f"1. SUPPORTED [{holding('iPhone', 'Weibo')}]\n"
             f"2. SUPPORTED [{holding('Million', 'Tagen')}]\n"
-            "3. NOT_FOUND")  # fmt: skip
+            f"3. SUPPORTED [{holding('iPhone', 'Weibo')}]")  # fmt: skip
 
 
 async def test_offline_each_sentence_gets_its_closest_passages_and_no_verdict(
@@ -61,7 +62,8 @@ async def test_with_a_model_claims_are_judged_and_a_changed_number_is_not_suppor
         await llm.close()
     verdicts = [c.verdict for c in result.claims]
     assert verdicts == [SUPPORTED, NOT_FOUND, NOT_FOUND], (
-        "500,000 is not in the passage that says over a million: the model's 'supported' falls"
+        "500,000 is not in the passage that says over a million, and a passage that shares one "
+        "word with the Moon claim does not confirm it: the model's 'supported' falls"
     )
     assert "iPhone" in result.claims[0].citations[0].quote
     prompts = [b["messages"][-1]["content"] for b in fake_openai.chats()]

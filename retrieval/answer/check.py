@@ -26,6 +26,7 @@ from retrieval.llm.prompts import format_sources
 from retrieval.search.hybrid import Filters, SearchResult, search
 from retrieval.search.passages import searched_text
 from retrieval.strings import text
+from retrieval.text.analysis import analyse
 from retrieval.text.sentences import sentence_units
 from retrieval.types import ANSWERED, NOT_COVERED, Answer, Citation, Hit
 
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 MAX_CLAIMS = 5
 PER_CLAIM = 3  # passages searched per claim
 OFFLINE_CLOSEST = 2  # shown per sentence when no verdict is made
+SHARED_WORDS = 0.5  # of a claim's words a same-language passage holds to confirm it
 POST_CHARS = 4000  # what of a post is read
 SUPPORTED, CONTRADICTED, NOT_FOUND = "supported", "contradicted", "not_in_articles"
 _VERDICT = re.compile(r"^\s*(\d+)[.)]\s*(SUPPORTED|CONTRADICTED|NOT_FOUND)\b(.*)$", re.I | re.M)
@@ -217,5 +219,12 @@ async def _judged(
 
 
 def _holds(claim: str, hit: Hit, lang: str) -> bool:
-    """A passage confirms a claim only if it holds the claim's numbers and names."""
-    return int(missing_facts(claim, "", [hit], lang)[0]) == 0
+    """A passage confirms a claim only if it holds the claim's numbers and names, and (when it
+    is in the claim's language) at least half of its words: a model calling an unrelated
+    passage about the same town "supported" is not believed."""
+    if int(missing_facts(claim, "", [hit], lang)[0]):
+        return False
+    if hit.chunk.lang != lang:
+        return True
+    words = set(analyse(claim, lang))
+    return not words or len(words & set(analyse(hit.chunk.text, lang))) >= SHARED_WORDS * len(words)
