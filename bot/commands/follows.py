@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 CHECK_SECONDS = 60.0
 OVERLAP_S = 300.0  # a round also looks this far behind its cursor: a slow commit is not missed
+PAGE = 500  # articles read per round after the cursor
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 _stories: LRUCache[tuple[str, str], Any] = LRUCache(4096)  # a story's vector, per process
 
@@ -120,7 +121,7 @@ async def tell_new(application: Any, now: float | None = None) -> int:
     if not stories:
         await asyncio.to_thread(follows.move_cursor, now)
         return 0
-    fresh = await asyncio.to_thread(svc.index.catalog.ready_since, cursor - OVERLAP_S)
+    fresh = await asyncio.to_thread(_written_since, svc, cursor)
     matches = await asyncio.to_thread(_matches, svc, stories, fresh)
     sent = 0
     day = datetime.fromtimestamp(now, UTC).replace(hour=0, minute=0, second=0).timestamp()
@@ -142,6 +143,18 @@ async def tell_new(application: Any, now: float | None = None) -> int:
     if fresh:
         await asyncio.to_thread(follows.move_cursor, max(float(r["updated_at"]) for r in fresh))
     return sent
+
+
+def _written_since(svc: Services, cursor: float) -> list[Any]:
+    """The articles after the cursor (a page: the cursor moves past them), and those a slow
+    commit put just before it (seen again; their claims keep them from being told twice). Read
+    apart, so that a burst of more than a page behind the cursor never holds it back."""
+    catalog = svc.index.catalog
+    after = catalog.ready_since(cursor, PAGE)
+    late = [
+        r for r in catalog.ready_since(cursor - OVERLAP_S, PAGE) if float(r["updated_at"]) <= cursor
+    ]
+    return late + after
 
 
 def _matches(svc: Services, stories: list[Follow], fresh: list[Any]) -> list[tuple[Follow, Any]]:

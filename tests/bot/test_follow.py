@@ -8,6 +8,8 @@ import asyncio
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from bot.commands.follows import tell_new
 from retrieval.answer.answerer import Answerer
 from retrieval.index.ingest import ingest_documents
@@ -99,3 +101,22 @@ async def test_with_a_model_the_alert_says_what_is_new_in_one_cited_sentence(
     assert "The deck of the Harbourview bridge is replaced in March" in alert.text
     prompt = fake_openai.chats()[-1]["messages"][-1]["content"]
     assert '"Harbourview bridge works"' in prompt and '<source n="1"' in prompt
+
+
+async def test_a_burst_larger_than_a_round_reads_is_told_over_the_next_rounds(
+    tmp_path: Path, tg: FakeTelegram, index: Index, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cursor moves past each page: a burst of writes behind it never holds it back."""
+    monkeypatch.setattr("bot.commands.follows.PAGE", 2)
+    index.settings = replace(index.settings, follow_threshold=0.25)
+    async with running(bot_settings(tmp_path, tg), Answerer(index, None), tg) as bot:
+        text = "/follow Harbourview bridge works"
+        tg.send_text(tg.chats[OWNER], OWNER_USER, text, entities=command(text))
+        await until(lambda: tg.messages_to(OWNER))
+        await tell_new(bot.app)
+        await asyncio.sleep(0.01)
+        ingest_documents(
+            index, [doc(n, BRIDGE.replace("eleven", f"{n} more")) for n in range(10, 15)]
+        )
+        told = [await tell_new(bot.app) for _ in range(4)]
+    assert told == [2, 2, 1, 0]
