@@ -186,9 +186,11 @@ async def _judged(
     """One call judges every claim against all the passages found (numbered once)."""
     hits: list[Hit] = []
     where: list[tuple[int, int]] = []  # passage number - 1 -> (claim index, hit index)
+    seen: set[str] = set()
     for ci, result in enumerate(found):
         for hi, h in enumerate(result.hits):
-            if h.chunk.chunk_id not in {x.chunk.chunk_id for x in hits}:
+            if h.chunk.chunk_id not in seen:
+                seen.add(h.chunk.chunk_id)
                 hits.append(h)
                 where.append((ci, hi))
     numbered = "\n".join(f"{i}. {html.escape(c)}" for i, c in enumerate(claims, 1))
