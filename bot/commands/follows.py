@@ -161,7 +161,10 @@ def _matches(svc: Services, stories: list[Follow], fresh: list[Any]) -> list[tup
     """(follow, article row) for every article that is news of a story its chat follows and
     may see (the chat's shelves)."""
     threshold = svc.index.settings.follow_threshold
-    shelves = {chat: set(svc.state.chats.shelves_of(chat)) for chat in {f.chat_id for f in stories}}
+    chats = svc.state.chats
+    served = {c for c in {f.chat_id for f in stories} if chats.is_served(c, None)}
+    stories = [f for f in stories if f.chat_id in served]  # a chat denied since: told nothing
+    shelves = {chat: set(chats.shelves_of(chat)) for chat in served}
     out = []
     for row in fresh:
         readers = [f for f in stories if row["shelf"] in shelves[f.chat_id]]

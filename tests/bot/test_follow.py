@@ -120,3 +120,25 @@ async def test_a_burst_larger_than_a_round_reads_is_told_over_the_next_rounds(
         )
         told = [await tell_new(bot.app) for _ in range(4)]
     assert told == [2, 2, 1, 0]
+
+
+async def test_a_chat_denied_after_following_is_told_nothing(
+    tmp_path: Path, tg: FakeTelegram, index: Index
+) -> None:
+    from testing.telegram_server import user
+
+    reader = user(1951, "en", "Rae")
+    chat = tg.private_chat(reader)
+    index.settings = replace(index.settings, follow_threshold=0.25)
+    async with running(bot_settings(tmp_path, tg), Answerer(index, None), tg) as bot:
+        text = "/follow Harbourview bridge works"
+        tg.send_text(chat, reader, text, entities=command(text))
+        await until(lambda: tg.messages_to(reader["id"]))
+        deny = f"/deny {reader['id']}"
+        tg.send_text(tg.chats[OWNER], OWNER_USER, deny, entities=command(deny))
+        await until(lambda: tg.messages_to(OWNER))
+        await tell_new(bot.app)
+        await asyncio.sleep(0.01)
+        ingest_documents(index, [doc(20, BRIDGE)])
+        assert await tell_new(bot.app) == 0
+    assert not [m for m in tg.messages_to(reader["id"]) if m.text.startswith("🔔")]
