@@ -135,15 +135,27 @@ def bench_check_real(base_url: str) -> dict[str, Any]:
                                openai_api_key=SecretStr("local"), llm_timeout=300.0,
                                llm_retries=0))  # fmt: skip
         assert llm is not None
+        replies: list[str] = []
+        complete = llm.complete
+
+        async def recorded(messages: Any, max_tokens: int) -> str:
+            """The model's raw reply, kept to tell its own verdict from the checks' (bench only)."""
+            reply = await complete(messages, max_tokens)
+            replies.append(reply)
+            return reply
+
+        llm.complete = recorded  # type: ignore[method-assign]
 
         async def all_five() -> None:  # one event loop: the client's connections live in it
             for i in REAL:
                 c = claims[i]
+                replies.clear()
                 result = await check_post(index, llm, c["claim"], language="de")
                 rows.append({"kind": c["kind"], "claim": c["claim"],
                              "expected": EXPECTED[c["kind"]],
                              "claims_listed": [x.claim for x in result.claims],
-                             "verdicts": [x.verdict for x in result.claims]})  # fmt: skip
+                             "verdicts": [x.verdict for x in result.claims],
+                             "model_verdicts": replies[-1] if len(replies) > 1 else ""})  # fmt: skip
                 print(json.dumps(rows[-1], ensure_ascii=False), flush=True)
             await llm.close()
 
@@ -204,13 +216,14 @@ def _real(real: dict[str, Any] | None) -> list[str]:
         f'{real.get("measured_at", "")}; `python -c "from bench.check import main_real; '
         'main_real()"` with the server of `../shared/tools/real-llm.sh` running):',
         "",
-        "| claim | expected | claims the model listed | verdicts that stand |",
-        "|---|---|---|---|",
+        "| claim | expected | claims the model listed | the model's verdicts | verdicts that stand |",
+        "|---|---|---|---|---|",
     ]
     for r in real["claims"]:
         listed = " / ".join(r["claims_listed"]) or "–"
         verdicts = ", ".join(v or "none" for v in r["verdicts"]) or "–"
-        lines.append(f"| {r['claim']} | {r['expected']} | {listed} | {verdicts} |")
+        own = " / ".join(r.get("model_verdicts", "").split("\n")).replace("|", "/") or "not kept"
+        lines.append(f"| {r['claim']} | {r['expected']} | {listed} | {own} | {verdicts} |")
     return [*lines, ""]
 
 

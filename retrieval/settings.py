@@ -76,7 +76,7 @@ class Settings:
     )
     # A new article is news of a followed story from this score on (search/follow.py), chosen on
     # a calibration half of news-de stories (bench/follow.py).
-    follow_threshold: float = field(default=0.338, metadata={"env": "FOOTNOTE_FOLLOW_THRESHOLD"})
+    follow_threshold: float = field(default=0.252, metadata={"env": "FOOTNOTE_FOLLOW_THRESHOLD"})
     openai_api_key: SecretStr = field(
         default=SecretStr(""), metadata={"env": "OPENAI_API_KEY", "secret": True}
     )

@@ -73,6 +73,37 @@ async def test_with_a_model_claims_are_judged_and_a_changed_number_is_not_suppor
     assert CONTRADICTED == "contradicted"
 
 
+ROLES = (
+    "Lu Weibing fungierte vor und während der Präsentation des Xiaomi 17 Ultra am 25. Dezember "
+    "als Hauptredner, während Lei Jun im Publikum saß."
+)
+SWAPPED = ROLES.replace("Lu Weibing", "@").replace("Lei Jun", "Lu Weibing").replace("@", "Lei Jun")
+
+
+async def test_a_claim_with_two_names_swapped_is_not_supported_by_the_passage_it_swaps(
+    sample: Index, fake_openai: FakeOpenAI
+) -> None:
+    """Both names are in the passage, so the facts check passes them, and German nouns are all
+    capitalised, so no capital marks a name: only reading the claim against the passage's own
+    sentence shows that it puts Lei Jun on the stage and Lu Weibing in the audience."""
+
+    def careless(body: dict[str, Any]) -> str:
+        prompt = body["messages"][-1]["content"]
+        found = dict(re.findall(r'<source n="(\d+)"[^>]*>\n(.*?)\n</source>', prompt, re.S))
+        n = next(n for n, t in found.items() if "Hauptredner" in t)
+        return f"1. SUPPORTED [{n}]\n2. SUPPORTED [{n}]"
+
+    fake_openai.queue("chat", content=f"1. {ROLES}\n2. {SWAPPED}")
+    fake_openai.queue("chat", respond=careless)
+    llm = chat_model_for(sample, fake_openai, timeout=5.0)
+    try:
+        result = await check_post(sample, llm, f"{ROLES} {SWAPPED}", language="de")
+    finally:
+        await llm.close()
+    assert [c.verdict for c in result.claims] == [SUPPORTED, NOT_FOUND]
+    assert "Hauptredner" in result.claims[0].citations[0].quote
+
+
 async def test_a_post_cannot_break_out_of_its_fence(sample: Index, fake_openai: FakeOpenAI) -> None:
     fake_openai.queue("chat", content="1. Xiaomi makes phones.")
     fake_openai.queue("chat", content="1. NOT_FOUND")

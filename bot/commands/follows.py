@@ -16,7 +16,7 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
-from cachetools import LRUCache
+from cachetools import TTLCache
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
@@ -35,7 +35,8 @@ CHECK_SECONDS = 60.0
 OVERLAP_S = 300.0  # a round also looks this far behind its cursor: a slow commit is not missed
 PAGE = 500  # articles read per round after the cursor
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-_stories: LRUCache[tuple[str, str], Any] = LRUCache(4096)  # a story's vector, per process
+# a story's vector and baseline, per process; measured again hourly as the archive grows
+_stories: TTLCache[tuple[str, str], Any] = TTLCache(4096, ttl=3600)
 
 
 async def follow_command(update: Update, context: Context) -> None:

@@ -14,6 +14,7 @@ import html
 import logging
 import re
 from dataclasses import dataclass, field, replace
+from difflib import SequenceMatcher
 from typing import Any
 
 from prompts import Trusted, render
@@ -26,7 +27,7 @@ from retrieval.llm.prompts import format_sources
 from retrieval.search.hybrid import Filters, SearchResult, search
 from retrieval.search.passages import searched_text
 from retrieval.strings import text
-from retrieval.text.analysis import analyse
+from retrieval.text.analysis import analyse, fold, words
 from retrieval.text.sentences import sentence_units
 from retrieval.types import ANSWERED, NOT_COVERED, Answer, Citation, Hit
 
@@ -36,6 +37,7 @@ MAX_CLAIMS = 5
 PER_CLAIM = 3  # passages searched per claim
 OFFLINE_CLOSEST = 2  # shown per sentence when no verdict is made
 SHARED_WORDS = 0.5  # of a claim's words a same-language passage holds to confirm it
+SWAP_MIN_RATIO = 0.6  # how alike a claim and a passage sentence are to read a swapped name
 POST_CHARS = 4000  # what of a post is read
 SUPPORTED, CONTRADICTED, NOT_FOUND = "supported", "contradicted", "not_in_articles"
 _VERDICT = re.compile(r"^\s*(\d+)[.)]\s*(SUPPORTED|CONTRADICTED|NOT_FOUND)\b(.*)$", re.I | re.M)
@@ -228,5 +230,42 @@ def _holds(claim: str, hit: Hit, lang: str) -> bool:
         return False
     if hit.chunk.lang != lang:
         return True
-    words = set(analyse(claim, lang))
-    return not words or len(words & set(analyse(hit.chunk.text, lang))) >= SHARED_WORDS * len(words)
+    if swapped_name(claim, hit.chunk.text):
+        return False
+    said = set(analyse(claim, lang))
+    return not said or len(said & set(analyse(hit.chunk.text, lang))) >= SHARED_WORDS * len(said)
+
+
+def swapped_name(claim: str, passage: str) -> bool:
+    """Whether the claim is one of the passage's sentences with a capitalised word put in place
+    of another ("an der Grenze zu Ungarn" where the passage says "zu Slowenien", or two people's
+    roles exchanged). The facts check cannot see it when every capitalised word is a noun
+    (German) or when the swapped-in name is one no passage holds; a paraphrase with other words
+    is left to the shared-words rule."""
+    said = words(claim)
+    folded = [fold(w) for w in said]
+    best, best_ratio = None, SWAP_MIN_RATIO
+    for a, b in sentence_units(passage):
+        sentence = words(passage[a:b])
+        matcher = SequenceMatcher(None, folded, [fold(w) for w in sentence], autojunk=False)
+        if matcher.ratio() >= best_ratio:
+            best, best_ratio = (matcher, sentence), matcher.ratio()
+    if best is None:
+        return False
+    matcher, sentence = best
+    ops = matcher.get_opcodes()
+    for k, (tag, i1, i2, j1, j2) in enumerate(ops):
+        flanked = all(ops[n][0] == "equal" for n in (k - 1, k + 1) if 0 <= n < len(ops))
+        if (
+            tag == "replace"
+            and flanked
+            and _capitalised(said, i1, i2)
+            and _capitalised(sentence, j1, j2)
+        ):
+            return True
+    return False
+
+
+def _capitalised(ws: list[str], start: int, end: int) -> bool:
+    """A capitalised word in ws[start:end] other than the sentence's first (which any word may be)."""
+    return any(w[:1].isupper() and any(c.islower() for c in w) for w in ws[max(start, 1) : end])
