@@ -189,8 +189,10 @@ def render_check(ch: dict[str, Any]) -> list[str]:
         f"of our own (bench/data/check_claims.jsonl) against the first {ch['articles']} news-de "
         "articles: 8 as an article states them, 6 with a number or a name changed, 6 that no "
         "article makes; verdicts over the real `openai` client from two fake models "
-        "(bench/check.py). A verdict stands only on a cited passage that holds the claim's "
-        "numbers and names.",
+        '(bench/check.py). A "supported" stands only on a passage that holds the claim\'s '
+        "numbers and names, half its words and no swapped capitalised word (or, when the model "
+        'cited another, on the claim\'s own passage with 80% of its words); a "contradicted" '
+        "falls on a passage that says the claim word for word.",
         "",
         "| model | right | true claims | altered claims | claims not covered |",
         "|---|---:|---|---|---|",

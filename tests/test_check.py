@@ -77,6 +77,7 @@ ROLES = (
     "Lu Weibing fungierte vor und während der Präsentation des Xiaomi 17 Ultra am 25. Dezember "
     "als Hauptredner, während Lei Jun im Publikum saß."
 )
+PARTNERS = "Das Xiaomi 17 Ultra ist das erste Produkt der Partnerschaft zwischen Xiaomi und Leica."
 SWAPPED = ROLES.replace("Lu Weibing", "@").replace("Lei Jun", "Lu Weibing").replace("@", "Lei Jun")
 
 
@@ -87,21 +88,51 @@ async def test_a_claim_with_two_names_swapped_is_not_supported_by_the_passage_it
     capitalised, so no capital marks a name: only reading the claim against the passage's own
     sentence shows that it puts Lei Jun on the stage and Lu Weibing in the audience."""
 
-    def careless(body: dict[str, Any]) -> str:
-        prompt = body["messages"][-1]["content"]
-        found = dict(re.findall(r'<source n="(\d+)"[^>]*>\n(.*?)\n</source>', prompt, re.S))
-        n = next(n for n, t in found.items() if "Hauptredner" in t)
+    def careless(passages: dict[str, str]) -> str:
+        n = next(n for n, t in passages.items() if "Hauptredner" in t)
         return f"1. SUPPORTED [{n}]\n2. SUPPORTED [{n}]"
 
-    fake_openai.queue("chat", content=f"1. {ROLES}\n2. {SWAPPED}")
-    fake_openai.queue("chat", respond=careless)
-    llm = chat_model_for(sample, fake_openai, timeout=5.0)
-    try:
-        result = await check_post(sample, llm, f"{ROLES} {SWAPPED}", language="de")
-    finally:
-        await llm.close()
+    result = await _judged_by(sample, fake_openai, [ROLES, SWAPPED], careless)
     assert [c.verdict for c in result.claims] == [SUPPORTED, NOT_FOUND]
     assert "Hauptredner" in result.claims[0].citations[0].quote
+
+
+async def test_a_verdict_on_the_wrong_passage_moves_and_a_verbatim_contradiction_falls(
+    sample: Index, fake_openai: FakeOpenAI
+) -> None:
+    """As a real 1.5B model answered: "supported" citing a passage that does not say it (the
+    passage that does is among the claim's own), and "contradicted" citing the passage that
+    says the claim word for word."""
+
+    def off_by_one(passages: dict[str, str]) -> str:
+        says = next(n for n, t in passages.items() if "Hauptredner" in t and "Leica" in t)
+        other = next(n for n, t in passages.items() if "Hauptredner" not in t)
+        return f"1. SUPPORTED [{other}]\n2. CONTRADICTED [{says}][{other}]"
+
+    result = await _judged_by(sample, fake_openai, [ROLES, PARTNERS], off_by_one)
+    assert [c.verdict for c in result.claims] == [SUPPORTED, NOT_FOUND]
+    assert "Hauptredner" in result.claims[0].citations[0].quote
+
+
+async def _judged_by(
+    sample: Index, fake_openai: FakeOpenAI, claims: list[str], verdicts: Any
+) -> Any:
+    """A German post of `claims`, listed as they are and judged by `verdicts` (the numbered
+    passages of the prompt -> the model's reply)."""
+
+    def reply(body: dict[str, Any]) -> str:
+        prompt = body["messages"][-1]["content"]
+        return str(
+            verdicts(dict(re.findall(r'<source n="(\d+)"[^>]*>\n(.*?)\n</source>', prompt, re.S)))
+        )
+
+    fake_openai.queue("chat", content="\n".join(f"{i}. {c}" for i, c in enumerate(claims, 1)))
+    fake_openai.queue("chat", respond=reply)
+    llm = chat_model_for(sample, fake_openai, timeout=5.0)
+    try:
+        return await check_post(sample, llm, " ".join(claims), language="de")
+    finally:
+        await llm.close()
 
 
 async def test_a_post_cannot_break_out_of_its_fence(sample: Index, fake_openai: FakeOpenAI) -> None:

@@ -69,3 +69,22 @@ async def test_the_model_decides_between_off_topic_and_covered(
     fake_openai.queue("chat", content="NOT_FOUND")
     ans = await answerer.answer(question)
     assert len(fake_openai.chats()) == 1 and ans.coverage == "not_covered"
+
+
+async def test_a_number_no_article_mentions_stops_only_the_offline_answer(
+    answerer: Answerer, fake_openai: FakeOpenAI
+) -> None:
+    """The articles are about the Xiaomi 17; a question about the Xiaomi 13 names a number none
+    of them mentions (13). Offline that is "not covered" (another model's launch); with a model the
+    model reads the passages and judges: it may find the answer under another name, and its
+    NOT_FOUND is "not covered", never passages shown as close (search is not sure they are about
+    the asked event)."""
+    question = "Wie viele Xiaomi 13 wurden in den ersten fünf Tagen verkauft?"
+    result = answerer.retrieve(question, "de")
+    assert result.unmatched_numbers == ["13"] and not answerer.gate.off_topic(result, False)
+    offline = await Answerer(answerer.index, None).answer(question)
+    assert offline.coverage == "not_covered" and "13" in offline.note
+    fake_openai.queue("chat", content="NOT_FOUND")
+    ans = await answerer.answer(question)
+    assert len(fake_openai.chats()) == 1, "the model was asked"
+    assert ans.coverage == "not_covered" and not ans.citations

@@ -297,7 +297,7 @@ class Answerer:
         """Search alone refuses only a question that is clearly off topic. With a model, the
         model reads the passages and decides the rest; offline, close passages are quoted as
         the answer and the others as the closest passages, said so."""
-        verdict = self.gate.verdict(asked.result)
+        verdict = self.gate.verdict(asked.result, model=self.llm is not None)
         if verdict == NOT_COVERED:
             numbers = asked.result.unmatched_numbers
             note = f"no found article mentions {', '.join(numbers)}" if numbers else (

@@ -4,8 +4,11 @@ say: supported, contradicted, or not in the articles, with dated citations.
 With a model: one call lists the claims, each claim's passages are searched, one call judges them
 all. A verdict stands only on a passage it cites, and a "supported" claim must find its numbers
 and names in that passage (support.missing_facts), as any cited sentence must: a changed number
-is never confirmed by the passage that holds the real one. Offline no verdict is made: each
-sentence of the post gets its closest passages, under a header that says so."""
+is never confirmed by the passage that holds the real one, nor a swapped name by the sentence
+it was swapped into. A "supported" citing the wrong passage moves to the claim's own passage
+that states it; a "contradicted" citing a passage that says the claim word for word falls.
+Offline no verdict is made: each sentence of the post gets its closest passages, under a header
+that says so."""
 
 from __future__ import annotations
 
@@ -37,6 +40,7 @@ MAX_CLAIMS = 5
 PER_CLAIM = 3  # passages searched per claim
 OFFLINE_CLOSEST = 2  # shown per sentence when no verdict is made
 SHARED_WORDS = 0.5  # of a claim's words a same-language passage holds to confirm it
+STATED_WORDS = 0.8  # of a claim's words a passage holds to confirm it in place of the one cited
 SWAP_MIN_RATIO = 0.6  # how alike a claim and a passage sentence are to read a swapped name
 POST_CHARS = 4000  # what of a post is read
 SUPPORTED, CONTRADICTED, NOT_FOUND = "supported", "contradicted", "not_in_articles"
@@ -202,10 +206,15 @@ async def _judged(
     for m in _VERDICT.finditer(reply):
         cited = [int(n) for n in _CITE.findall(m.group(3)) if 1 <= int(n) <= len(hits)]
         verdicts.setdefault(int(m.group(1)), (m.group(2).upper(), cited))
+    numbered_as = {h.chunk.chunk_id: n for n, h in enumerate(hits, 1)}
     out = []
     for i, claim in enumerate(claims, 1):
         verdict, cited = verdicts.get(i, ("NOT_FOUND", []))
-        kept = [n for n in cited if verdict != "SUPPORTED" or _holds(claim, hits[n - 1], lang)]
+        kept = _standing(claim, verdict, cited, hits, lang)
+        if verdict == "SUPPORTED" and not kept:
+            # the model's number may be off by one passage (a real 1.5B model cited [2] while
+            # quoting source 1): the claim's own passage that plainly states it stands instead
+            kept = [numbered_as[h.chunk.chunk_id] for h in _stating(claim, found[i - 1], lang)[:1]]
         if verdict == "NOT_FOUND" or not kept:
             out.append(ClaimCheck(claim, NOT_FOUND, []))
             continue
@@ -220,6 +229,41 @@ async def _judged(
         out.append(ClaimCheck(claim, SUPPORTED if verdict == "SUPPORTED" else CONTRADICTED,
                               citations))  # fmt: skip
     return out
+
+
+def _standing(claim: str, verdict: str, cited: list[int], hits: list[Hit], lang: str) -> list[int]:
+    """The cited passages a verdict may stand on: a "supported" one must hold the claim; a
+    "contradicted" falls altogether when one of its passages restates the claim word for word
+    (a real small model called a claim contradicted citing the passage it was copied from)."""
+    if verdict == "SUPPORTED":
+        return [n for n in cited if _holds(claim, hits[n - 1], lang)]
+    if verdict == "CONTRADICTED" and any(_restates(claim, hits[n - 1], lang) for n in cited):
+        return []
+    return cited
+
+
+def _stating(claim: str, result: SearchResult, lang: str) -> list[Hit]:
+    """The claim's own passages in its language that hold it and at least STATED_WORDS of its
+    words (across languages words cannot be compared, so no passage is put in another's place)."""
+    said = set(analyse(claim, lang))
+    return [
+        h for h in result.hits
+        if h.chunk.lang == lang and said and _holds(claim, h, lang)
+        and len(said & set(analyse(h.chunk.text, lang))) >= STATED_WORDS * len(said)
+    ]  # fmt: skip
+
+
+def _restates(claim: str, hit: Hit, lang: str) -> bool:
+    """A passage in the claim's language that has every word and number of the claim and no
+    swapped name says what the claim says; a negation it adds ("nicht") makes it contradict,
+    but that cannot be told apart here, so such a contradiction is not shown (understated,
+    never overstated)."""
+    if hit.chunk.lang != lang or int(missing_facts(claim, "", [hit], lang)[0]):
+        return False
+    if swapped_name(claim, hit.chunk.text):
+        return False
+    said = set(analyse(claim, lang))
+    return bool(said) and said <= set(analyse(hit.chunk.text, lang))
 
 
 def _holds(claim: str, hit: Hit, lang: str) -> bool:
