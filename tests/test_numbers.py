@@ -18,3 +18,10 @@ def test_a_number_counts_as_mentioned_anywhere_in_the_texts() -> None:
     assert unmatched("Wer gewann 2023 die Tour de France?", texts) == ["2023"]
     assert unmatched("Who won the 2015 Tour over 2000 km?", texts) == []
     assert unmatched("Who won the Tour?", []) == []
+
+
+def test_roman_numerals_are_the_numbers_they_write() -> None:
+    article = ["John Elway played in Super Bowl XXXIII for the Broncos."]
+    assert unmatched("约翰·埃尔维在第 33 届超级碗中为谁效力？", article) == []
+    assert unmatched("Who played in Super Bowl 34?", article) == ["34"]
+    assert "2000" in numbers("the MM edition") and "1500" not in numbers("MDM"), "ill-formed"

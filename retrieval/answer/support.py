@@ -160,39 +160,16 @@ class _Words:
         )
 
 
-_ROMAN = re.compile(r"\b[MDCLXVI]{2,}\b")
-_ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
 _DIGITS = re.compile(r"\d+")
 
 
 def _figures(text: str) -> set[str]:
-    """The numbers a passage states: as numbers.py reads them, every run of digits (for
-    "22 thousand"), Roman numerals, and a year's decade and century."""
+    """The numbers a passage states: as numbers.py reads them (Roman numerals too), every run of
+    digits (for "22 thousand"), and a year's decade and century."""
     out = numbers(text) | {d.lstrip("0") or "0" for d in _DIGITS.findall(ascii_digits(text))}
-    for m in _ROMAN.finditer(text):
-        value = _roman(m.group())
-        if value:
-            out.add(str(value))
     for n in list(out):
         if len(n) == 4 and 1000 <= int(n) < 2100:
             out |= {n[2:], str(int(n) // 100 + 1)}
-    return out
-
-
-def _roman(numeral: str) -> int:
-    """The value of a well-formed Roman numeral, else 0."""
-    values = [_ROMAN_VALUES[c] for c in numeral]
-    total = sum(-v if v < w else v for v, w in zip(values, [*values[1:], 0], strict=True))
-    return total if total > 0 and _to_roman(total) == numeral else 0
-
-
-def _to_roman(value: int) -> str:
-    out = ""
-    for v, sym in ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"),
-                   (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):  # fmt: skip
-        while value >= v:
-            out += sym
-            value -= v
     return out
 
 

@@ -43,8 +43,15 @@ def _runs(text: str, parts: bool) -> set[str]:
 
 
 def numbers(text: str) -> set[str]:
-    """Every number of two or more digits in `text`, in ASCII digits, grouped and ungrouped."""
-    return _runs(text, parts=True)
+    """Every number of two or more digits in `text`, in ASCII digits, grouped and ungrouped, and
+    the value of every Roman numeral of ten or more (an article's "Super Bowl XXXIII" is the
+    "第 33 届超级碗" a Chinese question names)."""
+    out = _runs(text, parts=True)
+    for m in _ROMAN.finditer(text):
+        value = _roman(m.group())
+        if value >= 10:
+            out.add(str(value))
+    return out
 
 
 def question_numbers(question: str) -> set[str]:
@@ -63,3 +70,24 @@ def unmatched(question: str, texts: Iterable[str]) -> list[str]:
         if asked <= seen:
             return []
     return sorted(asked - seen)
+
+
+_ROMAN = re.compile(r"\b[MDCLXVI]{2,}\b")
+_ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
+
+
+def _roman(numeral: str) -> int:
+    """The value of a well-formed Roman numeral, else 0."""
+    values = [_ROMAN_VALUES[c] for c in numeral]
+    total = sum(-v if v < w else v for v, w in zip(values, [*values[1:], 0], strict=True))
+    return total if total > 0 and _to_roman(total) == numeral else 0
+
+
+def _to_roman(value: int) -> str:
+    out = ""
+    for v, sym in ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"),
+                   (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):  # fmt: skip
+        while value >= v:
+            out += sym
+            value -= v
+    return out
