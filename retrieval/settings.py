@@ -72,7 +72,7 @@ class Settings:
         default=0.5, metadata={"env": "FOOTNOTE_GATE_MIN_SIMILARITY"}
     )
     gate_off_topic_score: float = field(
-        default=0.46, metadata={"env": "FOOTNOTE_GATE_OFF_TOPIC_SCORE"}
+        default=0.47, metadata={"env": "FOOTNOTE_GATE_OFF_TOPIC_SCORE"}
     )
     # A new article is news of a followed story from this score on (search/follow.py), chosen on
     # a calibration half of news-de stories (bench/follow.py).

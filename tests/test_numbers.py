@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from retrieval.text.numbers import numbers, question_numbers, unmatched
+from retrieval.text.numbers import numbers, question_numbers, unmatched, without_numbers
 
 
 def test_numbers_are_digit_runs_in_any_script_with_thousands_ungrouped() -> None:
@@ -25,3 +25,6 @@ def test_roman_numerals_are_the_numbers_they_write() -> None:
     assert unmatched("约翰·埃尔维在第 33 届超级碗中为谁效力？", article) == []
     assert unmatched("Who played in Super Bowl 34?", article) == ["34"]
     assert "2000" in numbers("the MM edition") and "1500" not in numbers("MDM"), "ill-formed"
+    assert (
+        without_numbers("Mi 11 Pro, 2,000 euros, ٢٠٢٣", ["11", "2023"]) == "Mi  Pro, 2,000 euros, "
+    )

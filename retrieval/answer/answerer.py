@@ -41,6 +41,7 @@ from retrieval.search.passages import find_passages
 from retrieval.search.translate import Translator, target_languages
 from retrieval.strings import text
 from retrieval.text.analysis import analyse, unspaced
+from retrieval.text.numbers import without_numbers
 from retrieval.timing import ms_since
 from retrieval.types import ANSWERED, NOT_COVERED, UNCERTAIN, Answer
 
@@ -408,7 +409,10 @@ class Answerer:
         self, reply: str, result: SearchResult, lang: str, question: str = ""
     ) -> Checked:
         """Citation numbers read and validated, each moved or dropped unless its passage
-        supports its sentence, then renumbered in order of use."""
+        supports its sentence, then renumbered in order of use. A number the question names
+        that no found article mentions is not given by the question: a sentence stating it
+        ("the Mi 11 Pro costs 999 euros") needs it in its cited passage like any other fact."""
+        question = without_numbers(question, result.unmatched_numbers)
         text = normalise(reply)
         known = None
         if result.sentence_vectors is not None and result.sentences:

@@ -59,6 +59,16 @@ def question_numbers(question: str) -> set[str]:
     return _runs(question, parts=False)
 
 
+def without_numbers(text: str, drop: Iterable[str]) -> str:
+    """`text` (digits in ASCII) without the numbers in `drop` (as `question_numbers` gives them)."""
+    dropped = set(drop)
+    if not dropped:
+        return text
+    return _NUMBER.sub(
+        lambda m: "" if re.sub(r"\D", "", m.group()) in dropped else m.group(), ascii_digits(text)
+    )
+
+
 def unmatched(question: str, texts: Iterable[str]) -> list[str]:
     """The question's numbers that none of `texts` mentions, sorted."""
     asked = question_numbers(question)
