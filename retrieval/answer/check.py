@@ -312,4 +312,4 @@ def swapped_name(claim: str, passage: str) -> bool:
 
 def _capitalised(ws: list[str], start: int, end: int) -> bool:
     """A capitalised word in ws[start:end] other than the sentence's first (which any word may be)."""
-    return any(w[:1].isupper() and any(c.islower() for c in w) for w in ws[max(start, 1) : end])
+    return any(w[:1].isupper() for w in ws[max(start, 1) : end])

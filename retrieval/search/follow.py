@@ -3,9 +3,9 @@ launch"). The score is the best similarity of the story's words, embedded as a q
 article's stored chunk vectors (the centred space search compares in), taken relative to the
 story's baseline (its mean similarity to a sample of the archive: "Polizeieinsatz" is close to
 much of any news archive, "Graz" to little of it, and one threshold must fit both), plus a share
-of the words that the article's headline and text hold. Whether it is news of the story is that score against
-FOOTNOTE_FOLLOW_THRESHOLD, chosen on a calibration half of news-de stories and measured on the
-other half (bench/follow.py), never on the stories it is reported for.
+of the words that the article's headline and text hold. Whether it is news of the story is that
+score against FOOTNOTE_FOLLOW_THRESHOLD, chosen on a calibration half of news-de stories and
+measured on the other half (bench/follow.py), never on the stories it is reported for.
 
 A new article costs one read of its vectors and text, then a dot product per followed story."""
 
