@@ -245,11 +245,11 @@ def _standing(claim: str, verdict: str, cited: list[int], hits: list[Hit], lang:
 def _stating(claim: str, result: SearchResult, lang: str) -> list[Hit]:
     """The claim's own passages in its language that hold it and at least STATED_WORDS of its
     words (across languages words cannot be compared, so no passage is put in another's place)."""
-    said = set(analyse(claim, lang))
+    if not analyse(claim, lang):
+        return []
     return [
         h for h in result.hits
-        if h.chunk.lang == lang and said and _holds(claim, h, lang)
-        and len(said & set(analyse(h.chunk.text, lang))) >= STATED_WORDS * len(said)
+        if h.chunk.lang == lang and (_held(claim, h, lang) or 0.0) >= STATED_WORDS
     ]  # fmt: skip
 
 
@@ -258,26 +258,28 @@ def _restates(claim: str, hit: Hit, lang: str) -> bool:
     swapped name says what the claim says; a negation it adds ("nicht") makes it contradict,
     but that cannot be told apart here, so such a contradiction is not shown (understated,
     never overstated)."""
-    if hit.chunk.lang != lang or int(missing_facts(claim, "", [hit], lang)[0]):
-        return False
-    if swapped_name(claim, hit.chunk.text):
-        return False
-    said = set(analyse(claim, lang))
-    return bool(said) and said <= set(analyse(hit.chunk.text, lang))
+    return hit.chunk.lang == lang and bool(analyse(claim, lang)) and _held(claim, hit, lang) == 1.0
 
 
 def _holds(claim: str, hit: Hit, lang: str) -> bool:
     """A passage confirms a claim only if it holds the claim's numbers and names, and (when it
     is in the claim's language) at least half of its words: a model calling an unrelated
     passage about the same town "supported" is not believed."""
+    return (_held(claim, hit, lang) or 0.0) >= SHARED_WORDS
+
+
+def _held(claim: str, hit: Hit, lang: str) -> float | None:
+    """None when the passage lacks one of the claim's numbers or names, or reads as the claim
+    with a name swapped; else the share of the claim's words it holds (1.0 in another language,
+    where words cannot be compared, or for a claim without words)."""
     if int(missing_facts(claim, "", [hit], lang)[0]):
-        return False
+        return None
     if hit.chunk.lang != lang:
-        return True
+        return 1.0
     if swapped_name(claim, hit.chunk.text):
-        return False
+        return None
     said = set(analyse(claim, lang))
-    return not said or len(said & set(analyse(hit.chunk.text, lang))) >= SHARED_WORDS * len(said)
+    return len(said & set(analyse(hit.chunk.text, lang))) / len(said) if said else 1.0
 
 
 def swapped_name(claim: str, passage: str) -> bool:

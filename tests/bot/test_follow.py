@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,18 +30,29 @@ def doc(n: int, text: str, shelf: str = "public") -> Document:
                     "2026-12-07", preclean=True, shelf=shelf)  # fmt: skip
 
 
+async def follow_bridge(tg: FakeTelegram, chat: Any, sender: Any) -> None:
+    """`sender` follows the bridge works from `chat`, and the bot has said so."""
+    text = "/follow Harbourview bridge works"
+    tg.send_text(chat, sender, text, entities=command(text))
+    await until(lambda: tg.messages_to(chat["id"]))
+
+
+async def first_round(app: Any) -> int:
+    """The round that starts the follows' clock, then a tick so later writes are newer."""
+    told = await tell_new(app)
+    await asyncio.sleep(0.01)
+    return told
+
+
 async def test_a_followed_story_is_told_once_per_new_article_within_the_days_cap(
     tmp_path: Path, tg: FakeTelegram, index: Index
 ) -> None:
     index.settings = replace(index.settings, follow_threshold=0.25)  # the hash embedder's scale
     answerer = Answerer(index, None)
     async with running(bot_settings(tmp_path, tg, follow_daily=2), answerer, tg) as bot:
-        text = "/follow Harbourview bridge works"
-        tg.send_text(tg.chats[OWNER], OWNER_USER, text, entities=command(text))
-        await until(lambda: tg.messages_to(OWNER))
+        await follow_bridge(tg, tg.chats[OWNER], OWNER_USER)
         assert "Harbourview bridge works" in tg.messages_to(OWNER)[-1].text
-        assert await tell_new(bot.app) == 0  # the first round starts the clock: no old news
-        await asyncio.sleep(0.01)
+        assert await first_round(bot.app) == 0  # the first round starts the clock: no old news
         copy = replace(doc(1, BRIDGE), source="feed:copy", url="https://other.example/1")
         report = ingest_documents(index, [doc(1, BRIDGE), doc(2, OTHER), copy,
                                           doc(3, BRIDGE.replace("March", "April"), "newsroom")])  # fmt: skip
@@ -88,11 +100,8 @@ async def test_with_a_model_the_alert_says_what_is_new_in_one_cited_sentence(
         async with running(
             bot_settings(tmp_path, tg), Answerer(index, llm, translate=False), tg
         ) as bot:
-            text = "/follow Harbourview bridge works"
-            tg.send_text(tg.chats[OWNER], OWNER_USER, text, entities=command(text))
-            await until(lambda: tg.messages_to(OWNER))
-            await tell_new(bot.app)
-            await asyncio.sleep(0.01)
+            await follow_bridge(tg, tg.chats[OWNER], OWNER_USER)
+            await first_round(bot.app)
             ingest_documents(index, [doc(7, BRIDGE)])
             assert await tell_new(bot.app) == 1
     finally:
@@ -110,11 +119,8 @@ async def test_a_burst_larger_than_a_round_reads_is_told_over_the_next_rounds(
     monkeypatch.setattr("bot.commands.follows.PAGE", 2)
     index.settings = replace(index.settings, follow_threshold=0.25)
     async with running(bot_settings(tmp_path, tg), Answerer(index, None), tg) as bot:
-        text = "/follow Harbourview bridge works"
-        tg.send_text(tg.chats[OWNER], OWNER_USER, text, entities=command(text))
-        await until(lambda: tg.messages_to(OWNER))
-        await tell_new(bot.app)
-        await asyncio.sleep(0.01)
+        await follow_bridge(tg, tg.chats[OWNER], OWNER_USER)
+        await first_round(bot.app)
         ingest_documents(
             index, [doc(n, BRIDGE.replace("eleven", f"{n} more")) for n in range(10, 15)]
         )
@@ -131,14 +137,11 @@ async def test_a_chat_denied_after_following_is_told_nothing(
     chat = tg.private_chat(reader)
     index.settings = replace(index.settings, follow_threshold=0.25)
     async with running(bot_settings(tmp_path, tg), Answerer(index, None), tg) as bot:
-        text = "/follow Harbourview bridge works"
-        tg.send_text(chat, reader, text, entities=command(text))
-        await until(lambda: tg.messages_to(reader["id"]))
+        await follow_bridge(tg, chat, reader)
         deny = f"/deny {reader['id']}"
         tg.send_text(tg.chats[OWNER], OWNER_USER, deny, entities=command(deny))
         await until(lambda: tg.messages_to(OWNER))
-        await tell_new(bot.app)
-        await asyncio.sleep(0.01)
+        await first_round(bot.app)
         ingest_documents(index, [doc(20, BRIDGE)])
         assert await tell_new(bot.app) == 0
     assert not [m for m in tg.messages_to(reader["id"]) if m.text.startswith("🔔")]
