@@ -10,8 +10,8 @@ sentence left without a citation is no longer presented as sourced.
 Before that, the facts: every number in a cited sentence that the question does not name must be
 in the cited passage, and so must every name that some found passage holds (matched across
 transliteration and spelling: "Varsovia", "Warschau" and "Warsaw" are one place, "Лэй Цзюнь" is
-"Lei Jun"). A sentence whose passage lacks one is cited to the passage that has them all, or to
-none: "sold 500,000 in five days [1]" over a passage that says a million, or "posted from his
+"Lei Jun"; how strictly depends on how the name is written, see missing_facts). A sentence
+whose passage lacks one is cited to the passage that has them all, or to none: "sold 500,000 in five days [1]" over a passage that says a million, or "posted from his
 iPhone [1]" over one that never names the phone, is no longer shown as sourced. A name no found
 passage holds may be a translation ("Fitnessstudio" for "gym"): similarity decides then.
 
@@ -81,36 +81,61 @@ NAME_SIMILARITY = 80  # rapidfuzz ratio of two spellings (ASCII) that name one t
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+")
 
 
-def facts(sentence: str, question: str, lang: str) -> tuple[list[str], list[tuple[str, bool]]]:
+# What kind of name a sentence states, strictest first (missing_facts says what each needs):
+INVARIANT = "invariant"  # a capital inside or digits (iPhone, Mi10): alike in every language
+FOREIGN = "foreign"  # in another script than the sentence's ("iPhone" in Chinese): copied
+NAME = "name"  # capitalised after the first word: may be translated or transliterated
+NOUN = "noun"  # capitalised in a language that capitalises every noun: a name only maybe
+_KINDS = (INVARIANT, FOREIGN, NAME, NOUN)
+# A number with a suffix ("1970s", "90er") is a number: numbers.py reads it, as a name it
+# would ask the passage for the suffix too.
+_NUMBER_WORD = re.compile(r"\d+[^\W\d]{0,3}")
+# A gloss in brackets gives a term in another language for the reader ("(Last Glacial
+# Maximum)" in a Thai sentence); the passage it comes from need not.
+_GLOSS = re.compile(r"[(（][^()（）]*[)）]")
+
+
+def facts(sentence: str, question: str, lang: str) -> tuple[list[str], list[tuple[str, str]]]:
     """The numbers (two or more digits, as numbers.py compares them) and the names of a cited
-    sentence that its question does not already name. A name is `(token, invariant)`:
-    invariant names (iPhone, Mi10) are written alike in every language."""
+    sentence that its question does not already name. A name is `(token, kind)`, its kind one
+    of INVARIANT, FOREIGN, NAME and NOUN (the strictest the token is written as)."""
     plain = _MARK.sub("", sentence)
     found = sorted(question_numbers(plain) - numbers(question))
     asked = {t for w in tokenize(question) for t in (w, _ascii(w))}
-    names: dict[str, bool] = {}
+    names: dict[str, str] = {}
     for piece in _SENTENCE_END.split(plain):  # a capital after a full stop names nothing
-        for token, invariant in _names(piece, lang):
+        for token, kind in _names(piece, lang):
             if len(token) > 1 and not unspaced(token) and not {token, _ascii(token)} & asked:
-                names[token] = names.get(token, False) or invariant
+                names[token] = min(names.get(token, NOUN), kind, key=_KINDS.index)
     return found, list(names.items())
 
 
-def _names(text: str, lang: str) -> list[tuple[str, bool]]:
+def _names(text: str, lang: str) -> list[tuple[str, str]]:
     """Names as anchors() finds them (capitalised after the first word, a capital inside, in
-    another script), with whether they are invariant (a capital inside, or digits)."""
+    another script), with their kind. Words in another script inside brackets are a gloss, no
+    fact; in German, a capitalised word is a NOUN."""
+    unglossed = _GLOSS.sub(" ", text)
     written = [run for w in words(text) for run in script_runs(w)]
     main = main_script_of(written)
+    bare = {run for w in words(unglossed) for run in script_runs(w)}
     out = []
     for i, w in enumerate(written):
-        if not any(ch.isalpha() for ch in w):
+        if not any(ch.isalpha() for ch in w) or _NUMBER_WORD.fullmatch(w):
             continue
         script = script_of(w)
+        if script != main and w not in bare:
+            continue  # a gloss
         inner = any(ch.isupper() for ch in w[1:]) or any(ch.isdigit() for ch in w)
-        initial = (i > 0 and w[:1].isupper() and script in CASED
-                   and lang not in NOUNS_CAPITALISED)  # fmt: skip
-        if inner or initial or script != main:
-            out += [(t, inner) for t in tokenize(w) if not t.isdigit()]
+        initial = i > 0 and w[:1].isupper() and script in CASED
+        if inner:
+            kind = INVARIANT
+        elif script != main:
+            kind = FOREIGN
+        elif initial:
+            kind = NOUN if lang in NOUNS_CAPITALISED else NAME
+        else:
+            continue
+        out += [(t, kind) for t in tokenize(w) if not t.isdigit()]
     return out
 
 
@@ -140,6 +165,8 @@ class _Words:
         33, "the 1970s" says 70, "22 ألف" (22 thousand) says 22000."""
         if number in self.numbers:
             return True
+        if len(number) == 4 and number.endswith("0") and f"'{number[2:]}" in self.numbers:
+            return True  # "the 1970s" in a passage that writes "the '70s"
         significant = number.rstrip("0")  # one digit is too common to count ("in 5 days")
         return (
             len(number) - len(significant) >= 3
@@ -147,12 +174,15 @@ class _Words:
             and (significant in self.numbers)
         )
 
+    def writes(self, name: str) -> bool:
+        """The name as written, or in the same ASCII letters."""
+        return name in self.tokens or _ascii(name) in self.spelled
+
     def holds(self, name: str) -> bool:
-        if name in self.tokens:
+        """The name however spelled: as written, or close in ASCII (Varsovia, Warschau)."""
+        if self.writes(name):
             return True
         spelled = _ascii(name)
-        if spelled in self.spelled:
-            return True
         return len(spelled) >= 4 and any(
             fuzz.ratio(spelled, t) >= NAME_SIMILARITY
             for t in self.spelled
@@ -165,12 +195,16 @@ _DIGITS = re.compile(r"\d+")
 
 def _figures(text: str) -> set[str]:
     """The numbers a passage states: as numbers.py reads them (Roman numerals too), every run of
-    digits (for "22 thousand"), and a year's decade and century."""
+    digits (for "22 thousand"), a year's decade and century, and the decades it writes short
+    ("the '70s": "'70")."""
     out = numbers(text) | {d.lstrip("0") or "0" for d in _DIGITS.findall(ascii_digits(text))}
     for n in list(out):
         if len(n) == 4 and 1000 <= int(n) < 2100:
             out |= {n[2:], str(int(n) // 100 + 1)}
-    return out
+    return out | {f"'{d}" for d in _SHORT_DECADE.findall(ascii_digits(text))}
+
+
+_SHORT_DECADE = re.compile(r"['’‘](\d0)(?!\d)")
 
 
 # Scripts whose names survive a round trip through ASCII well enough to compare spellings
@@ -183,9 +217,13 @@ def missing_facts(
     passages: list[_Words] | None = None,
 ) -> np.ndarray:  # fmt: skip
     """Per hit, how many of the sentence's facts it lacks: its numbers; its invariant names
-    (iPhone) that some hit holds; and its other names that a hit in another language than the
-    sentence's holds (a name only the answer's own language spells that way, like "Nhật Bản",
-    is a translation), where the passage's script lets a spelling be compared."""
+    (iPhone), and names written in another script than the sentence's, that some hit writes
+    alike; and its other names that a hit in another language than the sentence's holds (a
+    name only the answer's own language spells that way, like "Nhật Bản", may be a
+    translation), or, for a passage in the sentence's own language, that any hit holds, where
+    the passage's script lets a spelling be compared. A capitalised German word counts only
+    when a hit in another language writes it alike (a name, not a noun: "Manning", not
+    "Fitnessstudio")."""
     found, names = facts(sentence, question, lang)
     if not found and not names:
         return np.zeros(len(hits), dtype=int)
@@ -194,21 +232,35 @@ def missing_facts(
     if not passages:  # read on first need, then shared by the answer's other sentences
         passages.extend(_Words.of(h) for h in hits)
     held = {name: [p.holds(name) for p in passages] for name, _ in names}
+    written = {name: [p.writes(name) for p in passages] for name, _ in names}
     out = []
     for p, passage in enumerate(passages):
         lacking = sum(not passage.says(n) for n in found)
-        for name, invariant in names:
-            where = held[name]
-            if where[p]:
+        for name, kind in names:
+            if held[name][p]:
                 continue
-            quoted = any(w and q.lang != lang for w, q in zip(where, passages, strict=True))
-            comparable = passage.script == script_of(name) or (
-                passage.script in _TRANSLITERABLE and script_of(name) in _TRANSLITERABLE
-            )
-            if (invariant and any(where)) or (quoted and comparable):
-                lacking += 1
+            lacking += _required(name, kind, passage, passages, held[name], written[name], lang)
         out.append(lacking)
     return np.array(out)
+
+
+def _required(
+    name: str, kind: str, passage: _Words, passages: list[_Words],
+    held: list[bool], written: list[bool], lang: str,
+) -> bool:  # fmt: skip
+    """Whether `passage`, which lacks `name`, should hold it (see missing_facts)."""
+    if (kind == INVARIANT and any(held)) or (kind == FOREIGN and any(written)):
+        return True
+    comparable = passage.script == script_of(name) or (
+        passage.script in _TRANSLITERABLE and script_of(name) in _TRANSLITERABLE
+    )
+    if not comparable:
+        return False
+    others = [q.lang != lang for q in passages]
+    if kind == NOUN:
+        return any(w and o for w, o in zip(written, others, strict=True))
+    own = passage.lang == lang  # in the sentence's language a name is written as it is
+    return any(h and (o or own) for h, o in zip(held, others, strict=True))
 
 
 def scores(
