@@ -44,6 +44,16 @@ async def test_a_question_about_an_article_in_another_language_is_never_refused(
     assert ans.found and ans.mode == "llm" and ans.citations[0].title == article
 
 
+async def test_the_first_quote_is_from_the_article_that_answers(sample: Index) -> None:
+    """Measured before: "Von welchem Handy aus postete Lei Jun auf Weibo?" quoted the German
+    article's "Lei Jun ist in letzter Zeit in den sozialen Medien weniger präsent" first (its
+    sentence 0.026 closer), although search ranked the English article about the iPhone first.
+    A quote's passage now counts beside the sentence (quotes.quote_rank)."""
+    ans = await Answerer(sample, None).answer("Von welchem Handy aus postete Lei Jun auf Weibo?")
+    assert ans.citations[0].title == ENGLISH and "iPhone" in ans.citations[0].quote
+    assert ans.text.split("\n\n", 1)[1].startswith("“Lei Jun, one of the founders")
+
+
 async def test_a_clearly_off_topic_question_says_what_the_articles_cover(
     answerer: Answerer, fake_openai: FakeOpenAI
 ) -> None:

@@ -4,7 +4,7 @@ the question."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from retrieval.search.hybrid import Sentence
 from retrieval.strings import text
@@ -15,15 +15,17 @@ def extractive_answer(
     question: str, lang: str, hits: Sequence[Hit], sentences: Sequence[Sentence], header: str,
     note: str, in_hit_order: bool = False, coverage: str = ANSWERED,
 ) -> Answer:  # fmt: skip
-    """The three best sentences, whichever passages they come from, quoted with citations under
-    a header in the question's language that says what they are. (At most two per passage lost
-    the answer: on the tuning sample of XQuAD questions the gold answer was quoted for 0.877 of
-    the answered ones against 0.899, bench/NOTES.md.) `in_hit_order` is for a question asking
+    """The three best sentences (quote_rank), whichever passages they come from, quoted with
+    citations under a header in the question's language that says what they are. (At most two
+    per passage lost the answer: on the tuning sample of XQuAD questions the gold answer was
+    quoted for 0.877 of the answered ones against 0.899, bench/NOTES.md.) `in_hit_order` is for
+    a question asking
     for the latest: quoted in the order of the hits, newest first, at most two per story so that
     more than one story is told. `coverage` UNCERTAIN: the header says they may not answer."""
     chosen: list[Sentence] = []
     per_hit: dict[int, int] = {}
-    for s in sorted(sentences, key=lambda s: -s.similarity):
+    rank = (lambda s: s.similarity) if in_hit_order else quote_rank(hits)
+    for s in sorted(sentences, key=lambda s: -rank(s)):
         if len(s.text) < 15 or (in_hit_order and per_hit.get(s.hit, 0) >= 2):
             continue
         chosen.append(s)
@@ -57,6 +59,29 @@ def extractive_answer(
         question, f"{text(header, lang)}\n\n{body}", lang, True, citations, "extractive",
         note=note, coverage=coverage,
     )  # fmt: skip
+
+
+# How much a sentence's passage counts beside the sentence itself when quotes are chosen:
+# its hybrid score relative to the best passage's, and its rank among the passages. Search
+# ranks a passage by more than the dense similarity of one sentence (its keywords, the names
+# it shares with the question), so "which phone" quotes the article about the phone rather
+# than another's sentence about the same man. Chosen on the calibration fifth of XQuAD
+# questions (the most with the gold answer quoted; bench/NOTES.md).
+HIT_SCORE_WEIGHT = 0.35
+HIT_RANK_WEIGHT = 0.15
+
+
+def quote_rank(hits: Sequence[Hit]) -> Callable[[Sentence], float]:
+    """A sentence's claim to be quoted first: its similarity to the question, raised by how
+    well search ranked its passage."""
+    top = max((h.score for h in hits), default=0.0)
+    n = max(1, len(hits))
+
+    def rank(s: Sentence) -> float:
+        passage = hits[s.hit].score / top if top > 0 else 0.0
+        return s.similarity + HIT_SCORE_WEIGHT * passage - HIT_RANK_WEIGHT * s.hit / n
+
+    return rank
 
 
 def cited(hits: Sequence[Hit], used: list[int], sentences: Sequence[Sentence]) -> list[Citation]:
