@@ -19,9 +19,9 @@ def extractive_answer(
     citations under a header in the question's language that says what they are. (At most two
     per passage lost the answer: on the tuning sample of XQuAD questions the gold answer was
     quoted for 0.877 of the answered ones against 0.899, bench/NOTES.md.) `in_hit_order` is for
-    a question asking
-    for the latest: quoted in the order of the hits, newest first, at most two per story so that
-    more than one story is told. `coverage` UNCERTAIN: the header says they may not answer."""
+    a question asking for the latest: quoted in the order of the hits, newest first, at most two
+    per story so that more than one story is told. `coverage` UNCERTAIN: the header says they
+    may not answer."""
     chosen: list[Sentence] = []
     per_hit: dict[int, int] = {}
     rank = (lambda s: s.similarity) if in_hit_order else quote_rank(hits)

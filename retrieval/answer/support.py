@@ -11,9 +11,10 @@ Before that, the facts: every number in a cited sentence that the question does 
 in the cited passage, and so must every name that some found passage holds (matched across
 transliteration and spelling: "Varsovia", "Warschau" and "Warsaw" are one place, "Лэй Цзюнь" is
 "Lei Jun"; how strictly depends on how the name is written, see missing_facts). A sentence
-whose passage lacks one is cited to the passage that has them all, or to none: "sold 500,000 in five days [1]" over a passage that says a million, or "posted from his
-iPhone [1]" over one that never names the phone, is no longer shown as sourced. A name no found
-passage holds may be a translation ("Fitnessstudio" for "gym"): similarity decides then.
+whose passage lacks one is cited to the passage that has them all, or to none: "sold 500,000
+in five days [1]" over a passage that says a million, or "posted from his iPhone [1]" over one
+that never names the phone, is no longer shown as sourced. A name no found passage holds may be
+a translation ("Fitnessstudio" for "gym"): similarity decides then.
 
 The margins are calibrated on XQuAD's calibration fifth and measured on the rest
 (`python -m bench.run --only support`).
