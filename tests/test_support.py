@@ -126,3 +126,21 @@ def test_a_decade_written_short_is_the_same_decade() -> None:
     greek = [_hit(1, "Θεωρίες που αναπτύχθηκαν τη δεκαετία του '70.", "el")]
     assert list(missing_facts("Theories of the 1970s [1].", "", greek, "en")) == [0]
     assert list(missing_facts("Theories of the 1980s [1].", "", greek, "en")) == [1]
+
+
+def test_the_main_script_of_a_tie_is_the_same_in_every_process() -> None:
+    """A Thai sentence runs its words together: one Thai word and one Latin name tied, and the
+    set they were counted in decided by its hash order, which changes with every process
+    (found when a test passed alone and failed in the suite)."""
+    import subprocess
+    import sys
+
+    code = "from retrieval.text.scripts import main_script_of as m; print(m(['iPhone', '是什么']))"
+
+    def run(seed: int) -> str:
+        env = {"PYTHONHASHSEED": str(seed)}
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              check=True, env=env)  # fmt: skip
+        return done.stdout.strip()
+
+    assert {run(seed) for seed in range(6)} == {"HAN"}

@@ -36,7 +36,6 @@ from retrieval.text.numbers import ascii_digits, numbers, question_numbers
 from retrieval.text.scripts import (
     CASED,
     main_script,
-    main_script_of,
     script_of,
     script_profile,
     script_runs,
@@ -117,7 +116,7 @@ def _names(text: str, lang: str) -> list[tuple[str, str]]:
     fact; in German, a capitalised word is a NOUN."""
     unglossed = _GLOSS.sub(" ", text)
     written = [run for w in words(text) for run in script_runs(w)]
-    main = main_script_of(written)
+    main = main_script(script_profile(text))  # by letters: Thai and Chinese run words together
     bare = {run for w in words(unglossed) for run in script_runs(w)}
     out = []
     for i, w in enumerate(written):

@@ -68,9 +68,12 @@ def in_script(text: str, script: str) -> str:
 
 def main_script_of(words: list[str]) -> str:
     """The script most of the words with letters are in (numbers have none: a question full of
-    figures once made every word "foreign", so every word an anchor)."""
+    figures once made every word "foreign", so every word an anchor). On a tie, not Latin
+    ("iPhone 是什么" is Chinese), and never by chance: a set's order changes with every process."""
     scripts = [script_of(w) for w in words if any(ch.isalpha() for ch in w)]
-    return max(set(scripts), key=scripts.count) if scripts else ""
+    if not scripts:
+        return ""
+    return max(sorted(set(scripts)), key=lambda s: (scripts.count(s), s != "LATIN"))
 
 
 def script_runs(word: str) -> list[str]:
