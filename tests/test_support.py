@@ -144,3 +144,18 @@ def test_the_main_script_of_a_tie_is_the_same_in_every_process() -> None:
         return done.stdout.strip()
 
     assert {run(seed) for seed in range(6)} == {"HAN"}
+
+
+def test_a_large_number_is_the_same_in_any_unit() -> None:
+    """Right citations the support benchmark removed: "10 亿年前" (ten hundred-millions of
+    years) over a Russian passage that says "1 миллиард", and "390 de miliarde" over a Chinese
+    one that says "3900亿"."""
+    from retrieval.answer.support import missing_facts
+
+    russian = [_hit(1, "Около 1 миллиарда лет назад цианобактерия попала в клетку.", "ru")]
+    assert list(missing_facts("大约 10 亿年前，一只蓝藻进入了细胞 [1]。", "", russian, "zh")) == [0]
+    assert list(missing_facts("大约 20 亿年前，一只蓝藻进入了细胞 [1]。", "", russian, "zh")) == [1]
+    chinese = [_hit(1, "亚马逊雨林约有3900亿棵树，分属16000个树种。", "zh")]
+    claim = "Amazonul are 390 de miliarde de copaci din 16.000 de specii [1]."
+    assert list(missing_facts(claim, "", chinese, "ro")) == [0]
+    assert list(missing_facts(claim.replace("390", "397"), "", chinese, "ro")) == [1]

@@ -195,16 +195,59 @@ _DIGITS = re.compile(r"\d+")
 
 def _figures(text: str) -> set[str]:
     """The numbers a passage states: as numbers.py reads them (Roman numerals too), every run of
-    digits (for "22 thousand"), a year's decade and century, and the decades it writes short
-    ("the '70s": "'70")."""
+    digits (for "22 thousand"), a year's decade and century, the decades it writes short
+    ("the '70s": "'70"), and a number with a unit word in every other unit ("3900亿" is also
+    390 billion)."""
     out = numbers(text) | {d.lstrip("0") or "0" for d in _DIGITS.findall(ascii_digits(text))}
     for n in list(out):
         if len(n) == 4 and 1000 <= int(n) < 2100:
             out |= {n[2:], str(int(n) // 100 + 1)}
-    return out | {f"'{d}" for d in _SHORT_DECADE.findall(ascii_digits(text))}
+    out |= {f"'{d}" for d in _SHORT_DECADE.findall(ascii_digits(text))}
+    return out | _in_other_units(ascii_digits(text))
 
 
 _SHORT_DECADE = re.compile(r"['’‘](\d0)(?!\d)")
+
+# Words that multiply the number before them, as news in our languages writes large numbers;
+# longest first, so "mil millones" is a billion and "พันล้าน" is not a thousand.
+_UNITS = {
+    10**3: "thousand|tausend|mille|mila|mil|тыс[а-я]*|nghìn|ngàn|พัน|हज़ार|हजार|ألف|آلاف|bin"
+    "|χιλιάδ[α-ω]*|mii|千",
+    10**4: "万|萬|만",
+    10**5: "lakh|लाख",
+    10**6: "millions?|Million(?:en)?|Mio\\.?|millón|millones|milion[ei]|milhão|milhões"
+    "|миллион[а-я]*|млн|triệu|ล้าน|मिलियन|مليون|ملايين|milyon|εκατομμύρι[α-ω]*|milion|milioane"
+    "|百万",
+    10**7: "crore|करोड़",
+    10**8: "亿|億|억",
+    10**9: "billions?|Milliarden?|Mrd\\.?|mil millones|miliard[oi]|bilhão|bilhões"
+    "|миллиард[а-я]*|млрд|tỷ|พันล้าน|बिलियन|अरब|مليار|مليارات|milyar|δισεκατομμύρι[α-ω]*"
+    "|miliard[e]?|milliards?",
+}
+_UNIT_OF = {w: f for f, words in _UNITS.items() for w in words.split("|")}
+_SCALED = re.compile(
+    r"(\d{1,3}(?:[.,]\d{3})+|\d+(?:[.,]\d{1,2})?)\s?(?:de\s)?("  # 1.500 grouped, 1,5 a fraction
+    + "|".join(sorted(_UNIT_OF, key=len, reverse=True))
+    + r")(?![A-Za-zÀ-ɏͰ-ϿЀ-ӿ])",  # "5 military" is no thousands; 亿棵 is 亿
+    re.IGNORECASE,
+)
+
+
+def _in_other_units(text: str) -> set[str]:
+    """A large number written with a unit word, in every other unit: "3900亿" (390 billion) is
+    also 390 (billions) and 390000 (millions), so a sentence that says "390 billion" in another
+    language finds its number. Whole values only."""
+    out: set[str] = set()
+    for m in _SCALED.finditer(text):
+        unit = next(f for w, f in _UNIT_OF.items() if re.fullmatch(w, m.group(2), re.IGNORECASE))
+        digits = m.group(1)
+        if re.fullmatch(r"\d{1,3}(?:[.,]\d{3})+", digits):
+            digits = re.sub(r"[.,]", "", digits)
+        value = round(float(digits.replace(",", ".")) * unit)
+        for other in (1, *_UNITS):
+            if value % other == 0 and value // other >= 1:
+                out.add(str(value // other))
+    return out
 
 
 # Scripts whose names survive a round trip through ASCII well enough to compare spellings
