@@ -224,10 +224,11 @@ _UNITS = {
     "|миллиард[а-я]*|млрд|tỷ|พันล้าน|बिलियन|अरब|مليار|مليارات|milyar|δισεκατομμύρι[α-ω]*"
     "|miliard[e]?|milliards?",
 }
-_UNIT_OF = {w: f for f, words in _UNITS.items() for w in words.split("|")}
 _SCALED = re.compile(
-    r"(\d{1,3}(?:[.,]\d{3})+|\d+(?:[.,]\d{1,2})?)\s?(?:de\s)?("  # 1.500 grouped, 1,5 a fraction
-    + "|".join(sorted(_UNIT_OF, key=len, reverse=True))
+    r"(?:(?P<grouped>\d{1,3}(?:[.,]\d{3})+)|(?P<plain>\d+(?:[.,]\d{1,2})?))"  # 1.500, 1,5
+    r"\s?(?:de\s)?(?:"
+    # the largest unit first: "mil millones" is a billion and "พันล้าน" no thousands
+    + "|".join(f"(?P<u{f}>{words})" for f, words in sorted(_UNITS.items(), reverse=True))
     + r")(?![A-Za-zÀ-ɏͰ-ϿЀ-ӿ])",  # "5 military" is no thousands; 亿棵 is 亿
     re.IGNORECASE,
 )
@@ -239,11 +240,9 @@ def _in_other_units(text: str) -> set[str]:
     language finds its number. Whole values only."""
     out: set[str] = set()
     for m in _SCALED.finditer(text):
-        unit = next(f for w, f in _UNIT_OF.items() if re.fullmatch(w, m.group(2), re.IGNORECASE))
-        digits = m.group(1)
-        if re.fullmatch(r"\d{1,3}(?:[.,]\d{3})+", digits):
-            digits = re.sub(r"[.,]", "", digits)
-        value = round(float(digits.replace(",", ".")) * unit)
+        unit = int(str(m.lastgroup)[1:])
+        number = re.sub(r"[.,]", "", m["grouped"]) if m["grouped"] else m["plain"]
+        value = round(float(number.replace(",", ".")) * unit)
         for other in (1, *_UNITS):
             if value % other == 0 and value // other >= 1:
                 out.add(str(value // other))
