@@ -159,3 +159,62 @@ def test_a_large_number_is_the_same_in_any_unit() -> None:
     claim = "Amazonul are 390 de miliarde de copaci din 16.000 de specii [1]."
     assert list(missing_facts(claim, "", chinese, "ro")) == [0]
     assert list(missing_facts(claim.replace("390", "397"), "", chinese, "ro")) == [1]
+
+
+def test_numbers_as_other_languages_group_them_and_a_lone_unit_word() -> None:
+    """Right citations the support benchmark removed: "~74 000" and "11 600" (grouped by a
+    space, as Russian writes them) over an Arabic passage that writes "74000" and "11،600"
+    (Arabic's own comma), and "10 亿年前" over a Russian passage that says "около миллиарда"
+    (about a billion, no digit)."""
+    from retrieval.answer.support import missing_facts
+
+    arabic = [_hit(1, "استمر الجليدي الأخير من ~ 74000 حتى نهاية العصر الجليدي (~ 11،600 BP).",
+                   "ar")]  # fmt: skip
+    claim = "Эпоха длилась от ~74 000 лет до конца Плейстоцена (~11 600 лет) [1]."
+    assert list(missing_facts(claim, "", arabic, "ru")) == [0]
+    assert list(missing_facts(claim.replace("11 600", "18 600"), "", arabic, "ru")) == [1]
+    # "in 2015 200 people" stays two numbers: a year is not a thousands group
+    english = [_hit(1, "In 2015, 200 people were there.", "en")]
+    assert list(missing_facts("In 2015 200 people came [1].", "", english, "en")) == [0]
+
+    russian = [_hit(1, "Примерно около миллиарда лет назад цианобактерия вошла в клетку.", "ru")]
+    assert list(missing_facts("大约 10 亿年前，一只蓝藻进入了细胞 [1]。", "", russian, "zh")) == [0]
+    assert list(missing_facts("大约 20 亿年前，一只蓝藻进入了细胞 [1]。", "", russian, "zh")) == [1]
+
+
+def test_a_copied_name_must_be_written_alike_and_a_month_is_no_name() -> None:
+    """Missing facts the benchmark let pass: "Johann" in a Greek sentence over a passage that
+    names John (a copied name is written as it is; only an ending may differ). A right
+    citation it removed: Turkish "1 Mart 1979" over a Vietnamese passage that writes the
+    month as a number ("tháng 3"). And Greek writes b, d, g with two letters."""
+    from retrieval.answer.support import missing_facts
+
+    english = [_hit(1, "Academy Award winner John Matlin provided the translation.", "en"),
+               _hit(2, "Johann Sebastian Bach was a composer.", "en")]  # fmt: skip
+    claim = "Η βραβευμένη με Όσκαρ Johann έκανε τη μετάφραση [1]."
+    assert list(missing_facts(claim, "", english, "el")) == [1, 0]
+    plural = "Η Apple πούλησε iPhones [1]."
+    phones = [_hit(1, "Apple sold many iPhone units.", "en")]
+    assert list(missing_facts(plural, "", phones, "el")) == [0]
+
+    vietnamese = [_hit(1, "Cuộc trưng cầu dân ý được tổ chức vào ngày 1 tháng 3 năm 1979.", "vi"),
+                  _hit(2, "Referendum held on 1 March 1979.", "en")]  # fmt: skip
+    turkish = "1 Mart 1979'da yapılacak referandumda [1]."
+    assert list(missing_facts(turkish, "", vietnamese, "tr")) == [0, 0]
+
+    spanish = [_hit(1, "El club Barcelona ganó la liga.", "es"),
+               _hit(2, "Ο σύλλογος ήταν η Μπαρτσελόνα.", "el")]  # fmt: skip
+    assert list(missing_facts("Τη λίγκα κέρδισε η Μπαρτσελόνα [1].", "", spanish, "el")) == [0, 0]
+
+
+def test_a_name_is_asked_of_the_cited_passage_only_when_another_writes_it_alike() -> None:
+    """A right citation the benchmark removed: "Ministry of Gender" over a German passage that
+    translates it ("Ministerium für Geschlechter"), because another German passage held a
+    word merely similar to "Gender" ("gemindert")."""
+    from retrieval.answer.support import missing_facts
+
+    german = [_hit(1, "Die meisten Prostituierten in Kenia sind 9-18 Jahre alt. 2009 waren 400 "
+                      "Beamte beim Ministerium für Geschlechter angestellt.", "de"),
+              _hit(2, "Die Armut wurde dadurch kaum gemindert.", "de")]  # fmt: skip
+    claim = "Most prostitutes in Kenya are aged 9–18, says the Ministry of Gender [1]."
+    assert list(missing_facts(claim, "", german, "en")) == [0, 1]

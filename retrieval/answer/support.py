@@ -8,9 +8,10 @@ clearly beaten by another is moved to that one; one that no passage supports is 
 sentence left without a citation is no longer presented as sourced.
 
 Before that, the facts: every number in a cited sentence that the question does not name must be
-in the cited passage, and so must every name that some found passage holds (matched across
-transliteration and spelling: "Varsovia", "Warschau" and "Warsaw" are one place, "Лэй Цзюнь" is
-"Lei Jun"; how strictly depends on how the name is written, see missing_facts). A sentence
+in the cited passage (however grouped or scaled: "74 000", "11،600", "3900亿", "около
+миллиарда"), and so must every name that some found passage writes alike (the cited passage may
+hold it across transliteration and spelling: "Varsovia", "Warschau" and "Warsaw" are one place,
+"Лэй Цзюнь" is "Lei Jun"; how strictly depends on how the name is written, see missing_facts). A sentence
 whose passage lacks one is cited to the passage that has them all, or to none: "sold 500,000
 in five days [1]" over a passage that says a million, or "posted from his iPhone [1]" over one
 that never names the phone, is no longer shown as sourced. A name no found passage holds may be
@@ -24,12 +25,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
 
 import numpy as np
 from anyascii import anyascii
+from babel import Locale, UnknownLocaleError
 from rapidfuzz import fuzz
 
 from retrieval.index.parts import Index
+from retrieval.languages import normalize
 from retrieval.search.hybrid import hit_sentence_vectors
 from retrieval.text.analysis import NOUNS_CAPITALISED, anchors, tokenize, unspaced, words
 from retrieval.text.numbers import ascii_digits, numbers, question_numbers
@@ -78,6 +82,7 @@ def sentences_with_marks(text: str) -> list[str]:
 
 
 NAME_SIMILARITY = 80  # rapidfuzz ratio of two spellings (ASCII) that name one thing
+COPY_SIMILARITY = 90  # the same for a name copied as written (an ending may differ)
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+")
 
 
@@ -100,8 +105,8 @@ def facts(sentence: str, question: str, lang: str) -> tuple[list[str], list[tupl
     sentence that its question does not already name. A name is `(token, kind)`, its kind one
     of INVARIANT, FOREIGN, NAME and NOUN (the strictest the token is written as)."""
     plain = _MARK.sub("", sentence)
-    found = sorted(question_numbers(plain) - numbers(question))
-    asked = {t for w in tokenize(question) for t in (w, _ascii(w))}
+    found = sorted(question_numbers(_joined(plain)) - numbers(question))
+    asked = {t for w in tokenize(question) for t in (w, _ascii(w))} | _calendar(lang)
     names: dict[str, str] = {}
     for piece in _SENTENCE_END.split(plain):  # a capital after a full stop names nothing
         for token, kind in _names(piece, lang):
@@ -139,7 +144,34 @@ def _names(text: str, lang: str) -> list[tuple[str, str]]:
     return out
 
 
+@cache
+def _calendar(lang: str) -> frozenset[str]:
+    """The names of months and weekdays in `lang` ("Mart", "Montag"): a date, not a name, and
+    written as a number in many languages ("tháng 3")."""
+    try:
+        loc = Locale.parse(normalize(lang))
+    except (ValueError, UnknownLocaleError):
+        return frozenset()
+    out: set[str] = set()
+    for context in ("format", "stand-alone"):
+        for table in (loc.months, loc.days):
+            for name in table[context]["wide"].values():
+                out.update(tokenize(name))
+    return frozenset(out)
+
+
+# Greek writes b, d and g of other languages with two letters ("Μπαρτσελόνα", "Ντόναλντ",
+# "Γκράμι"): at the start of a word they are that sound, inside it the nasal too.
+_GREEK_STOPS = re.compile(r"(?<!\w)(μπ|ντ|γκ)|(μπ|ντ|γκ)")
+_GREEK_SOUND = {"μπ": ("b", "mb"), "ντ": ("d", "nd"), "γκ": ("g", "ng")}
+
+
 def _ascii(token: str) -> str:
+    token = token.lower()
+    if "π" in token or "τ" in token or "κ" in token:
+        token = _GREEK_STOPS.sub(
+            lambda m: _GREEK_SOUND[m[1]][0] if m[1] else _GREEK_SOUND[m[2]][1], token
+        )
     return anyascii(token).lower()
 
 
@@ -178,15 +210,18 @@ class _Words:
         """The name as written, or in the same ASCII letters."""
         return name in self.tokens or _ascii(name) in self.spelled
 
-    def holds(self, name: str) -> bool:
-        """The name however spelled: as written, or close in ASCII (Varsovia, Warschau)."""
+    def holds(self, name: str, copied: bool = False) -> bool:
+        """The name however spelled: as written, or close in ASCII (Varsovia, Warschau). A
+        `copied` name (iPhone, or "Johann" in a Greek sentence) is written alike wherever it
+        is, so only an ending may differ ("iPhones"): "John" is not "Johann"."""
         if self.writes(name):
             return True
         spelled = _ascii(name)
+        similar, spread = (COPY_SIMILARITY, 1) if copied else (NAME_SIMILARITY, 3)
         return len(spelled) >= 4 and any(
-            fuzz.ratio(spelled, t) >= NAME_SIMILARITY
+            fuzz.ratio(spelled, t) >= similar
             for t in self.spelled
-            if t[:1] == spelled[:1] and abs(len(t) - len(spelled)) <= 3
+            if t[:1] == spelled[:1] and abs(len(t) - len(spelled)) <= spread
         )
 
 
@@ -198,12 +233,24 @@ def _figures(text: str) -> set[str]:
     digits (for "22 thousand"), a year's decade and century, the decades it writes short
     ("the '70s": "'70"), and a number with a unit word in every other unit ("3900亿" is also
     390 billion)."""
-    out = numbers(text) | {d.lstrip("0") or "0" for d in _DIGITS.findall(ascii_digits(text))}
+    text = ascii_digits(text)
+    out = numbers(text) | numbers(_joined(text))
+    out |= {d.lstrip("0") or "0" for d in _DIGITS.findall(text)}
     for n in list(out):
         if len(n) == 4 and 1000 <= int(n) < 2100:
             out |= {n[2:], str(int(n) // 100 + 1)}
-    out |= {f"'{d}" for d in _SHORT_DECADE.findall(ascii_digits(text))}
-    return out | _in_other_units(ascii_digits(text))
+    out |= {f"'{d}" for d in _SHORT_DECADE.findall(text)}
+    return out | _in_other_units(text)
+
+
+# "74 000", "11 600": digits grouped by a plain space, as Russian or French write them. A
+# sentence is read so (a year is four digits, so "in 2015 200 people" stays two numbers); a
+# passage both ways.
+_SPACED = re.compile(r"(?<![\d.,])\d{1,3}(?: \d{3})+(?![\d])")
+
+
+def _joined(text: str) -> str:
+    return _SPACED.sub(lambda m: m.group().replace(" ", ""), ascii_digits(text))
 
 
 _SHORT_DECADE = re.compile(r"['’‘](\d0)(?!\d)")
@@ -225,8 +272,8 @@ _UNITS = {
     "|miliard[e]?|milliards?",
 }
 _SCALED = re.compile(
-    r"(?:(?P<grouped>\d{1,3}(?:[.,]\d{3})+)|(?P<plain>\d+(?:[.,]\d{1,2})?))"  # 1.500, 1,5
-    r"\s?(?:de\s)?(?:"
+    r"(?:(?:(?P<grouped>\d{1,3}(?:[.,]\d{3})+)|(?P<plain>\d+(?:[.,]\d{1,2})?))"  # 1.500, 1,5
+    r"\s?(?:de\s)?|(?<![\d\s])\s?)(?:"  # or the unit alone: "около миллиарда" is 1 billion
     # the largest unit first: "mil millones" is a billion and "พันล้าน" no thousands
     + "|".join(f"(?P<u{f}>{words})" for f, words in sorted(_UNITS.items(), reverse=True))
     + r")(?![A-Za-zÀ-ɏͰ-ϿЀ-ӿ])",  # "5 military" is no thousands; 亿棵 is 亿
@@ -241,7 +288,7 @@ def _in_other_units(text: str) -> set[str]:
     out: set[str] = set()
     for m in _SCALED.finditer(text):
         unit = int(str(m.lastgroup)[1:])
-        number = re.sub(r"[.,]", "", m["grouped"]) if m["grouped"] else m["plain"]
+        number = re.sub(r"[.,]", "", m["grouped"]) if m["grouped"] else m["plain"] or "1"
         value = round(float(number.replace(",", ".")) * unit)
         for other in (1, *_UNITS):
             if value % other == 0 and value // other >= 1:
@@ -260,12 +307,14 @@ def missing_facts(
 ) -> np.ndarray:  # fmt: skip
     """Per hit, how many of the sentence's facts it lacks: its numbers; its invariant names
     (iPhone), and names written in another script than the sentence's, that some hit writes
-    alike; and its other names that a hit in another language than the sentence's holds (a
-    name only the answer's own language spells that way, like "Nhật Bản", may be a
-    translation), or, for a passage in the sentence's own language, that any hit holds, where
-    the passage's script lets a spelling be compared. A capitalised German word counts only
-    when a hit in another language writes it alike (a name, not a noun: "Manning", not
-    "Fitnessstudio")."""
+    alike (a hit holds such a copied name only written alike, give or take an ending); and
+    its other names that a hit in another language than the sentence's writes alike (a name
+    only the answer's own language spells that way, like "Nhật Bản", may be a translation;
+    one only similar elsewhere may be a translated word, "Ministry" and "Minister"), or, for
+    a passage in the sentence's own language, that any hit writes, where the passage's script
+    lets a spelling be compared; a hit holds those however spelled. A capitalised German word
+    counts only when a hit in another language writes it alike (a name, not a noun:
+    "Manning", not "Fitnessstudio"). Months and weekdays are dates, not names."""
     found, names = facts(sentence, question, lang)
     if not found and not names:
         return np.zeros(len(hits), dtype=int)
@@ -273,7 +322,10 @@ def missing_facts(
         passages = []
     if not passages:  # read on first need, then shared by the answer's other sentences
         passages.extend(_Words.of(h) for h in hits)
-    held = {name: [p.holds(name) for p in passages] for name, _ in names}
+    held = {
+        name: [p.holds(name, copied=kind in (INVARIANT, FOREIGN)) for p in passages]
+        for name, kind in names
+    }
     written = {name: [p.writes(name) for p in passages] for name, _ in names}
     out = []
     for p, passage in enumerate(passages):
@@ -302,7 +354,9 @@ def _required(
     if kind == NOUN:
         return any(w and o for w, o in zip(written, others, strict=True))
     own = passage.lang == lang  # in the sentence's language a name is written as it is
-    return any(h and (o or own) for h, o in zip(held, others, strict=True))
+    # written alike, not only similar: "Ministry" is like "Minister", a word the cited
+    # passage may translate ("Ministerium"); "Manning" is Manning everywhere
+    return any(w and (o or own) for w, o in zip(written, others, strict=True))
 
 
 def scores(

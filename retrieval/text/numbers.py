@@ -13,8 +13,9 @@ import unicodedata
 from collections.abc import Iterable
 from functools import cache
 
-# digits, optionally grouped by thousands (not by a plain space: "in 2015 200 people" is two)
-_NUMBER = re.compile(r"\d+(?:[,.'\u00a0\u2009\u202f]\d{3}(?!\d))*")
+# digits, optionally grouped by thousands (not by a plain space: "in 2015 200 people" is two;
+# Arabic groups with its own comma and separator, "11،600", "٧٤٬٠٠٠")
+_NUMBER = re.compile(r"\d+(?:[,.'\u00a0\u2009\u202f\u060c\u066c]\d{3}(?!\d))*")
 
 
 @cache
