@@ -307,6 +307,21 @@ async def test_wrong_language_reply_is_retried_once(
     assert "German" in fake_openai.chats()[1]["messages"][-1]["content"]
 
 
+async def test_a_reply_in_another_language_twice_is_not_shown(
+    answerer: Answerer, fake_openai: FakeOpenAI
+) -> None:
+    """Seen with a real 1.5B model: a Chinese question answered in German, copied from the
+    German source, and again after the retry. The asker gets the sources' sentences under a
+    header in their own language, not a reply they may not read."""
+    english = "The CEO of Xiaomi was seen using an iPhone on social media [1]."
+    fake_openai.queue("chat", content=english)
+    fake_openai.queue("chat", content=english)
+    ans = await answerer.answer(DE_Q)
+    assert len(fake_openai.chats()) == 2, "retried once"
+    assert ans.text.startswith(text("other_language_header", "de")) and english not in ans.text
+    assert ans.found and ans.coverage == "answered" and ans.citations and "iPhone" in ans.text
+
+
 async def test_empty_question(answerer: Answerer) -> None:
     ans = await answerer.answer("   ", language_hint="uk")
     assert not ans.found and ans.text == text("empty_question", "uk")

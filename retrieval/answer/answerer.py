@@ -385,11 +385,16 @@ class Answerer:
         checked = await self._checked(reply.text, asked.result, asked.lang, asked.standalone)
         if checked.invalid:
             log.info("removed invented citation numbers %s", checked.invalid)
+        understood = True
         if checked.used:
-            checked = await self._in_language(asked, reply, checked)
+            checked, understood = await self._in_language(asked, reply, checked)
+        if checked.used and understood:
             citations = cited(asked.result.hits, checked.used, asked.result.sentences)
             ans = Answer(asked.question, checked.text, asked.lang, True, citations, "llm",
                          model=self.llm.name)  # fmt: skip
+        elif checked.used:  # the model found it, but twice wrote in another language
+            ans = self._quotes(asked, ANSWERED, "other_language_header",
+                               "the model answered in another language twice")  # fmt: skip
         else:
             ans = self._quotes(asked, verdict, "unverified_header",
                                "the model cited no valid source")  # fmt: skip
@@ -425,19 +430,31 @@ class Answerer:
                      support.moved, support.dropped, support.unsourced)  # fmt: skip
         return check_citations(fixed, len(result.hits))
 
-    async def _in_language(self, asked: Asked, reply: Reply, checked: Checked) -> Checked:
-        """A reply in another language than the question's is asked for once more."""
+    async def _in_language(
+        self, asked: Asked, reply: Reply, checked: Checked
+    ) -> tuple[Checked, bool]:
+        """A reply in another language than the question's is asked for once more; whether
+        the reply kept is in the asker's language."""
+        if not await self._foreign(checked, asked.lang):
+            return checked, True
+        retried = await self._retry_language(asked, reply)
+        if retried is not None:
+            return retried, True
+        return checked, False
+
+    async def _foreign(self, checked: Checked, lang: str) -> bool:
+        """Clearly in another language (a short reply, mostly names, is not judged)."""
+        if len(checked.text) <= 40:
+            return False
         reply_lang = await self._language_of(checked)
-        if reply_lang and reply_lang != asked.lang and len(checked.text) > 40:
-            checked = await self._retry_language(asked, reply, checked)
-        return checked
+        return bool(reply_lang) and reply_lang != lang
 
     async def _language_of(self, checked: Checked) -> str:
         plain = re.sub(r"\[\d+\]", "", checked.text)
         return await asyncio.to_thread(self.index.detector.detect, plain)
 
-    async def _retry_language(self, asked: Asked, reply: Reply, checked: Checked) -> Checked:
-        """The retried reply when it cites and is in the asker's language; else the first."""
+    async def _retry_language(self, asked: Asked, reply: Reply) -> Checked | None:
+        """The retried reply when it cites and is in the asker's language; else None."""
         assert self.llm is not None
         again = language_retry_messages(reply.messages, reply.text, asked.lang)
         try:
@@ -448,9 +465,9 @@ class Answerer:
             retried = await self._checked(
                 strip_reasoning(out), asked.result, asked.lang, asked.standalone
             )
-            if retried.used and await self._language_of(retried) == asked.lang:
-                checked = retried
-        return checked
+            if retried.used and not await self._foreign(retried, asked.lang):
+                return retried
+        return None
 
     # --- not covered ----------------------------------------------------------------------------
     async def _not_covered(self, asked: Asked, note: str) -> Answer:
