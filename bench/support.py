@@ -193,12 +193,13 @@ def summarise(rows: list[dict[str, Any]]) -> None:
     calib = [r for r in rows if r["calibration"]]
     held = [r for r in rows if not r["calibration"]]
     grid = [rates(calib, m, f, w) for m in GRID_MARGIN for f in GRID_FLOOR for w in GRID_WEIGHT]
-    # The rule: the most caught with at most 2% removed on the calibration fifth (a safety
-    # margin under the 5% goal); ties go to the widest margin (a second source saying the same
-    # keeps its citation), then the highest floor (unsupported sentences lose their citation),
-    # then the highest anchor weight.
+    # The rule: the most wrong citations and missing facts caught (the sum of the two rates)
+    # with at most 2% removed on the calibration fifth; ties go to the widest margin (a second
+    # source saying the same keeps its citation), then the highest floor (unsupported sentences
+    # lose their citation), then the highest anchor weight.
     ok = [g for g in grid if g["right_removed"] <= 0.02] or grid
-    best = max(ok, key=lambda g: (g["caught"], g["margin"], g["floor"], g["anchor_weight"]))
+    best = max(ok, key=lambda g: (g["caught"] + g.get("missing_fact_caught", 0), g["margin"],
+                                  g["floor"], g["anchor_weight"]))  # fmt: skip
     by_lang = {
         lang: rates([r for r in held if r["lang"] == lang], MARGIN, FLOOR)
         for lang in LANGS

@@ -46,7 +46,7 @@ from retrieval.text.scripts import (
 )
 from retrieval.types import Hit
 
-ANCHOR_WEIGHT = 0.3  # a passage holding all the sentence's names and numbers gains this much
+ANCHOR_WEIGHT = 0.5  # a passage holding all the sentence's names and numbers gains this much
 MARGIN = 0.08  # the cited passage may trail the best one by this much and keep its citation
 FLOOR = 0.1  # below this no passage supports the sentence: its citation is dropped
 
