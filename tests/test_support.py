@@ -180,6 +180,9 @@ def test_numbers_as_other_languages_group_them_and_a_lone_unit_word() -> None:
     russian = [_hit(1, "Примерно около миллиарда лет назад цианобактерия вошла в клетку.", "ru")]
     assert list(missing_facts("大约 10 亿年前，一只蓝藻进入了细胞 [1]。", "", russian, "zh")) == [0]
     assert list(missing_facts("大约 20 亿年前，一只蓝藻进入了细胞 [1]。", "", russian, "zh")) == [1]
+    # a unit word inside another word is none: "cabin" says no thousand
+    cabin = [_hit(1, "The cabin was small.", "en")]
+    assert list(missing_facts("The cabin held 1000 people [1].", "", cabin, "en")) == [1]
 
 
 def test_a_copied_name_must_be_written_alike_and_a_month_is_no_name() -> None:

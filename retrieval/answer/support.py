@@ -11,11 +11,11 @@ Before that, the facts: every number in a cited sentence that the question does 
 in the cited passage (however grouped or scaled: "74 000", "11،600", "3900亿", "около
 миллиарда"), and so must every name that some found passage writes alike (the cited passage may
 hold it across transliteration and spelling: "Varsovia", "Warschau" and "Warsaw" are one place,
-"Лэй Цзюнь" is "Lei Jun"; how strictly depends on how the name is written, see missing_facts). A sentence
-whose passage lacks one is cited to the passage that has them all, or to none: "sold 500,000
-in five days [1]" over a passage that says a million, or "posted from his iPhone [1]" over one
-that never names the phone, is no longer shown as sourced. A name no found passage holds may be
-a translation ("Fitnessstudio" for "gym"): similarity decides then.
+"Лэй Цзюнь" is "Lei Jun"; how strictly depends on how the name is written, see missing_facts).
+A sentence whose passage lacks one is cited to the passage that has them all, or to none:
+"sold 500,000 in five days [1]" over a passage that says a million, or "posted from his iPhone
+[1]" over one that never names the phone, is no longer shown as sourced. A name no found passage
+holds may be a translation ("Fitnessstudio" for "gym"): similarity decides then.
 
 The margins are calibrated on XQuAD's calibration fifth and measured on the rest
 (`python -m bench.run --only support`).
@@ -273,7 +273,7 @@ _UNITS = {
 }
 _SCALED = re.compile(
     r"(?:(?:(?P<grouped>\d{1,3}(?:[.,]\d{3})+)|(?P<plain>\d+(?:[.,]\d{1,2})?))"  # 1.500, 1,5
-    r"\s?(?:de\s)?|(?<![\d\s])\s?)(?:"  # or the unit alone: "около миллиарда" is 1 billion
+    r"\s?(?:de\s)?|(?<!\w)(?<!\d\s))(?:"  # or a word alone: "около миллиарда" is 1 billion
     # the largest unit first: "mil millones" is a billion and "พันล้าน" no thousands
     + "|".join(f"(?P<u{f}>{words})" for f, words in sorted(_UNITS.items(), reverse=True))
     + r")(?![A-Za-zÀ-ɏͰ-ϿЀ-ӿ])",  # "5 military" is no thousands; 亿棵 is 亿
