@@ -322,6 +322,18 @@ async def test_a_reply_in_another_language_twice_is_not_shown(
     assert ans.found and ans.coverage == "answered" and ans.citations and "iPhone" in ans.text
 
 
+async def test_a_reply_in_the_askers_language_full_of_names_is_kept(
+    answerer: Answerer, fake_openai: FakeOpenAI
+) -> None:
+    """Seen with the real model: a right Russian reply has more Latin letters (names) than
+    Cyrillic ones, and the detector alone called it Portuguese."""
+    reply = "Xiaomi сотрудничает с Leica в Xiaomi 17 Ultra [1]."
+    fake_openai.queue("chat", content=reply)
+    ans = await answerer.answer("С какой компанией сотрудничает Xiaomi в Xiaomi 17 Ultra?")
+    assert len(fake_openai.chats()) == 1, "not asked again"
+    assert ans.mode == "llm" and ans.text.startswith("Xiaomi сотрудничает с Leica")
+
+
 async def test_empty_question(answerer: Answerer) -> None:
     ans = await answerer.answer("   ", language_hint="uk")
     assert not ans.found and ans.text == text("empty_question", "uk")

@@ -81,6 +81,11 @@ def _same_words(a: str, b: str) -> bool:
 _OPEN_MARKER = re.compile(r"\[[^\]]{0,12}$")
 
 
+def _without_names(text: str) -> str:
+    """`text` without its words that hold a capital or a digit: the words of its language."""
+    return " ".join(w for w in text.split() if not any(c.isupper() or c.isdigit() for c in w))
+
+
 def _showable(so_far: str) -> str:
     """What of a reply still streaming may be shown: no reasoning block (an open one hides the
     rest), nothing while it may still become the not-found marker, no half-written `[1`."""
@@ -443,15 +448,17 @@ class Answerer:
         return checked, False
 
     async def _foreign(self, checked: Checked, lang: str) -> bool:
-        """Clearly in another language (a short reply, mostly names, is not judged)."""
+        """Clearly in another language: as written, and without its names and numbers (a
+        short reply is not judged). Names mislead the detector: "Xiaomi сотрудничает с Leica
+        в Xiaomi 17 Ultra" has more Latin letters than Cyrillic ones."""
         if len(checked.text) <= 40:
             return False
-        reply_lang = await self._language_of(checked)
-        return bool(reply_lang) and reply_lang != lang
-
-    async def _language_of(self, checked: Checked) -> str:
         plain = re.sub(r"\[\d+\]", "", checked.text)
-        return await asyncio.to_thread(self.index.detector.detect, plain)
+        for words in (plain, _without_names(plain)):
+            found = await asyncio.to_thread(self.index.detector.detect, words)
+            if not found or found == lang:
+                return False
+        return True
 
     async def _retry_language(self, asked: Asked, reply: Reply) -> Checked | None:
         """The retried reply when it cites and is in the asker's language; else None."""
