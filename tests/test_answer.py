@@ -255,6 +255,10 @@ async def test_a_source_cannot_close_its_own_delimiter(sample: Index) -> None:
             "Er benutzte ein iPhone [1].",
         ),
         (NOT_FOUND, ""),
+        (  # the source's fence copied back by a small model: never shown, even while arriving
+            'Er benutzte ein iPhone [1].\n<source n="1">Lei Jun nutzt ein iPhone.</source>',
+            "Er benutzte ein iPhone [1].",
+        ),
     ],
 )
 async def test_streaming_never_shows_reasoning_the_marker_or_half_a_citation(

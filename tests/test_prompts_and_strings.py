@@ -57,6 +57,19 @@ def test_unknown_language_falls_back_to_english() -> None:
         ("A [" + "9" * 5000 + "] B [1].", 3, "A B [1].", [1]),  # beyond int()'s digit limit
         # as real models write them
         ("A [1-3].", 3, "A [1][2][3].", [1, 2, 3]),
+        # the prompt's fence copied back with the source's text (a 1.5B model), closed or not
+        (
+            'Il l’a présenté [1].\n\nCitation: <source n="1">Er hat es vorgestellt.</source>',
+            3,
+            "Il l’a présenté [1].",
+            [1],
+        ),
+        (
+            'A [1]. <source n="2">Quelle</source> B [2].\n<source n="2">offen',
+            3,
+            "A [1]. B [2].",
+            [1, 2],
+        ),
         ("A 【2】 B ［1］.", 3, "A [1] B [2].", [2, 1]),
         ("A [^1] B (2).", 3, "A [1] B [2].", [1, 2]),
         ("A¹ B²³.", 3, "A [1] B [2][3].", [1, 2, 3]),

@@ -24,7 +24,13 @@ from retrieval.index.duplicates import with_copies
 from retrieval.index.inventory import Holdings, holdings
 from retrieval.index.parts import Index
 from retrieval.languages import normalize
-from retrieval.llm.citations import Checked, check_citations, normalise, strip_reasoning
+from retrieval.llm.citations import (
+    Checked,
+    check_citations,
+    normalise,
+    strip_echo,
+    strip_reasoning,
+)
 from retrieval.llm.client import ChatModel, LLMError, Message
 from retrieval.llm.prompts import (
     NOT_FOUND,
@@ -89,7 +95,7 @@ def _without_names(text: str) -> str:
 def _showable(so_far: str) -> str:
     """What of a reply still streaming may be shown: no reasoning block (an open one hides the
     rest), nothing while it may still become the not-found marker, no half-written `[1`."""
-    text = strip_reasoning(so_far)
+    text = strip_echo(strip_reasoning(so_far))
     upper = text.upper()
     if NOT_FOUND in upper:
         text = text[: upper.index(NOT_FOUND)]
@@ -97,7 +103,7 @@ def _showable(so_far: str) -> str:
         if upper.endswith(NOT_FOUND[:k]) and (len(text) == k or not text[-k - 1].isalnum()):
             text = text[:-k]
             break
-    text = re.sub(r"<\w*$", "", text)  # perhaps a reasoning tag, still arriving
+    text = re.sub(r"</?(?:[A-Za-z][^>\n]*)?$", "", text)  # perhaps a tag, still arriving
     return _OPEN_MARKER.sub("", text).rstrip()
 
 

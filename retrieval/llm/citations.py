@@ -31,6 +31,21 @@ _UNFINISHED = re.compile(r"\[[\d\s,;^-]*$")
 _PLACEHOLDER = re.compile(r"\s?\[\s*(?:n|N|x|X|#|\?|number|num)\s*\]")
 
 
+# The prompt's own fences copied back: a small model appends "Citation: <source n="1">…" with
+# the source's text (seen with a 1.5B model, in the source's language). Never the answer.
+_ECHO = re.compile(r"<(source|question)\b[^>]*>.*?(?:</\1>|\Z)", re.S | re.I)
+_LABEL_LEFT = re.compile(r"\n[^\n]{0,40}:\s*\Z")
+
+
+def strip_echo(text: str) -> str:
+    """The reply without the fenced blocks it copied (an unclosed one runs to the end), nor the
+    label left before one at the end ("Citation:")."""
+    out = _ECHO.sub("", text)
+    if out != text:
+        out = re.sub(r"[ \t]{2,}", " ", _LABEL_LEFT.sub("", out.rstrip() + "\n")).strip()
+    return out
+
+
 def strip_reasoning(text: str) -> str:
     """The answer without `<think>…</think>` blocks (an unclosed one runs to the end)."""
     return _REASONING.sub("", text).strip()
@@ -46,7 +61,7 @@ def normalise(text: str) -> str:
     """Citation markers as real models write them (`[1-3]`, `【1】`, `[^1]`, `¹`, `(1)`,
     "[Quelle 1]", "Source 1"; any digits) rewritten as `[n]`; a marker cut off at the end
     dropped."""
-    text = strip_reasoning(text).translate(_BRACKETS)
+    text = strip_echo(strip_reasoning(text)).translate(_BRACKETS)
     text = _FOOTNOTE.sub(r"[\1]", text)
 
     def expand(m: re.Match[str]) -> str:
