@@ -326,6 +326,18 @@ async def test_a_reply_in_another_language_twice_is_not_shown(
     assert ans.found and ans.coverage == "answered" and ans.citations and "iPhone" in ans.text
 
 
+async def test_a_short_reply_in_another_script_is_not_shown(
+    answerer: Answerer, fake_openai: FakeOpenAI
+) -> None:
+    """Seen with the real model: "The Xiaomi CEO uses an iPhone." to a Russian question, too
+    short for the detector to judge; its script cannot be Russian."""
+    fake_openai.queue("chat", content="[1] The Xiaomi CEO uses an iPhone.")
+    fake_openai.queue("chat", content="[1] The Xiaomi CEO uses an iPhone.")
+    ans = await answerer.answer("Каким телефоном пользуется глава Xiaomi?")
+    assert len(fake_openai.chats()) == 2, "asked once more in Russian"
+    assert ans.text.startswith(text("other_language_header", "ru"))
+
+
 async def test_a_reply_in_the_askers_language_full_of_names_is_kept(
     answerer: Answerer, fake_openai: FakeOpenAI
 ) -> None:

@@ -25,6 +25,9 @@ CROSS_LINGUAL = [
 ]  # fmt: skip
 
 
+SAYS = {"zh": "根据这篇文章的报道，答案是", "vi": "Theo bài báo, đó là", "es": "Según el artículo, son"}
+
+
 @pytest.mark.parametrize(("question", "article", "fact", "lang"), CROSS_LINGUAL)
 async def test_a_question_about_an_article_in_another_language_is_never_refused(
     sample: Index, answerer: Answerer, fake_openai: FakeOpenAI,
@@ -38,7 +41,7 @@ async def test_a_question_about_an_article_in_another_language_is_never_refused(
 
     hits = answerer.retrieve(question, lang).hits
     n = next(i + 1 for i, h in enumerate(hits) if fact in h.chunk.text)
-    fake_openai.queue("chat", content=f"{fact} [{n}].")
+    fake_openai.queue("chat", content=f"{SAYS[lang]} {fact} [{n}].")  # in the asker's language
     ans = await answerer.answer(question)
     assert len(fake_openai.chats()) == 1, "the model read the passages and decided"
     assert ans.found and ans.mode == "llm" and ans.citations[0].title == article

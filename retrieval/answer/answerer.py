@@ -47,6 +47,7 @@ from retrieval.search.passages import find_passages
 from retrieval.search.translate import Translator, target_languages
 from retrieval.strings import text
 from retrieval.text.analysis import analyse, unspaced
+from retrieval.text.detect import fits_script
 from retrieval.text.numbers import without_numbers
 from retrieval.timing import ms_since
 from retrieval.types import ANSWERED, NOT_COVERED, UNCERTAIN, Answer
@@ -454,13 +455,18 @@ class Answerer:
         return checked, False
 
     async def _foreign(self, checked: Checked, lang: str) -> bool:
-        """Clearly in another language: as written, and without its names and numbers (a
-        short reply is not judged). Names mislead the detector: "Xiaomi сотрудничает с Leica
-        в Xiaomi 17 Ultra" has more Latin letters than Cyrillic ones."""
+        """Clearly in another language: its words (without names and numbers) in a script the
+        asker's language is not written in, whatever its length; or, when longer, detected in
+        another language both as written and without its names. Names mislead the detector:
+        "Xiaomi сотрудничает с Leica в Xiaomi 17 Ultra" has more Latin letters than Cyrillic
+        ones."""
+        plain = re.sub(r"\[\d+\]", "", checked.text)
+        own = _without_names(plain)
+        if not fits_script(lang, own):
+            return True
         if len(checked.text) <= 40:
             return False
-        plain = re.sub(r"\[\d+\]", "", checked.text)
-        for words in (plain, _without_names(plain)):
+        for words in (plain, own):
             found = await asyncio.to_thread(self.index.detector.detect, words)
             if not found or found == lang:
                 return False

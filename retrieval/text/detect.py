@@ -102,6 +102,23 @@ class LanguageDetector:
         return out
 
 
+def fits_script(code: str, text: str) -> bool:
+    """Whether language `code` can be written in the main script of `text` (by its letters):
+    an English reply to a Russian or Chinese question cannot, however short."""
+    scripts = script_profile(text)
+    if not scripts:
+        return True
+    script = main_script(scripts)
+    if code in _TWO_SCRIPTS and script in ("LATIN", "CYRILLIC"):
+        return True
+    if script in _SCRIPT_LANG:
+        return code == _SCRIPT_LANG[script]
+    if script == "HAN":
+        return code in ("zh", "ja")
+    return _fits_script(code, script)
+
+
+_TWO_SCRIPTS = {"sr"}  # written in Cyrillic and in Latin
 _CYRILLIC = {"ru", "uk", "bg", "sr", "mk", "be", "kk"}
 _ARABIC = {"ar", "fa", "ur"}
 
