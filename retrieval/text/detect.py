@@ -104,9 +104,10 @@ class LanguageDetector:
 
 def fits_script(code: str, text: str) -> bool:
     """Whether language `code` can be written in the main script of `text` (by its letters):
-    an English reply to a Russian or Chinese question cannot, however short."""
+    an English reply to a Russian or Chinese question cannot, however short. A language
+    Footnote does not detect is not judged (Marathi is written in Devanagari too)."""
     scripts = script_profile(text)
-    if not scripts:
+    if not scripts or code not in DETECTED:
         return True
     script = main_script(scripts)
     if code in _TWO_SCRIPTS and script in ("LATIN", "CYRILLIC"):
