@@ -25,7 +25,11 @@ CROSS_LINGUAL = [
 ]  # fmt: skip
 
 
-SAYS = {"zh": "根据这篇文章的报道，答案是", "vi": "Theo bài báo, đó là", "es": "Según el artículo, son"}
+SAYS = {
+    "zh": "根据这篇文章的报道，答案是",
+    "vi": "Theo bài báo, đó là",
+    "es": "Según el artículo, son",
+}
 
 
 @pytest.mark.parametrize(("question", "article", "fact", "lang"), CROSS_LINGUAL)

@@ -47,7 +47,6 @@ from retrieval.search.passages import find_passages
 from retrieval.search.translate import Translator, target_languages
 from retrieval.strings import text
 from retrieval.text.analysis import analyse, unspaced
-from retrieval.text.detect import fits_script
 from retrieval.text.numbers import without_numbers
 from retrieval.timing import ms_since
 from retrieval.types import ANSWERED, NOT_COVERED, UNCERTAIN, Answer
@@ -86,11 +85,6 @@ def _same_words(a: str, b: str) -> bool:
 
 
 _OPEN_MARKER = re.compile(r"\[[^\]]{0,12}$")
-
-
-def _without_names(text: str) -> str:
-    """`text` without its words that hold a capital or a digit: the words of its language."""
-    return " ".join(w for w in text.split() if not any(c.isupper() or c.isdigit() for c in w))
 
 
 def _showable(so_far: str) -> str:
@@ -455,23 +449,9 @@ class Answerer:
         return checked, False
 
     async def _foreign(self, checked: Checked, lang: str) -> bool:
-        """Clearly in another language: its words (without names and numbers) in a script the
-        asker's language is not written in, whatever its length; or, when longer, detected in
-        another language, not near a tie with the asker's, both as written and without its
-        names (markup made "uses an … click … not bold" Dutch by a hair). Names mislead the
-        detector: "Xiaomi сотрудничает с Leica в Xiaomi 17 Ultra" has more Latin letters than
-        Cyrillic ones."""
+        """Clearly in another language (`LanguageDetector.foreign`), its citation marks aside."""
         plain = re.sub(r"\[\d+\]", "", checked.text)
-        own = _without_names(plain)
-        if not fits_script(lang, own):
-            return True
-        if len(checked.text) <= 40:
-            return False
-        for words in (plain, own):  # the asker's language wins a near tie (detect's hint)
-            found = await asyncio.to_thread(self.index.detector.detect, words, lang)
-            if not found or found == lang:
-                return False
-        return True
+        return await asyncio.to_thread(self.index.detector.foreign, plain, lang)
 
     async def _retry_language(self, asked: Asked, reply: Reply) -> Checked | None:
         """The retried reply when it cites and is in the asker's language; else None."""

@@ -72,6 +72,20 @@ class LanguageDetector:
                     return hint
         return best
 
+    def foreign(self, text: str, lang: str) -> bool:
+        """Whether a reply is clearly in another language than `lang`: its words (without
+        names and numbers) in a script `lang` is not written in, whatever its length; or, when
+        longer, detected in another language, not near a tie with `lang` (markup made "uses an
+        … click … not bold" Dutch by a hair), both as written and without its names. Names
+        mislead lingua: "Xiaomi сотрудничает с Leica в Xiaomi 17 Ultra" has more Latin letters
+        than Cyrillic ones."""
+        own = _without_names(text)
+        if not fits_script(lang, own):
+            return True
+        if len(text) <= 40:
+            return False
+        return all(self.detect(words, lang) not in ("", lang) for words in (text, own))
+
     def rank(self, text: str, sample_chars: int = 600) -> list[tuple[str, float]]:
         """Candidate languages with confidences, best first."""
         text = text[:sample_chars]
@@ -100,6 +114,11 @@ class LanguageDetector:
             if _fits_script(code, script):
                 out.append((code, cv.value))
         return out
+
+
+def _without_names(text: str) -> str:
+    """`text` without its words that hold a capital or a digit: the words of its language."""
+    return " ".join(w for w in text.split() if not any(c.isupper() or c.isdigit() for c in w))
 
 
 def fits_script(code: str, text: str) -> bool:
