@@ -36,7 +36,7 @@ from retrieval.index.parts import Index
 from retrieval.languages import normalize
 from retrieval.search.hybrid import hit_sentence_vectors
 from retrieval.text.analysis import NOUNS_CAPITALISED, anchors, tokenize, unspaced, words
-from retrieval.text.numbers import ascii_digits, numbers, question_numbers
+from retrieval.text.numbers import ascii_digits, numbers, question_numbers, space_grouped
 from retrieval.text.scripts import (
     CASED,
     main_script,
@@ -105,7 +105,7 @@ def facts(sentence: str, question: str, lang: str) -> tuple[list[str], list[tupl
     sentence that its question does not already name. A name is `(token, kind)`, its kind one
     of INVARIANT, FOREIGN, NAME and NOUN (the strictest the token is written as)."""
     plain = _MARK.sub("", sentence)
-    found = sorted(question_numbers(_joined(plain)) - numbers(question))
+    found = sorted(question_numbers(space_grouped(plain)) - numbers(question))  # "74 000"
     asked = {t for w in tokenize(question) for t in (w, _ascii(w))} | _calendar(lang)
     names: dict[str, str] = {}
     for piece in _SENTENCE_END.split(plain):  # a capital after a full stop names nothing
@@ -234,23 +234,14 @@ def _figures(text: str) -> set[str]:
     ("the '70s": "'70"), and a number with a unit word in every other unit ("3900亿" is also
     390 billion)."""
     text = ascii_digits(text)
-    out = numbers(text) | numbers(_joined(text))
+    joined = space_grouped(text)  # a passage's "74 000" read both ways
+    out = numbers(text) | (numbers(joined) if joined != text else set())
     out |= {d.lstrip("0") or "0" for d in _DIGITS.findall(text)}
     for n in list(out):
         if len(n) == 4 and 1000 <= int(n) < 2100:
             out |= {n[2:], str(int(n) // 100 + 1)}
     out |= {f"'{d}" for d in _SHORT_DECADE.findall(text)}
     return out | _in_other_units(text)
-
-
-# "74 000", "11 600": digits grouped by a plain space, as Russian or French write them. A
-# sentence is read so (a year is four digits, so "in 2015 200 people" stays two numbers); a
-# passage both ways.
-_SPACED = re.compile(r"(?<![\d.,])\d{1,3}(?: \d{3})+(?![\d])")
-
-
-def _joined(text: str) -> str:
-    return _SPACED.sub(lambda m: m.group().replace(" ", ""), ascii_digits(text))
 
 
 _SHORT_DECADE = re.compile(r"['’‘](\d0)(?!\d)")

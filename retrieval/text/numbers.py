@@ -55,6 +55,16 @@ def numbers(text: str) -> set[str]:
     return out
 
 
+# "74 000", "11 600": digits grouped by a plain space, as Russian or French write them; a year
+# is four digits, so "in 2015 200 people" stays two numbers.
+_SPACED = re.compile(r"(?<![\d.,])\d{1,3}(?: \d{3})+(?!\d)")
+
+
+def space_grouped(text: str) -> str:
+    """`text` (digits in ASCII) with numbers grouped by a plain space written whole."""
+    return _SPACED.sub(lambda m: m.group().replace(" ", ""), ascii_digits(text))
+
+
 def question_numbers(question: str) -> set[str]:
     """The question's numbers as written (a grouped number counts whole)."""
     return _runs(question, parts=False)
